@@ -1,0 +1,36 @@
+"""The result of solving a game: optimal strategies, value and how exact they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Equilibrium"]
+
+
+@dataclass(frozen=True, slots=True)
+class Equilibrium:
+    """A (near-)optimal pair of mixed strategies of a zero-sum game.
+
+    ``row_strategy`` and ``column_strategy`` hold one probability per label, in the
+    game's order, each summing to 1. ``exploitability`` is what a best response gains
+    against the returned strategies (0 at an exact equilibrium). ``solver`` names the
+    method used. ``translation`` is the monocycle translation ``a`` that gives the
+    support equal, maximal power (``None`` for matrix games).
+    """
+
+    labels: tuple[str, ...]
+    row_strategy: tuple[float, ...]
+    column_strategy: tuple[float, ...]
+    value: float
+    exploitability: float
+    solver: str
+    translation: tuple[float, float] | None = None
+
+    @property
+    def support(self) -> tuple[str, ...]:
+        """Labels played with positive probability by the row player."""
+        return tuple(
+            label
+            for label, weight in zip(self.labels, self.row_strategy, strict=True)
+            if weight > 0
+        )
