@@ -1,0 +1,80 @@
+"""The main job's argument parser."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from monocycle_nash.app.command_line import PROGRAM
+
+__all__ = ["Arguments", "build_parser", "parse_arguments"]
+
+_DESCRIPTION = """\
+Solve a symmetric zero-sum game (a payoff matrix or a monocycle roster) and record the
+run: a row in .runmeta/run_history.db and a folder result/<run_id>/ holding a copy of
+the input, the results (output/) and the console output (logs/)."""
+
+_EPILOG = """\
+INPUT is a game file (a 'matrix' with optional 'labels', or 'characters') or a run
+config naming a game file and a settings file (game = "...", settings = "...").
+Without INPUT the built-in rock-paper-scissors example runs.
+
+exit status: 0 success, 1 bad input or failure (recorded as 'fail'),
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM); both recorded as 'killed'.
+
+afterwards: runmeta list-runs, runmeta show-run --run-id N"""
+
+
+@dataclass(frozen=True, slots=True)
+class Arguments:
+    """The parsed command line."""
+
+    input: Path | None
+    note: str
+    project_id: str | None
+    root: Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of ``monocycle-nash [INPUT] [--note] [--project-id] [--root]``."""
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "input",
+        nargs="?",
+        type=Path,
+        metavar="INPUT",
+        help="game file or run config (TOML); default: the built-in example",
+    )
+    parser.add_argument("--note", default="", metavar="TEXT", help="a note stored with the run")
+    parser.add_argument(
+        "--project-id",
+        metavar="PID",
+        help="attach the run to this registered analysis project "
+        "(overrides the settings' [analysis_project])",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="project root holding .runmeta/ and result/, and the base of relative paths "
+        "in settings files (default: the current folder)",
+    )
+    return parser
+
+
+def parse_arguments(argv: list[str] | None) -> Arguments:
+    """Parse ``argv`` (default ``sys.argv[1:]``); argparse exits with 2 on a usage error."""
+    namespace = build_parser().parse_args(argv)
+    return Arguments(
+        input=namespace.input,
+        note=namespace.note,
+        project_id=namespace.project_id,
+        root=namespace.root,
+    )

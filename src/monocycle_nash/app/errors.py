@@ -1,0 +1,21 @@
+"""Typed errors of the main job: a user's mistake, with a one-line message as ``str()``."""
+
+from __future__ import annotations
+
+__all__ = ["InputError", "InputFileError", "RunConfigError", "SettingsError"]
+
+
+class InputError(Exception):
+    """Base of the main job's bad-input errors (the game's own are ``GameError``)."""
+
+
+class InputFileError(InputError):
+    """An input file is missing, unreadable or not valid TOML."""
+
+
+class RunConfigError(InputError):
+    """A run config (or a file it names) does not have the expected shape."""
+
+
+class SettingsError(InputError):
+    """A settings table has an unknown key or a value of the wrong type."""

@@ -1,0 +1,102 @@
+"""Write a run's results into its ``output/`` folder as JSON files.
+
+Every file is written whole (a temporary file in the same folder, then ``os.replace``)
+and carries a ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from monocycle_nash.equilibrium import Equilibrium
+
+__all__ = [
+    "DIVERGENCE_FILE",
+    "EQUILIBRIUM_FILE",
+    "PURE_STRATEGY_FILE",
+    "SCHEMA_VERSION",
+    "write_divergence",
+    "write_equilibrium",
+    "write_json",
+    "write_pure_strategy",
+    "write_text",
+]
+
+SCHEMA_VERSION = 1
+EQUILIBRIUM_FILE = "equilibrium.json"
+PURE_STRATEGY_FILE = "pure_strategy.json"
+DIVERGENCE_FILE = "divergence.json"
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` whole: a temporary file, then ``os.replace``."""
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        Path(temp_name).replace(path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, payload: object) -> None:
+    """Write ``payload`` as indented JSON (no NaN or infinity) to ``path`` whole."""
+    write_text(path, json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def write_equilibrium(output_dir: Path, equilibrium: Equilibrium) -> Path:
+    """Write ``equilibrium.json``: both strategies, value, exploitability, support, solver."""
+    translation = equilibrium.translation
+    payload = {
+        "schema_version": SCHEMA_VERSION,
+        "labels": list(equilibrium.labels),
+        "row_strategy": [float(weight) for weight in equilibrium.row_strategy],
+        "column_strategy": [float(weight) for weight in equilibrium.column_strategy],
+        "value": float(equilibrium.value),
+        "exploitability": float(equilibrium.exploitability),
+        "support": list(equilibrium.support),
+        "solver": equilibrium.solver,
+        "translation": None if translation is None else [float(x) for x in translation],
+    }
+    path = output_dir / EQUILIBRIUM_FILE
+    write_json(path, payload)
+    return path
+
+
+def write_pure_strategy(output_dir: Path, labels: Sequence[str], payoffs: Sequence[float]) -> Path:
+    """Write ``pure_strategy.json``: each strategy's payoff (A y)_i against the equilibrium."""
+    payload = {
+        "schema_version": SCHEMA_VERSION,
+        "description": (
+            "payoff of each pure strategy against the opponent's equilibrium strategy, (A y)_i"
+        ),
+        "strategies": [
+            {"label": label, "payoff": float(payoff)}
+            for label, payoff in zip(labels, payoffs, strict=True)
+        ],
+    }
+    path = output_dir / PURE_STRATEGY_FILE
+    write_json(path, payload)
+    return path
+
+
+def write_divergence(output_dir: Path, labels: Sequence[str], divergences: Sequence[float]) -> Path:
+    """Write ``divergence.json``: each strategy's gap to the best pure payoff (0 on the support)."""
+    payload = {
+        "schema_version": SCHEMA_VERSION,
+        "description": (
+            "best pure-strategy payoff minus each strategy's payoff (0 = a best response)"
+        ),
+        "strategies": [
+            {"label": label, "divergence": float(divergence)}
+            for label, divergence in zip(labels, divergences, strict=True)
+        ],
+    }
+    path = output_dir / DIVERGENCE_FILE
+    write_json(path, payload)
+    return path

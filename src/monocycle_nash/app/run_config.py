@@ -1,0 +1,364 @@
+"""Read the main job's input: a game file, or a run config naming a game and settings.
+
+A run config is a TOML file with a ``game`` entry (a path, or an inline table holding
+``matrix`` or ``characters``) and optionally a ``settings`` path; both paths are relative
+to the run config's folder. Settings tables (``[runmeta]``, ``[analysis_project]``,
+``[solver]``) may sit in the settings file or in the run config itself; the run config's
+keys win. Relative paths *inside* settings tables (the database, the result folder, the
+project folder) are relative to the project root (``--root``), never to the file that
+names them: a settings file shipped inside the package, or shared between projects, must
+not put results next to itself.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
+from monocycle_nash.app.toml_writer import dumps
+
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "DEFAULT_RESULT_ROOT",
+    "InputKind",
+    "InputReading",
+    "ProjectSettings",
+    "RunInput",
+    "StorageLocation",
+    "load_input",
+    "read_input",
+    "read_toml",
+]
+
+InputKind = Literal["game", "run_config"]
+
+DEFAULT_DB_PATH = Path(".runmeta") / "run_history.db"
+DEFAULT_RESULT_ROOT = Path("result")
+
+_GAME_KEYS = frozenset({"matrix", "characters"})
+_SECTIONS: Mapping[str, frozenset[str]] = {
+    "runmeta": frozenset({"db_path", "result_root"}),
+    "analysis_project": frozenset({"project_id", "project_path", "note"}),
+    "solver": frozenset({"exact"}),
+}
+# ``sources`` is the provenance table the main job writes into merged inputs; it is
+# accepted and ignored so that a stored merged_input.toml can be run again.
+_RUN_CONFIG_KEYS = frozenset({"game", "settings", "sources", *_SECTIONS})
+_MERGED_HEADER = "# Merged, resolved input of one monocycle-nash run (itself a valid run config).\n"
+
+
+@dataclass(frozen=True, slots=True)
+class StorageLocation:
+    """Where runs are recorded: the SQLite file and the folder holding ``<run_id>/``."""
+
+    db_path: Path
+    result_root: Path
+
+    @classmethod
+    def default(cls, root: Path) -> StorageLocation:
+        """Return the default location under ``root``: ``.runmeta/run_history.db``, ``result/``."""
+        return cls(root / DEFAULT_DB_PATH, root / DEFAULT_RESULT_ROOT)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSettings:
+    """An analysis project to attach the run to; with a path it is registered if missing."""
+
+    project_id: str
+    project_path: Path | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunInput:
+    """A fully read input: the game's TOML table (not validated yet) and resolved settings.
+
+    ``files`` lists every file read, the input itself first. ``merged_toml`` is the
+    merged, resolved input for run configs (``None`` for a plain game file).
+    """
+
+    kind: InputKind
+    path: Path
+    game: Mapping[str, Any]
+    game_source: str
+    storage: StorageLocation
+    project: ProjectSettings | None
+    exact: bool
+    files: tuple[Path, ...]
+    merged_toml: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class InputReading:
+    """What could be read of an input: the run input, or the error and what came before it.
+
+    ``storage`` is always set: the configured location when the input got that far,
+    otherwise the default under the root, so a broken input can still be recorded.
+    ``files`` lists the input files that exist, for the run's snapshot.
+    """
+
+    storage: StorageLocation
+    files: tuple[Path, ...]
+    run_input: RunInput | None
+    error: InputError | None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse the TOML file ``path``; raise ``InputFileError`` naming the file on failure."""
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a folder, not a TOML file") from None
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from err
+    except UnicodeDecodeError as err:
+        raise InputFileError(f"{path}: not UTF-8 text ({err.reason})") from err
+    except tomllib.TOMLDecodeError as err:
+        raise InputFileError(f"{path}: invalid TOML: {err}") from err
+
+
+def read_input(path: Path, root: Path, *, project_id: str | None = None) -> InputReading:
+    """Read ``path`` (a game file or a run config) with settings resolved against ``root``.
+
+    Never raises ``InputError``: it is returned in ``InputReading.error`` with the storage
+    location and files known so far. ``project_id`` (the command line's) overrides the
+    settings' project; the settings' path is kept only when the ids agree.
+    """
+    reader = _Reader(path, root.resolve(), project_id)
+    try:
+        run_input = reader.read()
+    except InputError as err:
+        return InputReading(reader.storage, tuple(reader.files), None, err)
+    return InputReading(run_input.storage, run_input.files, run_input, None)
+
+
+def load_input(path: Path, root: Path, *, project_id: str | None = None) -> RunInput:
+    """Like ``read_input`` but raise its ``InputError``."""
+    return _Reader(path, root.resolve(), project_id).read()
+
+
+@dataclass(slots=True)
+class _Reader:
+    path: Path
+    root: Path
+    project_override: str | None
+    storage: StorageLocation = field(init=False)
+    files: list[Path] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.storage = StorageLocation.default(self.root)
+
+    def _read(self, path: Path) -> dict[str, Any]:
+        if path.is_file():
+            self.files.append(path)
+        return read_toml(path)
+
+    def read(self) -> RunInput:
+        data = self._read(self.path)
+        if _GAME_KEYS & data.keys():
+            if "game" in data:
+                raise RunConfigError(
+                    f"{self.path}: has both a game table (matrix/characters) and a run "
+                    "config's 'game' entry; use one or the other"
+                )
+            return RunInput(
+                kind="game",
+                path=self.path,
+                game=data,
+                game_source=str(self.path),
+                storage=self.storage,
+                project=self._project(None),
+                exact=False,
+                files=tuple(self.files),
+                merged_toml=None,
+            )
+        if "game" not in data:
+            raise RunConfigError(
+                f"{self.path}: neither a game file (no 'matrix' or 'characters') "
+                "nor a run config (no 'game' entry)"
+            )
+        return self._read_run_config(data)
+
+    def _read_run_config(self, config: dict[str, Any]) -> RunInput:
+        unknown = sorted(config.keys() - _RUN_CONFIG_KEYS)
+        if unknown:
+            raise RunConfigError(
+                f"{self.path}: unknown entry {unknown[0]!r} in a run config "
+                f"(expected: {', '.join(sorted(_RUN_CONFIG_KEYS - {'sources'}))})"
+            )
+        folder = self.path.parent
+        settings_path: Path | None = None
+        file_settings: dict[str, Any] = {}
+        if "settings" in config:
+            settings_path = folder / _path_text(config["settings"], self.path, "settings")
+            file_settings = self._read(settings_path)
+            _check_settings_file(file_settings, settings_path)
+        sections = {
+            name: _merge_section(name, file_settings, settings_path, config, self.path)
+            for name in _SECTIONS
+        }
+        self.storage = self._storage(sections["runmeta"])
+        project = self._project(sections["analysis_project"])
+        exact = _exact(sections["solver"])
+
+        game_entry = config["game"]
+        game_path: Path | None = None
+        if isinstance(game_entry, Mapping):
+            game, game_source = dict(game_entry), f"{self.path} [game]"
+        else:
+            game_path = folder / _path_text(game_entry, self.path, "game")
+            game, game_source = self._read(game_path), str(game_path)
+            if not _GAME_KEYS & game.keys():
+                raise RunConfigError(
+                    f"{game_path}: not a game file (no 'matrix' or 'characters'), "
+                    f"named by 'game' in {self.path}"
+                )
+        if not _GAME_KEYS & game.keys():
+            raise RunConfigError(f"{game_source}: the inline game has no 'matrix' or 'characters'")
+
+        sources = {"run_config": str(self.path.resolve())}
+        if game_path is not None:
+            sources["game"] = str(game_path.resolve())
+        if settings_path is not None:
+            sources["settings"] = str(settings_path.resolve())
+        merged: dict[str, Any] = {
+            "sources": sources,
+            "runmeta": {
+                "db_path": str(self.storage.db_path),
+                "result_root": str(self.storage.result_root),
+            },
+        }
+        if project is not None:
+            merged["analysis_project"] = {"project_id": project.project_id}
+            if project.project_path is not None:
+                merged["analysis_project"]["project_path"] = str(project.project_path)
+            if project.note:
+                merged["analysis_project"]["note"] = project.note
+        merged["solver"] = {"exact": exact}
+        merged["game"] = game
+        try:
+            merged_text = _MERGED_HEADER + dumps(merged)
+        except (TypeError, ValueError) as err:  # pragma: no cover - tomllib output is writable
+            raise RunConfigError(f"{self.path}: cannot store the merged input: {err}") from err
+        return RunInput(
+            kind="run_config",
+            path=self.path,
+            game=game,
+            game_source=game_source,
+            storage=self.storage,
+            project=project,
+            exact=exact,
+            files=tuple(self.files),
+            merged_toml=merged_text.encode("utf-8"),
+        )
+
+    def _resolve(self, text: str) -> Path:
+        path = Path(text).expanduser()
+        return (path if path.is_absolute() else self.root / path).resolve()
+
+    def _storage(self, section: _Section) -> StorageLocation:
+        db_text = section.string("db_path")
+        result_text = section.string("result_root")
+        return StorageLocation(
+            self._resolve(db_text) if db_text is not None else self.storage.db_path,
+            self._resolve(result_text) if result_text is not None else self.storage.result_root,
+        )
+
+    def _project(self, section: _Section | None) -> ProjectSettings | None:
+        configured: ProjectSettings | None = None
+        if section is not None:
+            project_id = section.string("project_id")
+            path_text = section.string("project_path")
+            note = section.string("note", allow_empty=True) or ""
+            if project_id is None and section.values:
+                where = next(iter(section.origin.values()))
+                raise SettingsError(f"{where}: [analysis_project] needs a project_id")
+            if project_id is not None:
+                path = self._resolve(path_text) if path_text is not None else None
+                configured = ProjectSettings(project_id, path, note)
+        if self.project_override is None:
+            return configured
+        if configured is not None and configured.project_id == self.project_override:
+            return configured
+        return ProjectSettings(self.project_override)
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    """One merged settings table, remembering which file each key came from."""
+
+    name: str
+    values: Mapping[str, Any]
+    origin: Mapping[str, Path]
+
+    def string(self, key: str, *, allow_empty: bool = False) -> str | None:
+        if key not in self.values:
+            return None
+        value = self.values[key]
+        if not isinstance(value, str) or not (allow_empty or value.strip()):
+            kind = "a string" if allow_empty else "a non-empty string"
+            raise SettingsError(
+                f"{self.origin[key]}: [{self.name}] {key} must be {kind}, got {value!r}"
+            )
+        return value
+
+
+def _path_text(value: object, config_path: Path, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RunConfigError(
+            f"{config_path}: '{key}' must be a path (a non-empty string), got {value!r}"
+        )
+    return value
+
+
+def _check_settings_file(data: Mapping[str, Any], path: Path) -> None:
+    for name in data:
+        if name not in _SECTIONS:
+            raise SettingsError(
+                f"{path}: unknown entry {name!r} in a settings file "
+                f"(expected tables: {', '.join(_SECTIONS)})"
+            )
+
+
+def _merge_section(
+    name: str,
+    file_settings: Mapping[str, Any],
+    settings_path: Path | None,
+    config: Mapping[str, Any],
+    config_path: Path,
+) -> _Section:
+    values: dict[str, Any] = {}
+    origin: dict[str, Path] = {}
+    for source, path in ((file_settings, settings_path), (config, config_path)):
+        if name not in source or path is None:
+            continue
+        table = source[name]
+        if not isinstance(table, Mapping):
+            raise SettingsError(f"{path}: [{name}] must be a table, got {table!r}")
+        for key, value in table.items():
+            if key not in _SECTIONS[name]:
+                raise SettingsError(
+                    f"{path}: unknown key {key!r} in [{name}] "
+                    f"(expected: {', '.join(sorted(_SECTIONS[name]))})"
+                )
+            values[key] = value
+            origin[key] = path
+    return _Section(name, values, origin)
+
+
+def _exact(section: _Section) -> bool:
+    if "exact" not in section.values:
+        return False
+    value = section.values["exact"]
+    if not isinstance(value, bool):
+        raise SettingsError(
+            f"{section.origin['exact']}: [solver] exact must be true or false, got {value!r}"
+        )
+    return value

@@ -1,0 +1,59 @@
+"""The short human summary the main job prints at the end of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monocycle_nash.equilibrium import Equilibrium
+
+__all__ = ["MAX_LISTED", "display_path", "format_summary"]
+
+MAX_LISTED = 10
+
+
+def display_path(path: Path, cwd: Path | None = None) -> str:
+    """Return ``path`` relative to ``cwd`` (default: the current folder) when inside it."""
+    base = (cwd or Path.cwd()).resolve()
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(base))
+    except ValueError:
+        return str(resolved)
+
+
+def _number(value: float, digits: int) -> str:
+    # + 0.0 turns -0.0 into 0.0.
+    return f"{float(value) + 0.0:.{digits}g}"
+
+
+def format_summary(
+    run_id: int, game_name: str, equilibrium: Equilibrium, run_dir: Path, *, kind: str
+) -> str:
+    """Return the lines printed after solving: game, support with probabilities, value, where.
+
+    At most ``MAX_LISTED`` support members are listed (most probable first), then a count
+    of the rest.
+    """
+    labels = equilibrium.labels
+    weights = equilibrium.row_strategy
+    support = sorted(
+        (index for index, weight in enumerate(weights) if weight > 0),
+        key=lambda index: (-weights[index], index),
+    )
+    shown = support[:MAX_LISTED]
+    width = max((len(labels[index]) for index in shown), default=0)
+    lines = [
+        f"Run {run_id}: {game_name} ({len(labels)} strategies, {kind}), "
+        f"solved by {equilibrium.solver}",
+        f"Equilibrium support ({len(support)} of {len(labels)}):",
+        *(f"  {labels[index]:<{width}}  {float(weights[index]):.6f}" for index in shown),
+    ]
+    if len(support) > len(shown):
+        lines.append(f"  ... and {len(support) - len(shown)} more")
+    lines += [
+        f"Value: {_number(equilibrium.value, 6)} "
+        f"(exploitability {_number(equilibrium.exploitability, 3)})",
+        f"Results: {display_path(run_dir)}",
+        f"Details: runmeta show-run --run-id {run_id}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,267 @@
+"""Tests of reading the main job's input: game files, run configs and settings."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
+from monocycle_nash.app.run_config import (
+    ProjectSettings,
+    StorageLocation,
+    load_input,
+    read_input,
+)
+from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
+
+RPS = 'labels = ["R", "P", "S"]\nmatrix = [[0, -1, 1], [1, 0, -1], [-1, 1, 0]]\n'
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _split(tmp_path: Path, config: str, settings: str = "") -> Path:
+    _write(tmp_path / "in" / "game.toml", RPS)
+    _write(tmp_path / "in" / "settings.toml", settings)
+    return _write(tmp_path / "in" / "run.toml", config)
+
+
+def test_game_file_uses_default_storage_and_no_merged_input(tmp_path: Path) -> None:
+    """A game file is read as is, recorded under the root's default locations."""
+    game = _write(tmp_path / "g.toml", RPS)
+    run_input = load_input(game, tmp_path / "root")
+    root = (tmp_path / "root").resolve()
+    assert run_input.kind == "game"
+    assert run_input.game["labels"] == ["R", "P", "S"]
+    assert run_input.storage == StorageLocation(
+        root / ".runmeta" / "run_history.db", root / "result"
+    )
+    assert run_input.files == (game,)
+    assert run_input.merged_toml is None
+    assert run_input.project is None
+    assert run_input.exact is False
+
+
+def test_default_example_is_a_split_run_config(tmp_path: Path) -> None:
+    """The shipped example names a game and a settings file and merges them."""
+    config = examples_dir() / DEFAULT_RUN_CONFIG
+    run_input = load_input(config, tmp_path)
+    assert run_input.kind == "run_config"
+    assert [path.name for path in run_input.files] == [
+        "default_run.toml",
+        "settings.toml",
+        "rock_paper_scissors.toml",
+    ]
+    assert run_input.exact is True
+    assert run_input.storage == StorageLocation.default(tmp_path.resolve())
+    assert run_input.merged_toml is not None
+    merged = tomllib.loads(run_input.merged_toml.decode("utf-8"))
+    assert merged["game"]["labels"] == ["Rock", "Paper", "Scissors"]
+    assert merged["solver"] == {"exact": True}
+    assert merged["runmeta"]["db_path"] == str(tmp_path.resolve() / ".runmeta/run_history.db")
+    assert merged["sources"]["game"] == str(config.parent / "rock_paper_scissors.toml")
+
+
+def test_merged_input_can_be_run_again(tmp_path: Path) -> None:
+    """A stored merged input is itself a run config giving the same game and settings."""
+    config = _split(
+        tmp_path,
+        'game = "game.toml"\nsettings = "settings.toml"\n',
+        '[runmeta]\nresult_root = "out"\n[analysis_project]\nproject_id = "p"\n'
+        'project_path = "proj"\nnote = "n"\n[solver]\nexact = true\n',
+    )
+    first = load_input(config, tmp_path)
+    assert first.merged_toml is not None
+    merged_path = _write(tmp_path / "merged.toml", first.merged_toml.decode("utf-8"))
+    second = load_input(merged_path, tmp_path / "elsewhere")
+    assert second.game == first.game
+    assert second.storage == first.storage
+    assert second.project == first.project
+    assert second.exact is True
+
+
+def test_settings_paths_are_relative_to_the_root(tmp_path: Path) -> None:
+    """db_path, result_root and project_path resolve against --root, not the settings file."""
+    config = _split(
+        tmp_path,
+        'game = "game.toml"\nsettings = "settings.toml"\n',
+        '[runmeta]\ndb_path = "db/runs.db"\nresult_root = "runs"\n'
+        '[analysis_project]\nproject_id = "study"\nproject_path = "../analysis"\n',
+    )
+    root = tmp_path / "root"
+    run_input = load_input(config, root)
+    assert run_input.storage == StorageLocation(root / "db" / "runs.db", root / "runs")
+    assert run_input.project == ProjectSettings("study", tmp_path / "analysis")
+
+
+def test_absolute_settings_paths_are_kept(tmp_path: Path) -> None:
+    """An absolute db_path is used as written."""
+    db = tmp_path / "abs" / "x.db"
+    config = _split(tmp_path, f'game = "game.toml"\n[runmeta]\ndb_path = "{db.as_posix()}"\n')
+    assert load_input(config, tmp_path / "root").storage.db_path == db
+
+
+def test_run_config_keys_override_the_settings_file(tmp_path: Path) -> None:
+    """Settings tables inside the run config win key by key over the settings file."""
+    config = _split(
+        tmp_path,
+        'game = "game.toml"\nsettings = "settings.toml"\n[solver]\nexact = false\n',
+        '[runmeta]\nresult_root = "r"\n[solver]\nexact = true\n',
+    )
+    run_input = load_input(config, tmp_path)
+    assert run_input.exact is False
+    assert run_input.storage.result_root == tmp_path.resolve() / "r"
+
+
+def test_inline_game_table(tmp_path: Path) -> None:
+    """A run config may hold the game inline under [game]."""
+    config = _write(tmp_path / "run.toml", "[game]\n" + RPS)
+    run_input = load_input(config, tmp_path)
+    assert run_input.kind == "run_config"
+    assert run_input.game_source == f"{config} [game]"
+    assert run_input.files == (config,)
+
+
+@pytest.mark.parametrize(
+    ("settings_project", "override", "expected"),
+    [
+        pytest.param(None, "cli", ProjectSettings("cli"), id="cli-only"),
+        pytest.param("same", "same", "settings", id="same-id-keeps-path"),
+        pytest.param("other", "cli", ProjectSettings("cli"), id="different-id-drops-path"),
+    ],
+)
+def test_command_line_project_overrides_settings(
+    tmp_path: Path, settings_project: str | None, override: str, expected: object
+) -> None:
+    """--project-id replaces the settings' project; the path is kept only for the same id."""
+    section = (
+        f'[analysis_project]\nproject_id = "{settings_project}"\nproject_path = "p"\n'
+        if settings_project
+        else ""
+    )
+    config = _split(tmp_path, 'game = "game.toml"\n' + section)
+    run_input = load_input(config, tmp_path, project_id=override)
+    if expected == "settings":
+        expected = ProjectSettings(override, tmp_path.resolve() / "p")
+    assert run_input.project == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "error", "fragment"),
+    [
+        pytest.param({}, InputFileError, "no such file", id="missing-input"),
+        pytest.param({"run.toml": "matrix = [[0"}, InputFileError, "invalid TOML", id="bad-toml"),
+        pytest.param({"run.toml": b"x = '\xff'"}, InputFileError, "UTF-8", id="not-utf8"),
+        pytest.param({"run.toml": "x = 1"}, RunConfigError, "neither", id="neither"),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"\nmatrix = [[0.0]]'}, RunConfigError, "both", id="both"
+        ),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"\ncolour = 1'}, RunConfigError, "'colour'", id="unknown"
+        ),
+        pytest.param({"run.toml": "game = 3"}, RunConfigError, "'game' must be", id="game-int"),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"'}, InputFileError, "g.toml: no such", id="game-missing"
+        ),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"', "g.toml": "x = 1"},
+            RunConfigError,
+            "not a game file",
+            id="game-not-game",
+        ),
+        pytest.param(
+            {"run.toml": "[game]\nx = 1"}, RunConfigError, "inline game", id="inline-not-game"
+        ),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"\nsettings = "s.toml"', "g.toml": RPS},
+            InputFileError,
+            "s.toml: no such",
+            id="settings-missing",
+        ),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"\nsettings = "s.toml"', "g.toml": RPS, "s.toml": "a=1"},
+            SettingsError,
+            "unknown entry 'a'",
+            id="settings-unknown-section",
+        ),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"\n[solver]\nexakt = true', "g.toml": RPS},
+            SettingsError,
+            "unknown key 'exakt'",
+            id="settings-unknown-key",
+        ),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"\n[solver]\nexact = "yes"', "g.toml": RPS},
+            SettingsError,
+            "exact must be true or false",
+            id="exact-not-bool",
+        ),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"\n[runmeta]\ndb_path = ""', "g.toml": RPS},
+            SettingsError,
+            "db_path must be a non-empty string",
+            id="db-path-empty",
+        ),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"\nrunmeta = 1', "g.toml": RPS},
+            SettingsError,
+            "[runmeta] must be a table",
+            id="section-not-table",
+        ),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"\n[analysis_project]\nproject_path = "x"', "g.toml": RPS},
+            SettingsError,
+            "needs a project_id",
+            id="project-without-id",
+        ),
+    ],
+)
+def test_bad_inputs_raise_typed_one_line_errors(
+    tmp_path: Path, files: dict[str, str | bytes], error: type[InputError], fragment: str
+) -> None:
+    """Each malformed input raises its typed error with a one-line message naming the file."""
+    for name, content in files.items():
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    with pytest.raises(error) as caught:
+        load_input(tmp_path / "run.toml", tmp_path)
+    message = str(caught.value)
+    assert fragment in message
+    assert "\n" not in message
+    assert str(tmp_path) in message
+
+
+def test_a_folder_as_input_is_refused(tmp_path: Path) -> None:
+    """Giving a folder instead of a file is a typed error."""
+    with pytest.raises(InputFileError, match="is a folder"):
+        load_input(tmp_path, tmp_path)
+
+
+def test_read_input_keeps_the_storage_read_before_an_error(tmp_path: Path) -> None:
+    """A later settings error still reports the configured [runmeta] location and files."""
+    config = _split(
+        tmp_path,
+        'game = "game.toml"\nsettings = "settings.toml"\n',
+        '[runmeta]\nresult_root = "custom"\n[solver]\nexact = 1\n',
+    )
+    reading = read_input(config, tmp_path)
+    assert isinstance(reading.error, SettingsError)
+    assert reading.run_input is None
+    assert reading.storage.result_root == tmp_path.resolve() / "custom"
+    assert reading.files == (config, tmp_path / "in" / "settings.toml")
+
+
+def test_read_input_falls_back_to_the_default_storage(tmp_path: Path) -> None:
+    """An unreadable input is reported with the root's default storage and no files."""
+    reading = read_input(tmp_path / "missing.toml", tmp_path)
+    assert isinstance(reading.error, InputFileError)
+    assert reading.storage == StorageLocation.default(tmp_path.resolve())
+    assert reading.files == ()
