@@ -1,0 +1,247 @@
+"""SQLite connections, the schema and its migrations, and the one transaction helper.
+
+Transaction convention
+----------------------
+Connections are opened in autocommit mode (``isolation_level=None``): Python's
+``sqlite3`` never opens or commits a transaction behind our back. Writes happen only
+inside :func:`transaction`, which runs ``BEGIN IMMEDIATE`` / ``COMMIT``, or
+``ROLLBACK`` and re-raises on any exception. Repositories (``repositories.py``) never
+commit and never begin: the caller, usually ``RunSessionService`` or a CLI command,
+wraps one unit of work in ``with transaction(conn): ...``. A repository write made
+outside a transaction is a single autocommitted statement.
+
+``BEGIN IMMEDIATE`` takes the write lock at the start, so two processes writing at the
+same time queue on the busy timeout (30 s by default) instead of one of them failing
+with "database is locked" when a read transaction tries to become a write one.
+
+Schema versions
+---------------
+``PRAGMA user_version`` holds the schema version. :func:`migrate` applies the missing
+steps of :data:`MIGRATIONS` one by one; each step and its version bump commit together
+or not at all, and the version is re-read inside the write lock so several processes
+migrating a missing database at the same moment apply each step once. A database whose
+version is newer than :data:`SCHEMA_VERSION` is refused with :class:`SchemaTooNewError`.
+Opening an up-to-date database costs one ``PRAGMA user_version`` read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from monocycle_nash.runmeta.errors import (
+    DatabaseAccessError,
+    NotADatabaseError,
+    SchemaTooNewError,
+)
+
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "MigrationStep",
+    "SQLiteConnectionFactory",
+    "migrate",
+    "schema_version",
+    "transaction",
+]
+
+DEFAULT_BUSY_TIMEOUT: Final = 30.0
+"""Seconds a connection waits for another writer before giving up."""
+
+_SQLITE_NOTADB: Final = 26
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationStep:
+    """One schema version: the statements that bring version ``version - 1`` to it."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: Final[tuple[MigrationStep, ...]] = (
+    MigrationStep(
+        version=1,
+        description="projects and runs tables with their search indexes",
+        statements=(
+            """CREATE TABLE IF NOT EXISTS projects (
+  project_id TEXT PRIMARY KEY,
+  project_path TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  note TEXT DEFAULT ''
+)""",
+            """CREATE TABLE IF NOT EXISTS runs (
+  run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_at TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  status TEXT NOT NULL CHECK(status IN ('running','success','fail','killed')),
+  command TEXT NOT NULL,
+  git_commit TEXT,
+  note TEXT DEFAULT '',
+  project_id TEXT,
+  updated_at TEXT NOT NULL,
+  FOREIGN KEY(project_id) REFERENCES projects(project_id)
+    ON UPDATE CASCADE ON DELETE SET NULL
+)""",
+            "CREATE INDEX IF NOT EXISTS idx_runs_created_at ON runs(created_at)",
+            "CREATE INDEX IF NOT EXISTS idx_runs_status ON runs(status)",
+            "CREATE INDEX IF NOT EXISTS idx_runs_project_id ON runs(project_id)",
+            "CREATE INDEX IF NOT EXISTS idx_runs_project_created ON runs(project_id, created_at)",
+            "CREATE INDEX IF NOT EXISTS idx_runs_status_created ON runs(status, created_at)",
+        ),
+    ),
+)
+"""Every schema step, oldest first; step ``i`` has version ``i + 1``."""
+
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+"""The schema version this code reads and writes."""
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run the block as one write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT``.
+
+    On any exception (``KeyboardInterrupt`` included) the transaction is rolled back
+    and the exception re-raised. Nested use becomes a savepoint of the outer
+    transaction. The connection must be in autocommit mode (``isolation_level=None``),
+    as :class:`SQLiteConnectionFactory` opens it.
+    """
+    if conn.in_transaction:
+        conn.execute("SAVEPOINT runmeta_nested")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK TO runmeta_nested")
+            conn.execute("RELEASE runmeta_nested")
+            raise
+        conn.execute("RELEASE runmeta_nested")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        # SQLite may already have rolled back (e.g. after SQLITE_FULL); only roll back
+        # what is still open, and never let a failed ROLLBACK hide the first error.
+        if _in_transaction(conn):
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
+
+
+def _in_transaction(conn: sqlite3.Connection) -> bool:
+    # A function call, so a type checker does not carry over the narrowing of the
+    # first ``conn.in_transaction`` test: the flag changes as statements run.
+    return conn.in_transaction
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """Return the database's ``PRAGMA user_version``."""
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def _database_file(conn: sqlite3.Connection) -> str:
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main":
+            return str(row[2]) or ":memory:"
+    return ":memory:"
+
+
+def migrate(conn: sqlite3.Connection, steps: Sequence[MigrationStep] = MIGRATIONS) -> None:
+    """Bring the schema up to the last of ``steps``; each step is atomic.
+
+    Safe to call again (nothing happens when up to date) and from several processes at
+    once. Raises :class:`SchemaTooNewError` for a database newer than ``steps``.
+    """
+    latest = len(steps)
+    version = schema_version(conn)
+    if version > latest:
+        raise SchemaTooNewError(_database_file(conn), version, latest)
+    while version < latest:
+        with transaction(conn):
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            version = schema_version(conn)
+            if version > latest:
+                raise SchemaTooNewError(_database_file(conn), version, latest)
+            if version == latest:
+                break
+            step = steps[version]
+            for statement in step.statements:
+                conn.execute(statement)
+            version = step.version
+            conn.execute(f"PRAGMA user_version = {int(version)}")
+
+
+class SQLiteConnectionFactory:
+    """Opens connections to the run database, migrated and configured.
+
+    Each connection: autocommit mode (see :func:`transaction`), rows as
+    ``sqlite3.Row``, ``foreign_keys`` on, a busy timeout, and for file databases
+    ``synchronous=NORMAL`` with the WAL journal (set when the database is created).
+    The parent folder is created. Use ``":memory:"`` for a private in-memory database.
+    """
+
+    __slots__ = ("_busy_timeout", "_db_path")
+
+    def __init__(self, db_path: str | Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        self._db_path = db_path if str(db_path) == ":memory:" else Path(db_path)
+        self._busy_timeout = busy_timeout
+
+    @property
+    def db_path(self) -> str | Path:
+        """The database file (or ``":memory:"``)."""
+        return self._db_path
+
+    def connect(self) -> sqlite3.Connection:
+        """Open a connection, creating and migrating the database if needed.
+
+        Raises :class:`NotADatabaseError` for a file that is not SQLite (the file is
+        left untouched), :class:`SchemaTooNewError` for a newer schema and
+        :class:`DatabaseAccessError` when the file cannot be opened.
+        """
+        path = self._db_path
+        in_file = isinstance(path, Path)
+        if isinstance(path, Path):
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise DatabaseAccessError(path, err.strerror or str(err)) from err
+        try:
+            conn = sqlite3.connect(path, timeout=self._busy_timeout, isolation_level=None)
+        except sqlite3.Error as err:
+            raise DatabaseAccessError(path, str(err)) from err
+        try:
+            conn.row_factory = sqlite3.Row
+            # The first read: fails here, before anything is written, for a non-database.
+            version = schema_version(conn)
+            conn.execute("PRAGMA foreign_keys = ON")
+            if in_file:
+                conn.execute("PRAGMA synchronous = NORMAL")
+            if version != SCHEMA_VERSION:
+                if version > SCHEMA_VERSION:
+                    raise SchemaTooNewError(path, version, SCHEMA_VERSION)
+                if in_file and version == 0:
+                    # Persistent in the file; cannot be changed inside a transaction.
+                    conn.execute("PRAGMA journal_mode = WAL")
+                migrate(conn)
+        except sqlite3.DatabaseError as err:
+            conn.close()
+            if getattr(err, "sqlite_errorcode", None) == _SQLITE_NOTADB:
+                raise NotADatabaseError(path) from err
+            raise DatabaseAccessError(path, str(err)) from err
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring ``conn``'s schema up to date (see :func:`migrate`)."""
+        migrate(conn)

@@ -1,0 +1,195 @@
+"""Typed errors of the runmeta library.
+
+Every user mistake or environment problem raises a subclass of :class:`RunMetaError`
+whose ``str()`` is a one-line message fit for a user. Only CLIs turn them into stderr
+lines and exit codes. :class:`RunTerminated` is deliberately *not* a ``RunMetaError``:
+like ``KeyboardInterrupt`` it derives from ``BaseException`` so that ordinary
+``except Exception`` blocks do not swallow a termination request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ArtifactWriteError",
+    "DatabaseAccessError",
+    "DatabaseWriteError",
+    "DuplicateProjectError",
+    "InputNotFoundError",
+    "InvalidProjectIdError",
+    "InvalidStatusError",
+    "InvalidTimestampError",
+    "MetaCorruptError",
+    "MetaNotFoundError",
+    "NotADatabaseError",
+    "ProjectLinkError",
+    "ProjectNotFoundError",
+    "RunDirExistsError",
+    "RunDirNotFoundError",
+    "RunMetaError",
+    "RunNotFoundError",
+    "RunTerminated",
+    "SchemaTooNewError",
+]
+
+
+class RunMetaError(Exception):
+    """Base class of every runmeta error; ``str(err)`` is a one-line user-facing message."""
+
+
+class RunNotFoundError(RunMetaError):
+    """No run with this id in the database."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        super().__init__(f"run {run_id} not found")
+
+
+class ProjectNotFoundError(RunMetaError):
+    """No project with this id in the database."""
+
+    def __init__(self, project_id: str) -> None:
+        self.project_id = project_id
+        super().__init__(f"project {project_id!r} not found")
+
+
+class DuplicateProjectError(RunMetaError):
+    """A project with this id already exists."""
+
+    def __init__(self, project_id: str) -> None:
+        self.project_id = project_id
+        super().__init__(f"project {project_id!r} already exists")
+
+
+class InvalidProjectIdError(RunMetaError):
+    """A project id that is empty or only whitespace."""
+
+    def __init__(self, project_id: str) -> None:
+        self.project_id = project_id
+        super().__init__(f"invalid project id {project_id!r}: it must not be empty")
+
+
+class InvalidStatusError(RunMetaError):
+    """A status that is not one of running/success/fail/killed, or not allowed here."""
+
+    def __init__(self, status: str, detail: str = "") -> None:
+        self.status = status
+        message = detail or "expected one of running, success, fail, killed"
+        super().__init__(f"invalid run status {status!r}: {message}")
+
+
+class InvalidTimestampError(RunMetaError):
+    """A time that cannot be read as an ISO-8601 timestamp."""
+
+    def __init__(self, value: str, detail: str = "") -> None:
+        self.value = value
+        message = detail or "expected ISO-8601 like 2026-02-14T19:30:12+09:00"
+        super().__init__(f"invalid time {value!r}: {message}")
+
+
+class DatabaseAccessError(RunMetaError):
+    """The database file cannot be opened or read."""
+
+    def __init__(self, db_path: str | Path, reason: str) -> None:
+        self.db_path = str(db_path)
+        self.reason = reason
+        super().__init__(f"cannot open run database {self.db_path}: {reason}")
+
+
+class NotADatabaseError(DatabaseAccessError):
+    """The database path holds a file that is not SQLite; it is left untouched."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        super().__init__(db_path, "the file is not an SQLite database (left untouched)")
+
+
+class SchemaTooNewError(RunMetaError):
+    """The database was written by a newer version of this program."""
+
+    def __init__(self, db_path: str | Path, found: int, supported: int) -> None:
+        self.db_path = str(db_path)
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"run database {self.db_path} has schema version {found}, newer than the "
+            f"supported version {supported}; upgrade monocycle-nash"
+        )
+
+
+class DatabaseWriteError(RunMetaError):
+    """Recording a change in the database failed; the message says how to repair it."""
+
+    def __init__(self, run_id: int, reason: str, repair: str = "") -> None:
+        self.run_id = run_id
+        self.reason = reason
+        suffix = f"; repair with: {repair}" if repair else ""
+        super().__init__(f"cannot record run {run_id} in the database: {reason}{suffix}")
+
+
+class RunDirExistsError(RunMetaError):
+    """The run folder already exists, so it is not reused for another run."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(f"run folder {self.path} already exists; refusing to reuse it")
+
+
+class RunDirNotFoundError(RunMetaError):
+    """The run folder does not exist."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(f"run folder {self.path} does not exist")
+
+
+class ArtifactWriteError(RunMetaError):
+    """Writing a file or folder of a run failed (disk full, I/O error, permissions)."""
+
+    def __init__(self, path: str | Path, cause: OSError | str) -> None:
+        self.path = Path(path)
+        reason = cause if isinstance(cause, str) else (cause.strerror or str(cause))
+        self.reason = reason
+        super().__init__(f"cannot write {self.path}: {reason}")
+
+
+class InputNotFoundError(RunMetaError):
+    """The input file or folder to snapshot does not exist."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(f"input {self.path} does not exist")
+
+
+class MetaNotFoundError(RunMetaError):
+    """A run folder has no meta.json."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(f"{self.path} does not exist")
+
+
+class MetaCorruptError(RunMetaError):
+    """meta.json exists but is not a readable JSON object."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path} is unreadable: {reason}")
+
+
+class ProjectLinkError(RunMetaError):
+    """The reference from an analysis project to a run folder could not be made."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"cannot link run into {self.path}: {reason}")
+
+
+class RunTerminated(BaseException):
+    """Raised in the main thread when SIGTERM arrives while a run is being recorded."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"terminated by signal {signum}")
