@@ -1,0 +1,38 @@
+"""Standalone SVG pictures of solved games, made with the standard library only.
+
+``equilibrium_svg`` draws the equilibrium strategy, ``characters_svg`` a roster's
+matchup vectors with the support and translation point, ``payoff_graph_svg`` who beats
+whom. Each returns the SVG document as a string: the same input gives the same bytes,
+and the document holds no script and no external reference.
+"""
+
+from __future__ import annotations
+
+from monocycle_nash.plot.characters_chart import (
+    MAX_CHARACTER_POINTS,
+    PLOT_BOX,
+    PlotScale,
+    characters_scale,
+    characters_svg,
+)
+from monocycle_nash.plot.equilibrium_chart import DEFAULT_MAX_BARS, equilibrium_svg
+from monocycle_nash.plot.payoff_graph import (
+    DEFAULT_THRESHOLD_FRACTION,
+    MAX_GRAPH_STRATEGIES,
+    default_threshold,
+    payoff_graph_svg,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BARS",
+    "DEFAULT_THRESHOLD_FRACTION",
+    "MAX_CHARACTER_POINTS",
+    "MAX_GRAPH_STRATEGIES",
+    "PLOT_BOX",
+    "PlotScale",
+    "characters_scale",
+    "characters_svg",
+    "default_threshold",
+    "equilibrium_svg",
+    "payoff_graph_svg",
+]
