@@ -1,0 +1,342 @@
+"""Text and JSON shapes printed by the ``runmeta`` command line (no printing here).
+
+Tables stream: the column widths are measured on the first rows (a window) and kept
+for the rest, so a listing of a million runs never sits in memory; a later value wider
+than its column is shortened with ``...``. Widths count terminal cells, so Japanese
+notes (two cells per character) stay aligned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from itertools import chain, islice
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monocycle_nash.runmeta.models import ProjectRecord, RunRecord
+
+__all__ = [
+    "ELLIPSIS",
+    "WINDOW",
+    "Column",
+    "cell_width",
+    "clean",
+    "describe_run",
+    "fit",
+    "format_duration",
+    "format_project_table",
+    "format_run_details",
+    "format_run_table",
+    "format_size",
+    "json_array_lines",
+    "project_to_json",
+    "run_to_json",
+    "terminal_width",
+]
+
+ELLIPSIS = "..."
+"""Marks a shortened cell; ASCII so that any console encoding can print it."""
+
+WINDOW = 200
+"""Rows read before the column widths of a streamed table are fixed."""
+
+_MIN_LAST_COLUMN = 12
+_GAP = "  "
+
+
+def terminal_width(fd: int = 1) -> int | None:
+    """Return the width to fit tables into, or ``None`` for "do not shorten".
+
+    ``COLUMNS`` wins when set (as with ``shutil.get_terminal_size``); otherwise the
+    width of the terminal on ``fd``; a pipe or file has no width, so nothing is shortened
+    and ``runmeta list-runs | grep ...`` sees whole commands.
+    """
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(fd).columns
+    except (OSError, ValueError):
+        return None
+
+
+def clean(text: str | None) -> str:
+    """Return ``text`` as one printable line: whitespace runs become one space.
+
+    Control characters (such as terminal escape sequences in a note) become ``?``.
+    """
+    if not text:
+        return ""
+    line = " ".join(text.split())
+    if line.isprintable():
+        return line
+    return "".join(ch if ch.isprintable() else "?" for ch in line)
+
+
+def cell_width(text: str) -> int:
+    """Return how many terminal cells ``text`` takes (wide East Asian characters take 2)."""
+    if text.isascii():
+        return len(text)
+    import unicodedata  # noqa: PLC0415 - loaded only once a non-ASCII cell appears
+
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return width
+
+
+def fit(text: str, width: int) -> str:
+    """Return ``text`` shortened with ``...`` to at most ``width`` cells."""
+    if cell_width(text) <= width:
+        return text
+    if width <= len(ELLIPSIS):
+        return ELLIPSIS[:width]
+    room = width - len(ELLIPSIS)
+    if text.isascii():
+        return text[:room] + ELLIPSIS
+    kept: list[str] = []
+    used = 0
+    for ch in text:
+        size = cell_width(ch)
+        if used + size > room:
+            break
+        kept.append(ch)
+        used += size
+    return "".join(kept) + ELLIPSIS
+
+
+def _pad(text: str, width: int, *, right: bool) -> str:
+    gap = " " * max(0, width - cell_width(text))
+    return gap + text if right else text + gap
+
+
+def _seconds_between(started_at: str, ended_at: str | None) -> int | None:
+    if ended_at is None:
+        return None
+    try:
+        start, end = datetime.fromisoformat(started_at), datetime.fromisoformat(ended_at)
+        seconds = round((end - start).total_seconds())
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def format_duration(started_at: str, ended_at: str | None, status: str) -> str:
+    """Return ``"running"``, a span like ``"50s"``, ``"3m05s"``, ``"2h03m05s"``, or ``"-"``.
+
+    ``"-"`` stands for a finished run without an end time or with unreadable times.
+    """
+    if status == "running":
+        return "running"
+    seconds = _seconds_between(started_at, ended_at)
+    if seconds is None:
+        return "-"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def _short_time(stamp: str | None) -> str:
+    # "2026-02-14T19:30:12+09:00" -> "2026-02-14 19:30:12": every stored time is +09:00,
+    # the header says so, and the short form is still accepted by --from/--to.
+    if not stamp:
+        return "-"
+    if len(stamp) == 25 and stamp.endswith("+09:00"):
+        return stamp[:10] + " " + stamp[11:19]
+    return clean(stamp)
+
+
+class Column:
+    """One table column: header, alignment and an optional cap on its width."""
+
+    __slots__ = ("cap", "header", "right")
+
+    def __init__(self, header: str, *, right: bool = False, cap: int | None = None) -> None:
+        """Describe a column; ``cap`` limits its width in cells (``None``: no limit)."""
+        self.header = header
+        self.right = right
+        self.cap = cap
+
+
+def _table(
+    columns: Sequence[Column], rows: Iterable[Sequence[str]], width: int | None
+) -> Iterator[str]:
+    """Yield the header and one line per row; the last column takes what width is left."""
+    iterator = iter(rows)
+    window = list(islice(iterator, WINDOW))
+    widths = [cell_width(column.header) for column in columns]
+    for row in window:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], cell_width(cell))
+    for index, column in enumerate(columns):
+        if column.cap is not None:
+            widths[index] = min(widths[index], max(column.cap, cell_width(column.header)))
+    last: int | None = None
+    if width is not None:
+        used = sum(widths[:-1]) + len(_GAP) * (len(columns) - 1)
+        last = max(_MIN_LAST_COLUMN, width - used)
+    widths[-1] = last if last is not None else widths[-1]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            _pad(fit(cell, widths[index]), widths[index], right=columns[index].right)
+            for index, cell in enumerate(cells[:-1])
+        ]
+        tail = cells[-1] if last is None else fit(cells[-1], last)
+        return _GAP.join([*parts, tail]).rstrip()
+
+    yield line([column.header for column in columns])
+    for row in chain(window, iterator):
+        yield line(row)
+
+
+_RUN_COLUMNS = (
+    Column("RUN", right=True),
+    Column("STATUS"),
+    Column("CREATED (+09:00)"),
+    Column("DURATION", right=True),
+    Column("PROJECT", cap=24),
+    Column("NOTE", cap=32),
+    Column("COMMAND"),
+)
+
+
+def _run_cells(run: RunRecord) -> tuple[str, ...]:
+    return (
+        str(run.run_id),
+        run.status,
+        _short_time(run.created_at),
+        format_duration(run.started_at, run.ended_at, run.status),
+        clean(run.project_id) or "-",
+        clean(run.note),
+        clean(run.command),
+    )
+
+
+def format_run_table(runs: Iterable[RunRecord], width: int | None) -> Iterator[str]:
+    """Yield an aligned table of ``runs`` (header first), lazily.
+
+    Columns: run id, status, created, duration or ``running``, project, note, and the
+    command, shortened so each line fits ``width`` cells (``None``: never shortened).
+    """
+    return _table(_RUN_COLUMNS, (_run_cells(run) for run in runs), width)
+
+
+_PROJECT_COLUMNS = (
+    Column("PROJECT"),
+    Column("CREATED (+09:00)"),
+    Column("NOTE", cap=32),
+    Column("PATH"),
+)
+
+
+def format_project_table(projects: Iterable[ProjectRecord], width: int | None) -> Iterator[str]:
+    """Yield an aligned table of ``projects`` (header first); the path is shortened last."""
+    rows = (
+        (
+            clean(project.project_id),
+            _short_time(project.created_at),
+            clean(project.note),
+            clean(project.project_path),
+        )
+        for project in projects
+    )
+    return _table(_PROJECT_COLUMNS, rows, width)
+
+
+def describe_run(run: RunRecord) -> str:
+    """Return a one-line summary: ``run 42 (success, project main, note 'baseline')``."""
+    parts = [run.status, f"project {clean(run.project_id)}" if run.project_id else "no project"]
+    if run.note:
+        parts.append(f"note {clean(run.note)!r}")
+    return f"run {run.run_id} ({', '.join(parts)})"
+
+
+def run_to_json(run: RunRecord) -> dict[str, object]:
+    """Return every runs column of ``run`` plus ``project_path``, as a JSON-ready dict."""
+    return run.to_dict()
+
+
+def project_to_json(project: ProjectRecord) -> dict[str, object]:
+    """Return the projects columns of ``project`` as a JSON-ready dict."""
+    return project.to_dict()
+
+
+def json_array_lines(items: Iterable[object]) -> Iterator[str]:
+    """Yield one JSON array, one compact element per line, without holding all of it."""
+    first = True
+    for item in items:
+        yield ("[\n  " if first else ",\n  ") + json.dumps(item)
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+def format_size(size: int) -> str:
+    """Return a byte count for people: ``"812 B"``, ``"3.4 KiB"``, ``"12.0 MiB"``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def format_run_details(
+    run: RunRecord,
+    meta: Mapping[str, object] | None,
+    meta_problem: str | None,
+    run_dir: str,
+    files: Sequence[tuple[str, int]] | None,
+) -> Iterator[str]:
+    """Yield the readable ``show-run`` page: the row, meta.json, and the folder's files.
+
+    ``meta_problem`` says why ``meta`` is ``None`` (missing, unreadable); ``files`` is
+    ``None`` when the run folder does not exist.
+    """
+    project = clean(run.project_id) or "-"
+    if run.project_id and run.project_path:
+        project += f" ({clean(run.project_path)})"
+    fields = (
+        ("status", run.status),
+        ("command", clean(run.command)),
+        ("created", run.created_at),
+        ("started", run.started_at),
+        ("ended", run.ended_at or "-"),
+        ("duration", format_duration(run.started_at, run.ended_at, run.status)),
+        ("updated", run.updated_at),
+        ("project", project),
+        ("git commit", clean(run.git_commit) or "-"),
+        ("note", clean(run.note) or "-"),
+    )
+    yield f"run {run.run_id}"
+    for label, value in fields:
+        yield f"  {label:<11}{value}"
+    yield ""
+    if meta is None:
+        yield f"meta.json: {meta_problem or 'missing'}"
+    else:
+        yield "meta.json:"
+        for text in json.dumps(meta, indent=2, ensure_ascii=False).splitlines():
+            yield "  " + text
+    yield ""
+    if files is None:
+        yield f"files: {run_dir} does not exist"
+        return
+    yield f"files in {run_dir}:"
+    if not files:
+        yield "  (none)"
+        return
+    path_width = max(cell_width(clean(path)) for path, _ in files)
+    sizes = [format_size(size) for _, size in files]
+    size_width = max(len(size) for size in sizes)
+    for (path, _), size in zip(files, sizes, strict=True):
+        yield f"  {_pad(clean(path), path_width, right=False)}  {size:>{size_width}}"
