@@ -17,6 +17,7 @@ from monocycle_nash.plot.characters_chart import (
 )
 from monocycle_nash.plot.equilibrium_chart import DEFAULT_MAX_BARS, equilibrium_svg
 from monocycle_nash.plot.payoff_graph import (
+    DEFAULT_ARROWS_PER_STRATEGY,
     DEFAULT_THRESHOLD_FRACTION,
     MAX_GRAPH_STRATEGIES,
     default_threshold,
@@ -24,6 +25,7 @@ from monocycle_nash.plot.payoff_graph import (
 )
 
 __all__ = [
+    "DEFAULT_ARROWS_PER_STRATEGY",
     "DEFAULT_MAX_BARS",
     "DEFAULT_THRESHOLD_FRACTION",
     "MAX_CHARACTER_POINTS",

@@ -194,8 +194,7 @@ class _Label:
 def _place_labels(
     order: Sequence[int],
     texts: Sequence[str],
-    centres: dict[int, tuple[float, float]],
-    support: set[int],
+    roster: _Roster,
     points: _Obstacles,
 ) -> list[_Label]:
     """Greedy, deterministic label placement: first fitting spot among four, else none.
@@ -203,13 +202,14 @@ def _place_labels(
     Support labels must avoid other labels only; the rest must also avoid the points.
     """
     left, top, size = PLOT_BOX
+    support = set(roster.support)
     labels = _Obstacles()
     placed: list[_Label] = []
     for index in order[:_MAX_LABEL_ATTEMPTS]:
         text = texts[index]
         width = text_width(text, _LABEL_FONT)
-        cx, cy = centres[index]
-        r = _SUPPORT_R if index in support else _POINT_R
+        cx, cy = roster.centres[index]
+        r = _SUPPORT_R if index in support else roster.point_r
         gap = r + 3
         spots = (
             (cx + gap, cy + 4, "start", cx + gap, cy - 8),
@@ -323,7 +323,7 @@ def _draw_legend(
             "y": bar_top,
             "width": 16,
             "height": bar_height,
-            "fill": f"url(#{gradient_id})",
+            "fill": f"url(#{gradient_id})" if high > low else color_at(0.5),
             "stroke": "#999999",
         },
     )
@@ -427,6 +427,12 @@ class _Roster:
             power_range=(min(powers), max(powers)),
         )
 
+    @property
+    def point_r(self) -> float:
+        """Radius of an ordinary point: smaller when many are drawn."""
+        drawn = len(self.drawn)
+        return _POINT_R if drawn <= 300 else 3.5 if drawn <= 1000 else 2.5
+
     def shade(self, index: int) -> str:
         """The colour of character ``index``'s (translated) power."""
         low, high = self.power_range
@@ -483,8 +489,10 @@ def characters_svg(characters: Sequence[Character], equilibrium: Equilibrium) ->
         text=f"Characters: matchup vectors v and power p ({count} characters)",
     )
     _draw_axes(svg, roster.scale)
+    obstacles = _Obstacles()
+    _draw_points(svg, roster, obstacles, in_support=False)
     _draw_hull(svg, roster)
-    obstacles = _draw_points(svg, roster)
+    _draw_points(svg, roster, obstacles, in_support=True)
     _draw_translation(svg, roster, obstacles)
     labelled = _draw_labels(svg, roster, obstacles)
     _draw_legend(
@@ -521,17 +529,21 @@ def _draw_hull(svg: SvgBuilder, roster: _Roster) -> None:
     )
 
 
-def _draw_points(svg: SvgBuilder, roster: _Roster) -> _Obstacles:
-    """Draw the points (support last, on top); return their boxes as label obstacles."""
-    obstacles = _Obstacles()
+def _draw_points(
+    svg: SvgBuilder, roster: _Roster, obstacles: _Obstacles, *, in_support: bool
+) -> None:
+    """Draw the support's points or all the others; add their boxes to the obstacles."""
     support = set(roster.support)
     strategy = roster.equilibrium.row_strategy
+    if in_support:
+        indices: Sequence[int] = roster.support
+    else:
+        indices = [index for index in roster.drawn if index not in support]
     svg.open("g", {"class": "characters"})
-    for index in [i for i in roster.drawn if i not in support] + list(roster.support):
+    for index in indices:
         character = roster.characters[index]
         cx, cy = roster.centres[index]
-        in_support = index in support
-        r = _SUPPORT_R if in_support else _POINT_R
+        r = _SUPPORT_R if in_support else roster.point_r
         obstacles.add((cx - r, cy - r, cx + r, cy + r))
         x, y = character.vector
         tooltip = (
@@ -557,7 +569,6 @@ def _draw_points(svg: SvgBuilder, roster: _Roster) -> _Obstacles:
             attrs.update({"stroke": "#ffffff", "stroke-width": 0.8})
         svg.element("circle", attrs, title=tooltip)
     svg.close()
-    return obstacles
 
 
 def _draw_translation(svg: SvgBuilder, roster: _Roster, obstacles: _Obstacles) -> None:
@@ -598,7 +609,7 @@ def _draw_labels(svg: SvgBuilder, roster: _Roster, obstacles: _Obstacles) -> int
             index,
         ),
     )
-    placed = _place_labels(order, texts, roster.centres, support, obstacles)
+    placed = _place_labels(order, texts, roster, obstacles)
     svg.open("g", {"class": "labels", "font-size": _LABEL_FONT})
     for label in sorted(placed, key=lambda item: item.index):
         full = characters[label.index].label

@@ -6,10 +6,11 @@ import math
 from collections.abc import Sequence
 
 from monocycle_nash.plot.equilibrium_chart import format_number
-from monocycle_nash.plot.svg import SvgBuilder, id_prefix
+from monocycle_nash.plot.svg import SvgBuilder, fmt, id_prefix
 from monocycle_nash.plot.text import shorten
 
 __all__ = [
+    "DEFAULT_ARROWS_PER_STRATEGY",
     "DEFAULT_THRESHOLD_FRACTION",
     "MAX_GRAPH_STRATEGIES",
     "default_threshold",
@@ -22,14 +23,18 @@ MAX_GRAPH_STRATEGIES = 40
 DEFAULT_THRESHOLD_FRACTION = 0.2
 """Without an explicit threshold, an arrow needs more than this share of the largest |A[i][j]|."""
 
+DEFAULT_ARROWS_PER_STRATEGY = 4
+"""Without an explicit threshold, at most this many arrows per strategy (on average) are drawn."""
+
 _WIDTH = 680.0
-_HEIGHT = 680.0
+_HEIGHT = 740.0
 _MARGIN = 20.0
-_CENTRE = (340.0, 360.0)
-_RADIUS = 230.0
+_CENTRE = (340.0, 400.0)
+_RADIUS = 200.0
 _NODE_R = 6.0
 _LABEL_FONT = 12.0
-_MAX_LABEL_WIDTH = 110.0
+_MAX_LABEL_WIDTH = 100.0
+_RADIAL_LABELS_ABOVE = 12
 _MIN_STROKE = 0.8
 _MAX_STROKE = 4.0
 _EDGE_COLOR = "#3b528b"
@@ -37,14 +42,24 @@ _MUTED = "#666666"
 
 
 def default_threshold(rows: Sequence[Sequence[float]]) -> float:
-    """Return the default arrow threshold: a fifth of the largest absolute payoff.
+    """Return the default arrow threshold for the payoff matrix ``rows``.
 
-    Arrows then show the clear advantages of the game whatever its payoff unit, and
-    near-even matchups (numerical noise included) draw nothing. An all-zero matrix
-    gives 0, so it draws no arrow.
+    It is a fifth (:data:`DEFAULT_THRESHOLD_FRACTION`) of the largest absolute payoff,
+    so arrows show the clear advantages whatever the payoff unit and near-even matchups
+    (numerical noise included) draw nothing; for larger games it is raised, if needed,
+    to the payoff that leaves at most :data:`DEFAULT_ARROWS_PER_STRATEGY` arrows per
+    strategy. An all-zero matrix gives 0, so it draws no arrow.
     """
+    values = sorted(
+        (value for i, row in enumerate(rows) for j, value in enumerate(row) if i != j),
+        reverse=True,
+    )
     largest = max((abs(value) for row in rows for value in row), default=0.0)
-    return DEFAULT_THRESHOLD_FRACTION * largest
+    threshold = DEFAULT_THRESHOLD_FRACTION * largest
+    budget = DEFAULT_ARROWS_PER_STRATEGY * len(rows)
+    if len(values) > budget:
+        threshold = max(threshold, values[budget])
+    return threshold
 
 
 def _check(labels: Sequence[str], rows: Sequence[Sequence[float]], max_strategies: int) -> None:
@@ -59,6 +74,24 @@ def _check(labels: Sequence[str], rows: Sequence[Sequence[float]], max_strategie
         raise ValueError(f"the payoff matrix must be {count} x {count}, one row per label")
     if not all(math.isfinite(value) for row in rows for value in row):
         raise ValueError("the payoff matrix holds a non-finite number")
+
+
+def _label_position(x: float, y: float, angle: float, count: int) -> tuple[float, float, str, str]:
+    """Where a node's label goes: beside it, or along the radius for many strategies.
+
+    Returns x, y, text-anchor and a rotate transform (empty when horizontal).
+    """
+    cos, sin = math.cos(angle), math.sin(angle)
+    lx, ly = x + cos * (_NODE_R + 6), y + sin * (_NODE_R + 6)
+    if count > _RADIAL_LABELS_ABOVE:
+        # Radial text: neighbours are an arc apart, wider than a line of text.
+        degrees = math.degrees(angle)
+        anchor = "start" if cos >= 0 else "end"
+        if cos < 0:
+            degrees += 180.0
+        return lx, ly + 4, anchor, f"rotate({fmt(degrees)} {fmt(lx)} {fmt(ly)})"
+    anchor = "start" if cos > 0.3 else "end" if cos < -0.3 else "middle"
+    return lx, ly + 4 + (8 * sin if anchor == "middle" else 0), anchor, ""
 
 
 def payoff_graph_svg(
@@ -129,7 +162,7 @@ def payoff_graph_svg(
         {"class": "heading", "x": _MARGIN, "y": 34, "font-size": 18, "font-weight": "bold"},
         text=f"Payoff graph: who beats whom ({count} strategies)",
     )
-    threshold_source = "default: a fifth of max |A|" if threshold is None else "given"
+    threshold_source = "default threshold" if threshold is None else "given threshold"
     svg.element(
         "text",
         {"class": "caption", "x": _MARGIN, "y": 58, "font-size": 13, "fill": _MUTED},
@@ -186,10 +219,7 @@ def payoff_graph_svg(
             },
             title=label,
         )
-        cos, sin = math.cos(angle), math.sin(angle)
-        anchor = "start" if cos > 0.3 else "end" if cos < -0.3 else "middle"
-        lx = x + cos * (_NODE_R + 8)
-        ly = y + sin * (_NODE_R + 8) + 4 + (8 * sin if anchor == "middle" else 0)
+        lx, ly, anchor, transform = _label_position(x, y, angle, count)
         text = shorten(label, _MAX_LABEL_WIDTH, _LABEL_FONT)
         svg.element(
             "text",
@@ -200,6 +230,7 @@ def payoff_graph_svg(
                 "y": ly,
                 "font-size": _LABEL_FONT,
                 "text-anchor": anchor,
+                **({"transform": transform} if transform else {}),
             },
             text=text,
             title=label if text != label else None,

@@ -120,11 +120,9 @@ class SvgBuilder:
         if text is None and title is None:
             self._lines.append(f"{self._indent()}{head}/>")
             return
-        inner = ""
+        inner = "" if text is None else escape_text(text)
         if title is not None:
             inner += f"<title>{escape_text(title)}</title>"
-        if text is not None:
-            inner += escape_text(text)
         self._lines.append(f"{self._indent()}{head}>{inner}</{tag}>")
 
     def open(self, tag: str, attrs: Mapping[str, AttrValue] | None = None) -> None:
