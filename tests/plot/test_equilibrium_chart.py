@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.plot import equilibrium_svg
 from monocycle_nash.plot.text import ELLIPSIS
 from tests.plot.svgtools import SVG, by_class, equilibrium_for, parse, texts
@@ -96,6 +97,21 @@ def test_long_label_is_shortened_with_the_full_label_in_a_title() -> None:
     assert (label.text or "").endswith(ELLIPSIS)
     assert label.findtext(f"{SVG}title") == long
     assert by_class(root, "rect", "bar")[0].get("data-label") == long
+
+
+def test_long_caption_is_shortened_with_the_full_text_in_a_title() -> None:
+    """A caption wider than the canvas ends with an ellipsis and keeps its text in a <title>."""
+    equilibrium = Equilibrium(
+        labels=("A",),
+        row_strategy=(1.0,),
+        column_strategy=(1.0,),
+        value=0.0,
+        exploitability=0.0,
+        solver="a solver with a remarkably long descriptive name " * 3,
+    )
+    (caption,) = by_class(parse(equilibrium_svg(equilibrium)), "text", "caption")
+    assert (caption.text or "").endswith(ELLIPSIS)
+    assert equilibrium.solver.strip() in (caption.findtext(f"{SVG}title") or "")
 
 
 def test_max_bars_below_one_is_refused() -> None:

@@ -116,6 +116,7 @@ def equilibrium_svg(equilibrium: Equilibrium, *, max_bars: int = DEFAULT_MAX_BAR
         f"exploitability {format_number(equilibrium.exploitability, 3)} · "
         f"solver {equilibrium.solver}"
     )
+    short_caption = shorten(caption, _WIDTH - 2 * _MARGIN, _FONT)
     svg = SvgBuilder(
         _WIDTH,
         height,
@@ -134,7 +135,8 @@ def equilibrium_svg(equilibrium: Equilibrium, *, max_bars: int = DEFAULT_MAX_BAR
     svg.element(
         "text",
         {"class": "caption", "x": _MARGIN, "y": 58, "font-size": _FONT, "fill": _MUTED},
-        text=caption,
+        text=short_caption,
+        title=caption if short_caption != caption else None,
     )
 
     svg.open("g", {"class": "grid"})
