@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         DatabaseWriteError,
         DuplicateProjectError,
         InputNotFoundError,
+        InputReadError,
         InvalidProjectIdError,
         InvalidStatusError,
         InvalidTimestampError,
@@ -57,7 +58,12 @@ if TYPE_CHECKING:
         SchemaTooNewError,
     )
     from monocycle_nash.runmeta.git_probe import read_git_commit
-    from monocycle_nash.runmeta.meta import META_SCHEMA_VERSION, build_meta, meta_mismatches
+    from monocycle_nash.runmeta.meta import (
+        META_SCHEMA_VERSION,
+        build_meta,
+        meta_mismatches,
+        sync_row,
+    )
     from monocycle_nash.runmeta.models import (
         FINAL_STATUSES,
         RUN_FIELDS,
@@ -119,6 +125,7 @@ _EXPORTS: dict[str, str] = {
             "DatabaseWriteError",
             "DuplicateProjectError",
             "InputNotFoundError",
+            "InputReadError",
             "InvalidProjectIdError",
             "InvalidStatusError",
             "InvalidTimestampError",
@@ -137,7 +144,7 @@ _EXPORTS: dict[str, str] = {
         "errors",
     ),
     "read_git_commit": "git_probe",
-    **dict.fromkeys(("META_SCHEMA_VERSION", "build_meta", "meta_mismatches"), "meta"),
+    **dict.fromkeys(("META_SCHEMA_VERSION", "build_meta", "meta_mismatches", "sync_row"), "meta"),
     **dict.fromkeys(
         (
             "FINAL_STATUSES",
@@ -178,6 +185,7 @@ __all__ = [
     "DuplicateProjectError",
     "FixedClock",
     "InputNotFoundError",
+    "InputReadError",
     "InputSnapshotInfo",
     "InvalidProjectIdError",
     "InvalidStatusError",
@@ -223,6 +231,7 @@ __all__ = [
     "refresh_link",
     "schema_version",
     "sigterm_raises",
+    "sync_row",
     "transaction",
     "unlink_run",
 ]

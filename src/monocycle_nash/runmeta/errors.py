@@ -17,6 +17,7 @@ __all__ = [
     "DatabaseWriteError",
     "DuplicateProjectError",
     "InputNotFoundError",
+    "InputReadError",
     "InvalidProjectIdError",
     "InvalidStatusError",
     "InvalidTimestampError",
@@ -159,6 +160,16 @@ class InputNotFoundError(RunMetaError):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         super().__init__(f"input {self.path} does not exist")
+
+
+class InputReadError(RunMetaError):
+    """The input to snapshot exists but cannot be read."""
+
+    def __init__(self, path: str | Path, cause: OSError | str) -> None:
+        self.path = Path(path)
+        reason = cause if isinstance(cause, str) else (cause.strerror or str(cause))
+        self.reason = reason
+        super().__init__(f"cannot read input {self.path}: {reason}")
 
 
 class MetaNotFoundError(RunMetaError):

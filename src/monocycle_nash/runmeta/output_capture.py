@@ -1,0 +1,106 @@
+"""Copy what a program prints into log files while still showing it on the console.
+
+Inside :func:`capture_output`, ``sys.stdout`` and ``sys.stderr`` are replaced by tees
+that write each text to the previous stream and, flushed at once, to a log file (UTF-8,
+appended). What bypasses ``sys.stdout``/``sys.stderr`` is not captured: output of child
+processes, writes to file descriptors 1 and 2, and bytes written to ``.buffer``.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from monocycle_nash.runmeta.errors import ArtifactWriteError
+
+__all__ = ["TeeStream", "capture_output"]
+
+
+class TeeStream(io.TextIOBase):
+    """A text stream writing to a console stream and to a log file."""
+
+    def __init__(self, console: TextIO, log: IO[str], log_path: Path) -> None:
+        super().__init__()
+        self._console = console
+        self._log: IO[str] | None = log
+        self._log_path = log_path
+
+    def write(self, text: str) -> int:
+        """Write ``text`` to the console stream and to the log."""
+        written = self._console.write(text)
+        log = self._log
+        if log is not None:
+            try:
+                log.write(text)
+                log.flush()
+            except OSError as err:
+                # A full disk must not crash the program mid-print; stop logging and say so.
+                self._log = None
+                self._console.write(f"\nrunmeta: {ArtifactWriteError(self._log_path, err)}\n")
+        return written
+
+    def flush(self) -> None:
+        """Flush the console stream."""
+        self._console.flush()
+
+    def isatty(self) -> bool:
+        """Answer for the console stream."""
+        return self._console.isatty()
+
+    def writable(self) -> bool:
+        """A tee is always writable."""
+        return True
+
+    def fileno(self) -> int:
+        """The console's descriptor (writes through it are not logged)."""
+        return self._console.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        """The console's encoding."""
+        return str(getattr(self._console, "encoding", "utf-8") or "utf-8")
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        """The console's error handler."""
+        return getattr(self._console, "errors", None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._console, name)
+
+
+def _open_log(path: Path) -> IO[str]:
+    try:
+        return path.open("a", encoding="utf-8", errors="backslashreplace")
+    except OSError as err:
+        raise ArtifactWriteError(path, err) from err
+
+
+@contextmanager
+def capture_output(stdout_log: str | Path, stderr_log: str | Path) -> Iterator[None]:
+    """Tee ``sys.stdout`` into ``stdout_log`` and ``sys.stderr`` into ``stderr_log``.
+
+    The logs are appended to; the previous streams are restored and the logs closed on
+    exit. Raises :class:`ArtifactWriteError` when a log cannot be opened.
+    """
+    out_path, err_path = Path(stdout_log), Path(stderr_log)
+    out_log = _open_log(out_path)
+    try:
+        err_log = _open_log(err_path)
+    except BaseException:
+        out_log.close()
+        raise
+    previous_out, previous_err = sys.stdout, sys.stderr
+    sys.stdout = TeeStream(previous_out, out_log, out_path)
+    sys.stderr = TeeStream(previous_err, err_log, err_path)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = previous_out, previous_err
+        for log in (out_log, err_log):
+            with suppress(OSError):  # already reported by the tee on its failed write
+                log.close()
