@@ -226,8 +226,8 @@ def test_run_details_show_row_meta_and_files() -> None:
         )
     )
     assert lines[0] == "run 42"
-    assert "  project    main (/analysis/main)" in lines
-    assert "  duration   50s" in lines
+    assert "  project     main (/analysis/main)" in lines
+    assert "  duration    50s" in lines
     assert '    "run_id": 42' in lines
     assert lines[-2:] == ["  logs/stdout.log   12 B", "  meta.json        900 B"]
 

@@ -319,7 +319,7 @@ def format_run_details(
     )
     yield f"run {run.run_id}"
     for label, value in fields:
-        yield f"  {label:<11}{value}"
+        yield f"  {label:<12}{value}"
     yield ""
     if meta is None:
         yield f"meta.json: {meta_problem or 'missing'}"

@@ -1,0 +1,389 @@
+"""``runmeta``: list, search, correct and delete recorded runs and projects from the shell.
+
+Run it as ``runmeta``, ``python -m monocycle_nash.runmeta`` or
+``python -m monocycle_nash.runmeta.cli``. Every subcommand accepts ``--db-path``
+(default ``.runmeta/run_history.db``) and ``--result-root`` (default ``result``),
+relative to the current folder, before or after the subcommand's name.
+
+Exit codes: 0 success; 1 a refused request (one ``runmeta: error: ...`` line on
+stderr); 2 a usage error (argparse). Data goes to stdout, and only on success.
+
+This module only parses, calls the library and prints; the shapes printed live in
+``cli_format.py``, the ``--from/--to`` parsing in ``cli_time.py``, and the way to add a
+subcommand is described in ``cli_context.py``. Imports beyond the listing path happen
+inside the handlers that need them (the service, the artifact store), so that
+``runmeta list-runs`` loads only argparse, sqlite3, json and the light modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from monocycle_nash.runmeta.cli_context import CommandContext, Commands, UsageError
+from monocycle_nash.runmeta.cli_format import (
+    describe_run,
+    format_project_table,
+    format_run_details,
+    format_run_table,
+    json_array_lines,
+    project_to_json,
+    run_to_json,
+    terminal_width,
+)
+from monocycle_nash.runmeta.cli_time import from_bound, to_bound
+from monocycle_nash.runmeta.clock import JstClock
+from monocycle_nash.runmeta.db import transaction
+from monocycle_nash.runmeta.errors import RunMetaError
+from monocycle_nash.runmeta.models import RUN_STATUSES
+from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
+
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "DEFAULT_RESULT_ROOT",
+    "REGISTRARS",
+    "build_parser",
+    "main",
+]
+
+DEFAULT_DB_PATH = ".runmeta/run_history.db"
+"""Where the run database is, relative to the current folder, unless ``--db-path``."""
+
+DEFAULT_RESULT_ROOT = "result"
+"""Where the run folders are, relative to the current folder, unless ``--result-root``."""
+
+_MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= _MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
+def _print_lines(lines: Iterable[str]) -> None:
+    write = sys.stdout.write
+    for line in lines:
+        write(line)
+        write("\n")
+
+
+# --- runs -----------------------------------------------------------------------------
+
+
+def _list_runs(args: argparse.Namespace, context: CommandContext) -> int:
+    if args.from_at is not None and args.to_at is not None and args.from_at > args.to_at:
+        raise UsageError(f"--from ({args.from_at}) is later than --to ({args.to_at})")
+    connection = context.connection()
+    if args.project_id is not None:
+        ProjectsRepository(connection).get(args.project_id)
+    runs = RunsRepository(connection).iter_runs(
+        from_at=args.from_at,
+        to_at=args.to_at,
+        status=args.status,
+        project_id=args.project_id,
+        limit=args.limit,
+    )
+    if args.json:
+        sys.stdout.writelines(json_array_lines(run_to_json(run) for run in runs))
+    else:
+        _print_lines(format_run_table(runs, terminal_width()))
+    return 0
+
+
+def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
+    # Reading meta.json goes through the artifact store (hashlib, shutil, ...): load it
+    # only here, never on the listing path.
+    from monocycle_nash.runmeta.cli_inspect import list_files, read_meta  # noqa: PLC0415
+
+    run = RunsRepository(context.connection()).get(args.run_id)
+    run_dir = context.result_root / str(run.run_id)
+    meta, problem = read_meta(context.result_root, run.run_id)
+    files = list_files(run_dir)
+    if args.json:
+        document = {
+            "run": run.to_dict(),
+            "meta": meta,
+            "files": [{"path": path, "size": size} for path, size in files or ()],
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        _print_lines(format_run_details(run, meta, problem, str(run_dir), files))
+    return 0
+
+
+def _update_run(args: argparse.Namespace, context: CommandContext) -> int:
+    if (
+        args.status is None
+        and args.note is None
+        and args.project_id is None
+        and not (args.no_project)
+    ):
+        raise UsageError("nothing to change: give --status, --note, --project-id or --no-project")
+    run = context.service().update_run(
+        args.run_id,
+        status=args.status,
+        note=args.note,
+        project_id=args.project_id,
+        clear_project=args.no_project,
+    )
+    print(f"updated {describe_run(run)}")
+    return 0
+
+
+def _delete_run(args: argparse.Namespace, context: CommandContext) -> int:
+    # Deleting files needs the artifact store (shutil): load it only here.
+    from monocycle_nash.runmeta.artifact_store import RunArtifactStore  # noqa: PLC0415
+    from monocycle_nash.runmeta.cli_delete import delete_run  # noqa: PLC0415
+
+    run, removed = delete_run(
+        context.connection(),
+        RunArtifactStore(context.result_root),
+        args.run_id,
+        with_files=args.with_files,
+        force=args.force,
+    )
+    print(f"deleted {describe_run(run)}")
+    for what in removed:
+        print(f"removed {what}")
+    return 0
+
+
+def _register_runs(commands: Commands) -> None:
+    parser = commands.add(
+        "list-runs",
+        help="list runs, newest first, with optional filters",
+        description=(
+            "List runs, newest first. --from/--to take a date (2026-02-14), a date-time "
+            "without offset (taken as +09:00) or with any offset (converted to +09:00); "
+            "both bounds are inclusive and a date-only --to includes the whole day."
+        ),
+        handler=_list_runs,
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_at",
+        type=from_bound,
+        metavar="T",
+        help="only runs created at or after T",
+    )
+    parser.add_argument(
+        "--to", dest="to_at", type=to_bound, metavar="T", help="only runs created at or before T"
+    )
+    parser.add_argument("--status", choices=RUN_STATUSES, help="only runs with this status")
+    parser.add_argument("--project-id", metavar="PID", help="only runs of this project")
+    parser.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="print at most N runs (the newest)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON array instead of a table"
+    )
+
+    parser = commands.add(
+        "show-run",
+        help="show one run: its row, its meta.json and the files of its folder",
+        handler=_show_run,
+    )
+    parser.add_argument(
+        "--run-id", type=_positive_int, required=True, metavar="ID", help="the run to show"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"run": ..., "meta": ..., "files": [...]} as JSON',
+    )
+
+    parser = commands.add(
+        "update-run",
+        help="correct a run's status, note or project (meta.json is rewritten to match)",
+        handler=_update_run,
+    )
+    parser.add_argument(
+        "--run-id", type=_positive_int, required=True, metavar="ID", help="the run to change"
+    )
+    parser.add_argument("--status", choices=RUN_STATUSES, help="the new status")
+    parser.add_argument("--note", metavar="TEXT", help='the new note ("" clears it)')
+    project = parser.add_mutually_exclusive_group()
+    project.add_argument(
+        "--project-id", metavar="PID", help="attach the run to this project (and link it there)"
+    )
+    project.add_argument(
+        "--no-project", action="store_true", help="detach the run from its project"
+    )
+
+    parser = commands.add(
+        "delete-run",
+        help="delete a run's row, and with --with-files its folder and project link",
+        handler=_delete_run,
+    )
+    parser.add_argument(
+        "--run-id", type=_positive_int, required=True, metavar="ID", help="the run to delete"
+    )
+    parser.add_argument(
+        "--with-files",
+        action="store_true",
+        help="also remove result/<ID>/ and the project's link to it (before the row)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="delete even if the run's status is running"
+    )
+
+
+# --- projects -------------------------------------------------------------------------
+
+
+def _add_project(args: argparse.Namespace, context: CommandContext) -> int:
+    connection = context.connection()
+    with transaction(connection):
+        project = ProjectsRepository(connection).add(
+            args.project_id, args.project_path, JstClock().timestamp(), args.note
+        )
+    print(f"added project {project.project_id} at {project.project_path}")
+    return 0
+
+
+def _update_project(args: argparse.Namespace, context: CommandContext) -> int:
+    if args.project_path is None and args.note is None:
+        raise UsageError("nothing to change: give --project-path or --note")
+    # Through the service: a new path is copied into the meta.json of the project's runs.
+    project = context.service().update_project(
+        args.project_id, project_path=args.project_path, note=args.note
+    )
+    print(f"updated project {project.project_id} at {project.project_path}")
+    return 0
+
+
+def _delete_project(args: argparse.Namespace, context: CommandContext) -> int:
+    # Through the service: the detached runs' meta.json lose their project too.
+    detached = context.service().delete_project(args.project_id)
+    runs = "run" if len(detached) == 1 else "runs"
+    print(f"deleted project {args.project_id} ({len(detached)} {runs} now without a project)")
+    return 0
+
+
+def _list_projects(args: argparse.Namespace, context: CommandContext) -> int:
+    projects = ProjectsRepository(context.connection()).list()
+    if args.json:
+        sys.stdout.writelines(json_array_lines(project_to_json(p) for p in projects))
+    else:
+        _print_lines(format_project_table(projects, terminal_width()))
+    return 0
+
+
+def _register_projects(commands: Commands) -> None:
+    parser = commands.add(
+        "add-project",
+        help="register an analysis project folder (stored as an absolute path)",
+        handler=_add_project,
+    )
+    parser.add_argument("--project-id", required=True, metavar="PID", help="a new project id")
+    parser.add_argument(
+        "--project-path", required=True, metavar="PATH", help="the project's folder"
+    )
+    parser.add_argument("--note", default="", metavar="TEXT", help="a note on the project")
+
+    parser = commands.add(
+        "update-project", help="change a project's folder or note", handler=_update_project
+    )
+    parser.add_argument("--project-id", required=True, metavar="PID", help="the project")
+    parser.add_argument("--project-path", metavar="PATH", help="the project's new folder")
+    parser.add_argument("--note", metavar="TEXT", help='the new note ("" clears it)')
+
+    parser = commands.add(
+        "delete-project",
+        help="delete a project; its runs stay, without a project",
+        handler=_delete_project,
+    )
+    parser.add_argument("--project-id", required=True, metavar="PID", help="the project")
+
+    parser = commands.add(
+        "list-projects", help="list the registered projects", handler=_list_projects
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON array instead of a table"
+    )
+
+
+# --- the command line -----------------------------------------------------------------
+
+REGISTRARS: tuple[Callable[[Commands], None], ...] = (_register_runs, _register_projects)
+"""Functions that add subcommands; add one here to add a subcommand (see cli_context)."""
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # On the subcommands the defaults are SUPPRESS, so a value given after the
+    # subcommand's name overrides one given before it and an absent one changes nothing.
+    parser.add_argument(
+        "--db-path",
+        default=argparse.SUPPRESS if suppress else DEFAULT_DB_PATH,
+        metavar="PATH",
+        help=f"the run database (default: {DEFAULT_DB_PATH})",
+    )
+    parser.add_argument(
+        "--result-root",
+        default=argparse.SUPPRESS if suppress else DEFAULT_RESULT_ROOT,
+        metavar="DIR",
+        help=f"the folder holding result/<run_id>/ (default: {DEFAULT_RESULT_ROOT})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``runmeta`` argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="runmeta",
+        description="List, search, correct and delete recorded runs and projects.",
+        epilog="Exit status: 0 success, 1 refused request, 2 usage error.",
+    )
+    _add_global_options(parser, suppress=False)
+    global_options = argparse.ArgumentParser(add_help=False)
+    _add_global_options(global_options, suppress=True)
+    subparsers = parser.add_subparsers(
+        title="subcommands", metavar="SUBCOMMAND", dest="subcommand", required=True
+    )
+    commands = Commands(subparsers, [global_options])
+    for register in REGISTRARS:
+        register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``runmeta`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    args = build_parser().parse_args(argv)
+    context = CommandContext(Path(args.db_path), Path(args.result_root))
+    try:
+        return int(args.func(args, context))
+    except UsageError as err:
+        command_parser: argparse.ArgumentParser = args.command_parser
+        command_parser.error(str(err))  # exits 2
+    except RunMetaError as err:
+        print(f"runmeta: error: {err}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (runmeta list-runs | head): stop quietly. Point stdout
+        # at devnull so that the interpreter's final flush does not fail again.
+        _silence_stdout()
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        context.close()
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
