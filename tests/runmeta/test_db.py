@@ -1,0 +1,291 @@
+"""Tests of connections, migrations and the transaction helper, on real SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monocycle_nash.runmeta.db import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    MigrationStep,
+    SQLiteConnectionFactory,
+    migrate,
+    schema_version,
+    transaction,
+)
+from monocycle_nash.runmeta.errors import NotADatabaseError, SchemaTooNewError
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {row[0] for row in rows} - {"sqlite_sequence"}
+
+
+def _indexes(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'"
+        " AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    return {
+        row[0]: [info[2] for info in conn.execute(f"PRAGMA index_info({row[0]})")] for row in rows
+    }
+
+
+def test_connect_creates_parent_folder_schema_and_pragmas(tmp_path: Path) -> None:
+    """A missing database is created with the SPEC schema, WAL and foreign keys on."""
+    db_path = tmp_path / "deep" / ".runmeta" / "run_history.db"
+    conn = SQLiteConnectionFactory(db_path).connect()
+    try:
+        assert db_path.is_file()
+        assert _tables(conn) == {"projects", "runs"}
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+        assert conn.isolation_level is None
+        assert schema_version(conn) == SCHEMA_VERSION
+        row = conn.execute("SELECT 1 AS one").fetchone()
+        assert row["one"] == 1  # rows are sqlite3.Row
+    finally:
+        conn.close()
+
+
+def test_schema_has_every_column_and_index(tmp_path: Path) -> None:
+    """runs has the SPEC columns and the indexes for filtered, ordered pages."""
+    conn = SQLiteConnectionFactory(tmp_path / "db.sqlite").connect()
+    try:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(runs)")]
+        assert columns == [
+            "run_id",
+            "created_at",
+            "started_at",
+            "ended_at",
+            "status",
+            "command",
+            "git_commit",
+            "note",
+            "project_id",
+            "updated_at",
+        ]
+        assert [row[1] for row in conn.execute("PRAGMA table_info(projects)")] == [
+            "project_id",
+            "project_path",
+            "created_at",
+            "note",
+        ]
+        assert sorted(_indexes(conn).values()) == sorted(
+            [
+                ["created_at"],
+                ["status"],
+                ["project_id"],
+                ["project_id", "created_at"],
+                ["status", "created_at"],
+            ]
+        )
+        fk = conn.execute("PRAGMA foreign_key_list(runs)").fetchone()
+        assert (fk["table"], fk["on_update"], fk["on_delete"]) == (
+            "projects",
+            "CASCADE",
+            "SET NULL",
+        )
+    finally:
+        conn.close()
+
+
+def test_status_check_constraint(tmp_path: Path) -> None:
+    """The database itself refuses a status outside the four."""
+    conn = SQLiteConnectionFactory(tmp_path / "db.sqlite").connect()
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute(
+                "INSERT INTO runs (created_at, started_at, status, command, updated_at)"
+                " VALUES ('t', 't', 'paused', 'c', 't')"
+            )
+    finally:
+        conn.close()
+
+
+def test_migrate_is_idempotent(tmp_path: Path) -> None:
+    """Migrating an up-to-date database changes nothing and keeps the data."""
+    factory = SQLiteConnectionFactory(tmp_path / "db.sqlite")
+    conn = factory.connect()
+    try:
+        conn.execute("INSERT INTO projects VALUES ('p', '/p', 't', '')")
+        migrate(conn)
+        factory.migrate(conn)
+        assert schema_version(conn) == SCHEMA_VERSION
+        assert conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 1
+    finally:
+        conn.close()
+    again = factory.connect()
+    try:
+        assert again.execute("SELECT count(*) FROM projects").fetchone()[0] == 1
+    finally:
+        again.close()
+
+
+def test_migrate_applies_steps_in_order_with_versions(tmp_path: Path) -> None:
+    """Each step bumps user_version; a later step runs on top of the earlier ones."""
+    steps = (
+        *MIGRATIONS,
+        MigrationStep(SCHEMA_VERSION + 1, "extra", ("CREATE TABLE extra (x INTEGER)",)),
+    )
+    conn = sqlite3.connect(tmp_path / "db.sqlite", isolation_level=None)
+    try:
+        migrate(conn, steps)
+        assert schema_version(conn) == SCHEMA_VERSION + 1
+        assert _tables(conn) == {"projects", "runs", "extra"}
+    finally:
+        conn.close()
+
+
+def test_failing_step_rolls_back_with_its_version(tmp_path: Path) -> None:
+    """A step that fails half-way leaves neither its tables nor its version bump."""
+    broken = MigrationStep(
+        SCHEMA_VERSION + 1,
+        "broken",
+        ("CREATE TABLE half_done (x INTEGER)", "CREATE TABLE runs (oops)"),
+    )
+    conn = SQLiteConnectionFactory(tmp_path / "db.sqlite").connect()
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            migrate(conn, (*MIGRATIONS, broken))
+        assert schema_version(conn) == SCHEMA_VERSION
+        assert "half_done" not in _tables(conn)
+        assert not conn.in_transaction
+    finally:
+        conn.close()
+
+
+def test_newer_database_is_refused(tmp_path: Path) -> None:
+    """A database written by a newer program raises SchemaTooNewError and is untouched."""
+    db_path = tmp_path / "db.sqlite"
+    raw = sqlite3.connect(db_path)
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.close()
+    with pytest.raises(SchemaTooNewError, match="newer") as caught:
+        SQLiteConnectionFactory(db_path).connect()
+    assert caught.value.found == SCHEMA_VERSION + 1
+    raw = sqlite3.connect(db_path)
+    try:
+        assert schema_version(raw) == SCHEMA_VERSION + 1
+        assert _tables(raw) == set()
+    finally:
+        raw.close()
+
+
+def test_file_that_is_not_a_database_is_refused_and_kept(tmp_path: Path) -> None:
+    """A non-SQLite file raises NotADatabaseError and keeps its bytes."""
+    db_path = tmp_path / "run_history.db"
+    content = b"these are my notes, not a database\n" * 100
+    db_path.write_bytes(content)
+    with pytest.raises(NotADatabaseError, match="not an SQLite database"):
+        SQLiteConnectionFactory(db_path).connect()
+    assert db_path.read_bytes() == content
+    assert not (tmp_path / "run_history.db-wal").exists()
+
+
+def test_transaction_commits_on_success(tmp_path: Path) -> None:
+    """Writes inside transaction() are visible to another connection afterwards."""
+    factory = SQLiteConnectionFactory(tmp_path / "db.sqlite")
+    conn, other = factory.connect(), factory.connect()
+    try:
+        with transaction(conn):
+            conn.execute("INSERT INTO projects VALUES ('p', '/p', 't', '')")
+            assert conn.in_transaction
+        assert not conn.in_transaction
+        assert other.execute("SELECT count(*) FROM projects").fetchone()[0] == 1
+    finally:
+        conn.close()
+        other.close()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(ValueError("boom"), id="exception"),
+        pytest.param(KeyboardInterrupt(), id="keyboard-interrupt"),
+    ],
+)
+def test_transaction_rolls_back_and_reraises(tmp_path: Path, error: BaseException) -> None:
+    """Any exception inside transaction() rolls the writes back and propagates."""
+    conn = SQLiteConnectionFactory(tmp_path / "db.sqlite").connect()
+    try:
+        with pytest.raises(type(error)), transaction(conn):
+            conn.execute("INSERT INTO projects VALUES ('p', '/p', 't', '')")
+            raise error
+        assert conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
+        assert not conn.in_transaction
+    finally:
+        conn.close()
+
+
+def test_nested_transaction_is_a_savepoint(tmp_path: Path) -> None:
+    """A failing inner block undoes only its own writes."""
+    conn = SQLiteConnectionFactory(tmp_path / "db.sqlite").connect()
+    try:
+        with transaction(conn):
+            conn.execute("INSERT INTO projects VALUES ('a', '/a', 't', '')")
+            with pytest.raises(ValueError, match="inner"), transaction(conn):
+                conn.execute("INSERT INTO projects VALUES ('b', '/b', 't', '')")
+                raise ValueError("inner")
+        rows = conn.execute("SELECT project_id FROM projects").fetchall()
+        assert [row[0] for row in rows] == ["a"]
+    finally:
+        conn.close()
+
+
+def test_writer_waits_for_another_writer(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE with a busy timeout waits instead of failing at once."""
+    factory = SQLiteConnectionFactory(tmp_path / "db.sqlite", busy_timeout=0.2)
+    first, second = factory.connect(), factory.connect()
+    try:
+        with transaction(first):
+            first.execute("INSERT INTO projects VALUES ('a', '/a', 't', '')")
+            with pytest.raises(sqlite3.OperationalError, match="locked"), transaction(second):
+                pass  # pragma: no cover - BEGIN IMMEDIATE cannot get the lock
+        with transaction(second):
+            second.execute("INSERT INTO projects VALUES ('b', '/b', 't', '')")
+        assert second.execute("SELECT count(*) FROM projects").fetchone()[0] == 2
+    finally:
+        first.close()
+        second.close()
+
+
+_MIGRATE_SCRIPT = """
+import sys
+from monocycle_nash.runmeta.db import SQLiteConnectionFactory, transaction
+from monocycle_nash.runmeta.repositories import RunsRepository
+conn = SQLiteConnectionFactory(sys.argv[1]).connect()
+try:
+    for _ in range(5):
+        with transaction(conn):
+            RunsRepository(conn).create_running("c", None, "", None, "t", "t", "t")
+finally:
+    conn.close()
+"""
+
+
+def test_processes_creating_a_missing_database_at_once(tmp_path: Path) -> None:
+    """Several processes opening a missing database together migrate it once, lose nothing."""
+    db_path = tmp_path / "fresh" / "run_history.db"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _MIGRATE_SCRIPT, str(db_path)], stderr=subprocess.PIPE
+        )
+        for _ in range(6)
+    ]
+    errors = [process.communicate(timeout=60)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0] * 6, errors
+    conn = SQLiteConnectionFactory(db_path).connect()
+    try:
+        ids = [row[0] for row in conn.execute("SELECT run_id FROM runs ORDER BY run_id")]
+        assert ids == list(range(1, 31))
+        assert schema_version(conn) == SCHEMA_VERSION
+    finally:
+        conn.close()
