@@ -1,0 +1,60 @@
+"""Per-strategy outputs of an equilibrium: pure-strategy payoffs and divergences."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from monocycle_nash.character import Character
+from monocycle_nash.game import Game
+from monocycle_nash.matrix import PayoffMatrix
+from monocycle_nash.solver.monocycle import roster_arrays
+
+__all__ = ["divergences", "pure_strategy_payoffs"]
+
+
+def pure_strategy_payoffs(
+    game: Game | PayoffMatrix | Sequence[Character], column_strategy: Sequence[float]
+) -> tuple[float, ...]:
+    """Return ``(A y)_i`` for every strategy i: its payoff against the column strategy y.
+
+    For rosters this is ``p_i - P + v_i x a`` with ``a = sum y_j v_j`` and
+    ``P = sum y_j p_j``, computed in O(n) without the matrix.
+    """
+    if isinstance(game, Game) and game.characters is not None:
+        return _roster_payoffs(game.characters, column_strategy)
+    if isinstance(game, Game):
+        game = game.matrix
+    if isinstance(game, PayoffMatrix):
+        _check_length(game.size, column_strategy)
+        return tuple(
+            math.fsum(a * y for a, y in zip(row, column_strategy, strict=True)) for row in game.rows
+        )
+    return _roster_payoffs(game, column_strategy)
+
+
+def divergences(payoffs: Sequence[float]) -> tuple[float, ...]:
+    """Return ``max(payoffs) - payoff_i`` for each i: 0 for best responses (the support)."""
+    if not payoffs:
+        raise ValueError("divergences need at least one payoff")
+    best = max(payoffs)
+    return tuple(best - payoff for payoff in payoffs)
+
+
+def _roster_payoffs(
+    characters: Sequence[Character], column_strategy: Sequence[float]
+) -> tuple[float, ...]:
+    _check_length(len(characters), column_strategy)
+    powers, xs, ys = roster_arrays(characters)
+    support = [(i, w) for i, w in enumerate(column_strategy) if w]
+    ax = math.fsum(w * xs[i] for i, w in support)
+    ay = math.fsum(w * ys[i] for i, w in support)
+    mean = math.fsum(w * powers[i] for i, w in support)
+    return tuple(p - mean + x * ay - y * ax for p, x, y in zip(powers, xs, ys, strict=True))
+
+
+def _check_length(size: int, column_strategy: Sequence[float]) -> None:
+    if len(column_strategy) != size:
+        raise ValueError(
+            f"the column strategy has {len(column_strategy)} entries for {size} strategies"
+        )

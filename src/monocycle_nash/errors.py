@@ -1,0 +1,50 @@
+"""Typed errors for malformed games: one base class, one subclass per kind of mistake.
+
+Every message is one line that names the source (usually the game file) and the
+offending entry, e.g. ``game.toml: characters[2].v must have 2 numbers, got 3``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CharacterEntryError",
+    "GameError",
+    "GameFileError",
+    "GameFormatError",
+    "GameNumberError",
+    "LabelError",
+    "MatrixShapeError",
+]
+
+
+class GameError(Exception):
+    """Base of every bad-input error about a game; ``str(err)`` is the user-facing message."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.detail = message
+
+
+class GameFileError(GameError):
+    """The game file cannot be read or is not valid TOML."""
+
+
+class GameFormatError(GameError):
+    """The top-level layout is wrong: both or neither of ``matrix``/``characters``, bad types."""
+
+
+class MatrixShapeError(GameError):
+    """The payoff matrix is empty, ragged or not square, or its labels do not match it."""
+
+
+class GameNumberError(GameError):
+    """An entry that must be a finite number is not (text, boolean, NaN, infinity)."""
+
+
+class CharacterEntryError(GameError):
+    """A ``characters`` entry is malformed: missing ``label``/``p``/``v``, ``v`` not 2 numbers."""
+
+
+class LabelError(GameError):
+    """A label is empty, not a string, or used twice."""

@@ -1,0 +1,182 @@
+"""A game read from TOML: a payoff matrix or a monocycle roster of characters."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monocycle_nash.character import Character
+from monocycle_nash.errors import (
+    CharacterEntryError,
+    GameFileError,
+    GameFormatError,
+    LabelError,
+    MatrixShapeError,
+)
+from monocycle_nash.matrix import (
+    PayoffMatrix,
+    check_labels,
+    check_rows,
+    default_labels,
+    finite_number,
+)
+
+__all__ = ["Game", "load_game", "parse_game"]
+
+_CHARACTER_KEYS = ("label", "p", "v")
+
+
+@dataclass(frozen=True, slots=True)
+class Game:
+    """A symmetric character-selection game: its labels, payoff matrix and, for rosters,
+    its characters. ``source`` names where it came from (a file path for loaded games).
+
+    Build one with ``Game.of_matrix`` or ``Game.of_roster``; the matrix of a roster is
+    built on first access (O(n^2)), and the solvers never need it.
+    """
+
+    source: str
+    labels: tuple[str, ...]
+    characters: tuple[Character, ...] | None = None
+    _matrix: PayoffMatrix | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.characters is not None and tuple(c.label for c in self.characters) != tuple(
+            self.labels
+        ):
+            raise ValueError("a roster game's labels must be its characters' labels")
+
+    @classmethod
+    def of_matrix(cls, matrix: PayoffMatrix, source: str = "<matrix>") -> Game:
+        """A game given by its payoff matrix."""
+        game = cls(source, matrix.labels)
+        object.__setattr__(game, "_matrix", matrix)
+        return game
+
+    @classmethod
+    def of_roster(cls, characters: Sequence[Character], source: str = "<roster>") -> Game:
+        """A monocycle game given by its characters (labels must be non-empty and unique)."""
+        roster = tuple(characters)
+        if not roster:
+            raise GameFormatError(source, "characters is empty")
+        check_labels((c.label for c in roster), source, "characters.label")
+        return cls(source, tuple(c.label for c in roster), roster)
+
+    @property
+    def matrix(self) -> PayoffMatrix:
+        """The payoff matrix (built from the characters on first access for rosters)."""
+        matrix = self._matrix
+        if matrix is None:
+            if self.characters is None:  # pragma: no cover - of_matrix always sets it
+                raise RuntimeError("a matrix game without its matrix")
+            matrix = PayoffMatrix.from_characters(self.characters)
+            object.__setattr__(self, "_matrix", matrix)
+        return matrix
+
+    @property
+    def size(self) -> int:
+        """Number of strategies."""
+        return len(self.labels)
+
+    @property
+    def is_roster(self) -> bool:
+        """True when the game is a monocycle roster (solved without the matrix)."""
+        return self.characters is not None
+
+
+def load_game(path: str | Path) -> Game:
+    """Read a TOML game file; malformed files raise ``GameError`` subclasses naming the file."""
+    source = str(path)
+    try:
+        with Path(path).open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as err:
+        raise GameFileError(source, f"cannot read the file ({err.strerror or err})") from err
+    except tomllib.TOMLDecodeError as err:
+        raise GameFileError(source, f"invalid TOML: {err}") from err
+    except UnicodeDecodeError as err:
+        raise GameFileError(source, f"invalid TOML: not UTF-8 text ({err.reason})") from err
+    return parse_game(data, source)
+
+
+def parse_game(data: Mapping[str, Any], source: str) -> Game:
+    """Build a game from an already-parsed TOML table holding ``matrix`` or ``characters``.
+
+    Other top-level keys are ignored, so a merged run configuration can be passed whole.
+    """
+    has_matrix = "matrix" in data
+    has_characters = "characters" in data
+    if has_matrix and has_characters:
+        raise GameFormatError(source, "has both 'matrix' and 'characters'; give exactly one")
+    if not has_matrix and not has_characters:
+        raise GameFormatError(source, "has neither 'matrix' nor 'characters'; give exactly one")
+    if has_matrix:
+        return _parse_matrix(data, source)
+    if "labels" in data:
+        raise GameFormatError(
+            source, "'labels' belongs to a 'matrix' game; characters carry their own label"
+        )
+    return Game.of_roster(_parse_characters(data["characters"], source), source)
+
+
+def _parse_matrix(data: Mapping[str, Any], source: str) -> Game:
+    rows = check_rows(data["matrix"], source, "matrix")
+    raw_labels = data.get("labels")
+    if raw_labels is None:
+        labels = default_labels(len(rows))
+    else:
+        if isinstance(raw_labels, str) or not isinstance(raw_labels, Sequence):
+            raise GameFormatError(source, f"labels must be a list of strings, got {raw_labels!r}")
+        labels = check_labels(raw_labels, source, "labels")
+        if len(labels) != len(rows):
+            raise MatrixShapeError(
+                source, f"labels has {len(labels)} entries but matrix has {len(rows)} rows"
+            )
+    return Game.of_matrix(PayoffMatrix(labels, rows), source)
+
+
+def _parse_characters(raw: object, source: str) -> list[Character]:
+    if isinstance(raw, str) or not isinstance(raw, Sequence):
+        raise GameFormatError(source, f"characters must be a list of tables, got {raw!r}")
+    if not raw:
+        raise GameFormatError(source, "characters is empty")
+    characters: list[Character] = []
+    first_index: dict[str, int] = {}
+    for index, entry in enumerate(raw):
+        name = f"characters[{index}]"
+        if not isinstance(entry, Mapping):
+            raise CharacterEntryError(source, f"{name} must be a table, got {entry!r}")
+        for key in _CHARACTER_KEYS:
+            if key not in entry:
+                raise CharacterEntryError(source, f"{name} is missing '{key}'")
+        unknown = sorted(str(key) for key in entry if key not in _CHARACTER_KEYS)
+        if unknown:
+            raise CharacterEntryError(
+                source, f"{name} has unknown key '{unknown[0]}' (expected label, p, v)"
+            )
+        label = entry["label"]
+        if not isinstance(label, str):
+            raise LabelError(source, f"{name}.label must be a string, got {label!r}")
+        if not label:
+            raise LabelError(source, f"{name}.label is empty")
+        if label in first_index:
+            raise LabelError(
+                source,
+                f"{name}.label repeats {label!r} of characters[{first_index[label]}]",
+            )
+        first_index[label] = index
+        power = finite_number(entry["p"], source, f"{name}.p")
+        vector = entry["v"]
+        if isinstance(vector, str) or not isinstance(vector, Sequence):
+            raise CharacterEntryError(
+                source, f"{name}.v must be a list of 2 numbers, got {vector!r}"
+            )
+        if len(vector) != 2:
+            raise CharacterEntryError(source, f"{name}.v must have 2 numbers, got {len(vector)}")
+        x = finite_number(vector[0], source, f"{name}.v[0]")
+        y = finite_number(vector[1], source, f"{name}.v[1]")
+        characters.append(Character(label, power, (x, y)))
+    return characters

@@ -1,0 +1,119 @@
+"""The payoff matrix of a zero-sum game, validated on construction."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from monocycle_nash.character import Character
+from monocycle_nash.errors import GameNumberError, LabelError, MatrixShapeError
+
+__all__ = ["PayoffMatrix", "check_labels", "default_labels"]
+
+_SOURCE = "payoff matrix"
+
+
+def default_labels(size: int) -> tuple[str, ...]:
+    """Return the labels used when a matrix file gives none: ``s0, s1, ...``."""
+    return tuple(f"s{index}" for index in range(size))
+
+
+def check_labels(labels: Iterable[object], source: str, entry: str = "labels") -> tuple[str, ...]:
+    """Return ``labels`` as a tuple of str, refusing non-strings, empty and duplicate labels."""
+    result: list[str] = []
+    seen: dict[str, int] = {}
+    for index, label in enumerate(labels):
+        if not isinstance(label, str):
+            raise LabelError(source, f"{entry}[{index}] must be a string, got {label!r}")
+        if not label:
+            raise LabelError(source, f"{entry}[{index}] is an empty label")
+        if label in seen:
+            raise LabelError(
+                source, f"{entry}[{index}] repeats the label {label!r} of {entry}[{seen[label]}]"
+            )
+        seen[label] = index
+        result.append(label)
+    return tuple(result)
+
+
+def finite_number(value: object, source: str, entry: str) -> float:
+    """Return ``value`` as a float if it is a finite int or float (not a bool), else raise."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise GameNumberError(source, f"{entry} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise GameNumberError(source, f"{entry} is too large: {value!r}") from None
+    if not math.isfinite(number):
+        raise GameNumberError(source, f"{entry} must be finite, got {value!r}")
+    return number
+
+
+def check_rows(rows: object, source: str, entry: str = "matrix") -> tuple[tuple[float, ...], ...]:
+    """Return ``rows`` as a non-empty square tuple of tuples of finite floats, else raise."""
+    if isinstance(rows, str | bytes) or not isinstance(rows, Sequence):
+        raise MatrixShapeError(source, f"{entry} must be a list of rows, got {rows!r}")
+    size = len(rows)
+    if size == 0:
+        raise MatrixShapeError(source, f"{entry} is empty")
+    checked: list[tuple[float, ...]] = []
+    for i, row in enumerate(rows):
+        if isinstance(row, str | bytes) or not isinstance(row, Sequence):
+            raise MatrixShapeError(source, f"{entry}[{i}] must be a list of numbers, got {row!r}")
+        if len(row) != size:
+            raise MatrixShapeError(
+                source,
+                f"{entry}[{i}] has {len(row)} entries, expected {size} (the matrix must be square)",
+            )
+        checked.append(
+            tuple(finite_number(value, source, f"{entry}[{i}][{j}]") for j, value in enumerate(row))
+        )
+    return tuple(checked)
+
+
+@dataclass(frozen=True, slots=True)
+class PayoffMatrix:
+    """A square payoff matrix: ``rows[i][j]`` is the row player's payoff for i against j.
+
+    Construction validates everything: at least one strategy, square, finite numbers,
+    one unique non-empty label per strategy. Violations raise ``GameError`` subclasses.
+    """
+
+    labels: tuple[str, ...]
+    rows: tuple[tuple[float, ...], ...]
+
+    def __post_init__(self) -> None:
+        rows = check_rows(self.rows, _SOURCE, "rows")
+        labels = check_labels(self.labels, _SOURCE)
+        if len(labels) != len(rows):
+            raise MatrixShapeError(
+                _SOURCE, f"{len(labels)} labels given for a {len(rows)}x{len(rows)} matrix"
+            )
+        object.__setattr__(self, "rows", rows)
+        object.__setattr__(self, "labels", labels)
+
+    @property
+    def size(self) -> int:
+        """Number of strategies (rows, equal to columns)."""
+        return len(self.rows)
+
+    @classmethod
+    def from_rows(
+        cls, rows: Sequence[Sequence[float]], labels: Sequence[str] | None = None
+    ) -> PayoffMatrix:
+        """Build a matrix from any sequences; labels default to ``s0, s1, ...``."""
+        label_tuple = default_labels(len(rows)) if labels is None else tuple(labels)
+        return cls(label_tuple, tuple(tuple(row) for row in rows))
+
+    @classmethod
+    def from_characters(cls, characters: Sequence[Character]) -> PayoffMatrix:
+        """Build A[i][j] = p_i - p_j + (x_i*y_j - y_i*x_j) for a monocycle roster (O(n^2))."""
+        rows = tuple(
+            tuple(
+                ci.power - cj.power + ci.vector[0] * cj.vector[1] - ci.vector[1] * cj.vector[0]
+                for cj in characters
+            )
+            for ci in characters
+        )
+        return cls(tuple(c.label for c in characters), rows)

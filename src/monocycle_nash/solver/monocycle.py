@@ -1,0 +1,304 @@
+"""Equilibria of monocycle rosters without ever building the n x n payoff matrix.
+
+With ``a = sum_i s_i v_i`` and ``P = sum_i s_i p_i`` every entry of ``A s`` is
+``(A s)_l = p_l + v_l x a - P``, so a mixed strategy ``s`` is optimal exactly when no
+character's *translated power* ``f_l(a) = p_l + v_l x a`` exceeds ``P``. Checking that
+takes one O(n) pass; its excess ``max_l f_l(a) - P`` is the exploitability of ``s``.
+
+Fast method (``monocycle-sampling``), in the spirit of Clarkson's sampling algorithm:
+
+1. draw a random pool of about ``2 sqrt(n)`` characters;
+2. solve the game restricted to the pool by *double oracle*: solve the game on a small
+   working set with the simplex (``lp.py``), add the pool members whose translated power
+   beats ``P`` the most, repeat until no pool member beats ``P``;
+3. one O(n) pass over all characters: if nobody beats ``P`` (beyond the tolerance) the
+   answer is certified; otherwise the violators join the pool (they are where the true
+   support lies) and step 2 resumes from the current support.
+
+Generic data has an equilibrium support of at most 3 characters, so the working sets stay
+small and two full passes are typical. Tolerances are relative to the data's scale,
+``tol = 1e-9 * (max|p| + 2 (max|x|^2 + max|y|^2))``.
+
+Exact method (``monocycle-exact``): the same double oracle over all characters in
+rational arithmetic (``fractions.Fraction``; floats convert exactly), adding one exact
+best response per round. It is used on request and as the fallback when the fast method
+cannot certify its answer; a float pass with a rigorous margin picks the few candidates
+whose translated power is then computed exactly.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import compress
+from operator import attrgetter, itemgetter
+
+from monocycle_nash.character import Character
+from monocycle_nash.solver.lp import SolverFailure, solve_matrix_game, solve_matrix_game_exact
+
+__all__ = [
+    "RELATIVE_TOLERANCE",
+    "RosterSolution",
+    "roster_arrays",
+    "roster_scale",
+    "solve_roster",
+    "translated_power_excess",
+]
+
+RELATIVE_TOLERANCE = 1e-9
+"""Tolerance of the fast method as a fraction of the roster's scale (see ``roster_scale``)."""
+
+_DIRECT_SIZE = 24  # rosters up to this size go straight to the restricted simplex
+_POOL_FACTOR = 2.0  # pool size = _POOL_FACTOR * sqrt(n)
+_POOL_MIN = 64
+_VIOLATOR_CAP = 20_000  # a pass adds at most this many violators (the largest) to the pool
+_ADD_PER_ROUND = 4  # pool violators added to the working set per double-oracle round
+_MAX_WORKING = 200  # beyond this the fast method gives up and the exact method takes over
+_MAX_PASSES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class RosterSolution:
+    """An optimal strategy of a monocycle roster (the same for both players).
+
+    ``support`` holds (index, weight) pairs with positive weight summing to 1;
+    ``translation`` is ``a = sum s_i v_i``; ``mean_power`` is ``P = sum s_i p_i``;
+    ``exploitability`` is ``max_l (p_l + v_l x a) - P``; ``tolerance`` is the
+    certification threshold used; ``passes`` counts the O(n) passes over the roster.
+    """
+
+    support: tuple[tuple[int, float], ...]
+    translation: tuple[float, float]
+    mean_power: float
+    exploitability: float
+    tolerance: float
+    method: str
+    passes: int
+
+    def strategy(self, size: int) -> tuple[float, ...]:
+        """The strategy as one probability per character (``size`` = roster length)."""
+        weights = [0.0] * size
+        for index, weight in self.support:
+            weights[index] = weight
+        return tuple(weights)
+
+
+def roster_arrays(
+    characters: Sequence[Character],
+) -> tuple[list[float], list[float], list[float]]:
+    """Return (powers, xs, ys) as plain lists, the layout the solver's passes loop over."""
+    powers = list(map(attrgetter("power"), characters))
+    vectors = list(map(attrgetter("vector"), characters))
+    return powers, list(map(itemgetter(0), vectors)), list(map(itemgetter(1), vectors))
+
+
+def roster_scale(powers: Sequence[float], xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Return ``max|p| + 2 (max|x|^2 + max|y|^2)``, a bound on the size of the payoffs."""
+    max_x = max(map(abs, xs))
+    max_y = max(map(abs, ys))
+    return float(max(map(abs, powers)) + 2.0 * (max_x * max_x + max_y * max_y))
+
+
+def translated_power_excess(
+    powers: Sequence[float],
+    xs: Sequence[float],
+    ys: Sequence[float],
+    support: Sequence[tuple[int, float]],
+) -> tuple[float, float, float, float]:
+    """One O(n) certification pass for the strategy given by ``support`` pairs.
+
+    Return (a_x, a_y, P, excess) with ``excess = max_l (p_l + v_l x a) - P``, which is
+    the exploitability of the strategy (0 or less at an equilibrium, up to round-off).
+    """
+    ax, ay, mean = _aggregate(powers, xs, ys, support)
+    best = max(p + x * ay - y * ax for p, x, y in zip(powers, xs, ys, strict=True))
+    return ax, ay, mean, best - mean
+
+
+def solve_roster(
+    powers: Sequence[float],
+    xs: Sequence[float],
+    ys: Sequence[float],
+    *,
+    exact: bool = False,
+    seed: int = 0,
+) -> RosterSolution:
+    """Solve the monocycle roster given as parallel lists of p, x and y.
+
+    ``exact=True`` uses the rational double oracle directly. Otherwise the sampling
+    method runs first and the exact method is the fallback if it cannot certify.
+    """
+    n = len(powers)
+    if n == 0 or len(xs) != n or len(ys) != n:
+        raise ValueError("a roster needs at least one character and equal-length p, x, y")
+    ps, px, py = _as_list(powers), _as_list(xs), _as_list(ys)
+    scale = roster_scale(ps, px, py)
+    tol = RELATIVE_TOLERANCE * scale
+    if exact:
+        return _solve_exact(ps, px, py, scale, "monocycle-exact")
+    try:
+        solution = _solve_sampling(ps, px, py, tol, random.Random(seed))  # noqa: S311 - sampling, not secrets
+    except SolverFailure:
+        solution = None
+    if solution is not None:
+        return solution
+    return _solve_exact(ps, px, py, scale, "monocycle-exact-fallback")
+
+
+def _as_list(values: Sequence[float]) -> list[float]:
+    return values if isinstance(values, list) else list(values)
+
+
+def _aggregate(
+    powers: Sequence[float],
+    xs: Sequence[float],
+    ys: Sequence[float],
+    support: Sequence[tuple[int, float]],
+) -> tuple[float, float, float]:
+    ax = math.fsum(w * xs[i] for i, w in support)
+    ay = math.fsum(w * ys[i] for i, w in support)
+    mean = math.fsum(w * powers[i] for i, w in support)
+    return ax, ay, mean
+
+
+def _restricted_game(
+    ps: list[float], xs: list[float], ys: list[float], working: list[int]
+) -> list[tuple[int, float]]:
+    """Solve the game restricted to ``working`` (float simplex); return its support."""
+    rows = [[ps[i] - ps[j] + xs[i] * ys[j] - ys[i] * xs[j] for j in working] for i in working]
+    strategy = solve_matrix_game(rows).row_strategy
+    total = math.fsum(strategy)
+    return [(i, w / total) for i, w in zip(working, strategy, strict=True) if w > 0.0]
+
+
+def _double_oracle(
+    roster: tuple[list[float], list[float], list[float]],
+    pool: list[int],
+    working: list[int],
+    tol: float,
+) -> tuple[list[tuple[int, float]], float, float, float]:
+    """Grow ``working`` until its equilibrium is unbeaten within ``pool``.
+
+    Return (support, a_x, a_y, P). Raise ``SolverFailure`` if the working set grows
+    beyond ``_MAX_WORKING`` or stops growing (round-off beyond the tolerance).
+    """
+    ps, xs, ys = roster
+    pool_p = [ps[i] for i in pool]
+    pool_x = [xs[i] for i in pool]
+    pool_y = [ys[i] for i in pool]
+    members = set(working)
+    while True:
+        support = _restricted_game(ps, xs, ys, working)
+        ax, ay, mean = _aggregate(ps, xs, ys, support)
+        threshold = mean + tol
+        values = [p + x * ay - y * ax for p, x, y in zip(pool_p, pool_x, pool_y, strict=True)]
+        beaten = list(compress(range(len(pool)), map(threshold.__lt__, values)))
+        if not beaten:
+            return support, ax, ay, mean
+        best = heapq.nlargest(_ADD_PER_ROUND, beaten, key=values.__getitem__)
+        added = [pool[k] for k in best if pool[k] not in members]
+        if not added or len(working) + len(added) > _MAX_WORKING:
+            raise SolverFailure("double oracle stalled")
+        working.extend(added)
+        members.update(added)
+
+
+def _solve_sampling(
+    ps: list[float], xs: list[float], ys: list[float], tol: float, rng: random.Random
+) -> RosterSolution | None:
+    """The fast method; ``None`` when it cannot certify within its pass budget."""
+    n = len(ps)
+    if n <= _DIRECT_SIZE:
+        pool = list(range(n))
+    else:
+        size = min(n, max(_POOL_MIN, int(_POOL_FACTOR * math.sqrt(n))))
+        pool = rng.sample(range(n), size)
+    working = heapq.nlargest(_ADD_PER_ROUND, pool, key=ps.__getitem__)
+    for passes in range(1, _MAX_PASSES + 1):
+        support, ax, ay, mean = _double_oracle((ps, xs, ys), pool, working, tol)
+        threshold = mean + tol
+        if passes > 1:
+            # Later passes usually certify: the maximum alone is cheaper than the list.
+            best = max(p + x * ay - y * ax for p, x, y in zip(ps, xs, ys, strict=True))
+        if passes == 1 or best > threshold:
+            values = [p + x * ay - y * ax for p, x, y in zip(ps, xs, ys, strict=True)]
+            best = max(values)
+        if best <= threshold:
+            return RosterSolution(
+                support=tuple(support),
+                translation=(ax, ay),
+                mean_power=mean,
+                exploitability=max(best - mean, 0.0),
+                tolerance=tol,
+                method="monocycle-sampling",
+                passes=passes,
+            )
+        beaten = list(compress(range(n), map(threshold.__lt__, values)))
+        if len(beaten) > _VIOLATOR_CAP:
+            beaten = heapq.nlargest(_VIOLATOR_CAP, beaten, key=values.__getitem__)
+        pool.extend(beaten)  # the pool was certified, so none of them is in it yet
+        top = heapq.nlargest(_ADD_PER_ROUND, beaten, key=values.__getitem__)
+        working = [i for i, _ in support] + top
+    return None
+
+
+def _solve_exact(
+    ps: list[float], xs: list[float], ys: list[float], scale: float, method: str
+) -> RosterSolution:
+    """Rational double oracle over the whole roster; always ends at an exact equilibrium."""
+    n = len(ps)
+    exact: dict[int, tuple[Fraction, Fraction, Fraction]] = {}
+
+    def point(i: int) -> tuple[Fraction, Fraction, Fraction]:
+        if i not in exact:
+            exact[i] = (Fraction(ps[i]), Fraction(xs[i]), Fraction(ys[i]))
+        return exact[i]
+
+    # Float round-off in one translated power is a few ulps of the scale; this margin
+    # is far wider, so every exact violator is among the float candidates.
+    margin = 1e-7 * scale
+    first = max(range(n), key=lambda i: (ps[i], -i))
+    working = [first]
+    passes = 0
+    while True:
+        rows = [
+            [
+                point(i)[0] - point(j)[0] + point(i)[1] * point(j)[2] - point(i)[2] * point(j)[1]
+                for j in working
+            ]
+            for i in working
+        ]
+        strategy = solve_matrix_game_exact(rows).row_strategy
+        weights = [(i, w) for i, w in zip(working, strategy, strict=True) if w > 0]
+        ax = sum((w * point(i)[1] for i, w in weights), Fraction(0))
+        ay = sum((w * point(i)[2] for i, w in weights), Fraction(0))
+        mean = sum((w * point(i)[0] for i, w in weights), Fraction(0))
+        fax, fay, fmean = float(ax), float(ay), float(mean)
+        passes += 1
+        floor = fmean - margin
+        values = [p + x * fay - y * fax for p, x, y in zip(ps, xs, ys, strict=True)]
+        candidates = compress(range(n), map(floor.__le__, values))
+        best_index = -1
+        best_value = mean
+        for i in candidates:
+            p, x, y = point(i)
+            value = p + x * ay - y * ax
+            if value > best_value:
+                best_index, best_value = i, value
+        if best_index < 0:
+            # An exact equilibrium: nobody beats P and the support attains it, so the
+            # exploitability is exactly zero.
+            return RosterSolution(
+                support=tuple((i, float(w)) for i, w in weights),
+                translation=(fax, fay),
+                mean_power=fmean,
+                exploitability=0.0,
+                tolerance=0.0,
+                method=method,
+                passes=passes,
+            )
+        working.append(best_index)
