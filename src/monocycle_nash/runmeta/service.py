@@ -28,6 +28,7 @@ from monocycle_nash.runmeta.artifact_store import STDERR_LOG, STDOUT_LOG, RunArt
 from monocycle_nash.runmeta.clock import Clock, JstClock
 from monocycle_nash.runmeta.db import DEFAULT_BUSY_TIMEOUT, SQLiteConnectionFactory, transaction
 from monocycle_nash.runmeta.errors import (
+    ArtifactWriteError,
     DatabaseWriteError,
     MetaCorruptError,
     MetaNotFoundError,
@@ -356,7 +357,15 @@ class RunSessionService:
             warnings=warnings,
             extra=ctx.extra,
         )
-        self.store.write_final_meta(ctx.run_id, meta)
+        try:
+            self.store.write_final_meta(ctx.run_id, meta)
+        except ArtifactWriteError as err:
+            if status == "success":
+                # A run whose record could not be completed did not succeed.
+                with suppress(sqlite3.Error), transaction(self.connection):
+                    self.runs.finish(ctx.run_id, "fail", now, now)
+                err.add_note(f"runmeta: run {ctx.run_id} is recorded as fail instead")
+            raise
         return record
 
     def _finish_without_database(

@@ -1,0 +1,190 @@
+"""Tests of RunArtifactStore on real folders."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from monocycle_nash.runmeta.artifact_store import RunArtifactStore, is_temp_file
+from monocycle_nash.runmeta.errors import (
+    ArtifactWriteError,
+    InputNotFoundError,
+    MetaCorruptError,
+    MetaNotFoundError,
+    RunDirExistsError,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> RunArtifactStore:
+    """A store whose result root does not exist yet."""
+    return RunArtifactStore(tmp_path / "result")
+
+
+def test_create_run_dir_makes_the_three_folders(store: RunArtifactStore, tmp_path: Path) -> None:
+    """create_run_dir makes result/<id>/ with input, output and logs."""
+    run_dir = store.create_run_dir(7)
+    assert run_dir == tmp_path / "result" / "7" == store.run_dir(7)
+    assert sorted(p.name for p in run_dir.iterdir()) == ["input", "logs", "output"]
+
+
+def test_existing_run_dir_is_refused_and_untouched(store: RunArtifactStore) -> None:
+    """A folder that already exists is never reused for another run."""
+    run_dir = store.create_run_dir(1)
+    (run_dir / "output" / "result.txt").write_text("first run")
+    with pytest.raises(RunDirExistsError, match="already exists"):
+        store.create_run_dir(1)
+    assert (run_dir / "output" / "result.txt").read_text() == "first run"
+
+
+def test_unwritable_root_becomes_artifact_write_error(tmp_path: Path) -> None:
+    """A result root that is a file gives a typed error naming the path."""
+    (tmp_path / "result").write_text("not a folder")
+    with pytest.raises(ArtifactWriteError, match="result"):
+        RunArtifactStore(tmp_path / "result").create_run_dir(1)
+
+
+def test_snapshot_of_a_file(store: RunArtifactStore, tmp_path: Path) -> None:
+    """A file is copied into input/ and its SHA-256 reported."""
+    source = tmp_path / "game.toml"
+    source.write_bytes(b'labels = ["A"]\n')
+    store.create_run_dir(1)
+    info = store.save_input_snapshot(1, source)
+    assert (store.run_dir(1) / "input" / "game.toml").read_bytes() == source.read_bytes()
+    assert info.source_path == str(source)
+    assert info.stored_file == "input/game.toml"
+    assert not info.split_config_applied
+    assert info.checksum_sha256 == hashlib.sha256(b'labels = ["A"]\n').hexdigest()
+
+
+def test_snapshot_of_a_folder_with_merged_input(store: RunArtifactStore, tmp_path: Path) -> None:
+    """A folder is copied whole; the merged input is stored and is the checksummed file."""
+    source = tmp_path / "config"
+    (source / "sub").mkdir(parents=True)
+    (source / "run.toml").write_text("game = 'sub/game.toml'\n")
+    (source / "sub" / "game.toml").write_text("labels = []\n")
+    store.create_run_dir(2)
+    merged = b"[game]\nlabels = []\n"
+    info = store.save_input_snapshot(2, source, merged)
+    stored = store.run_dir(2) / "input"
+    assert (stored / "config" / "sub" / "game.toml").read_text() == "labels = []\n"
+    assert (stored / "config" / "run.toml").is_file()
+    assert (stored / "merged_input.toml").read_bytes() == merged
+    assert info.split_config_applied
+    assert info.stored_file == "input/merged_input.toml"
+    assert info.checksum_sha256 == hashlib.sha256(merged).hexdigest()
+
+
+def test_folder_checksum_covers_names_and_contents(store: RunArtifactStore, tmp_path: Path) -> None:
+    """Two folders differing only in a file name get different checksums."""
+    sums = []
+    for run_id, name in ((1, "a.toml"), (2, "b.toml")):
+        source = tmp_path / f"src{run_id}" / "config"
+        source.mkdir(parents=True)
+        (source / name).write_text("x = 1\n")
+        store.create_run_dir(run_id)
+        sums.append(store.save_input_snapshot(run_id, source).checksum_sha256)
+    assert sums[0] != sums[1]
+
+
+def test_merged_input_alone(store: RunArtifactStore) -> None:
+    """Only merged bytes: stored as merged_input.toml with no source path."""
+    store.create_run_dir(1)
+    info = store.save_input_snapshot(1, None, b"x = 1\n")
+    assert (info.source_path, info.stored_file) == (None, "input/merged_input.toml")
+
+
+def test_missing_input_is_a_typed_error(store: RunArtifactStore, tmp_path: Path) -> None:
+    """A missing source raises InputNotFoundError naming it."""
+    store.create_run_dir(1)
+    with pytest.raises(InputNotFoundError, match=r"nothing\.toml"):
+        store.save_input_snapshot(1, tmp_path / "nothing.toml")
+
+
+def test_meta_is_written_whole_and_read_back(store: RunArtifactStore) -> None:
+    """meta.json round-trips and no temporary file stays behind."""
+    store.create_run_dir(1)
+    store.write_initial_meta(1, {"run_id": 1, "status": "running", "note": "日本語"})
+    store.write_final_meta(1, {"run_id": 1, "status": "success", "note": "日本語"})
+    assert store.read_meta(1) == {"run_id": 1, "status": "success", "note": "日本語"}
+    assert "日本語" in store.meta_path(1).read_text(encoding="utf-8")
+    assert [p.name for p in store.run_dir(1).iterdir() if p.is_file()] == ["meta.json"]
+    assert store.leftover_temp_files(1) == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [pytest.param(errno.ENOSPC, id="disk-full"), pytest.param(errno.EIO, id="io-error")],
+)
+def test_failed_meta_write_keeps_old_file_and_removes_temp(
+    store: RunArtifactStore, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    """A failing write raises ArtifactWriteError; the old meta.json and no temp file remain."""
+    store.create_run_dir(1)
+    store.write_meta(1, {"status": "running"})
+
+    def failing_replace(src: str, dst: str) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(ArtifactWriteError, match=r"meta\.json") as caught:
+        store.write_final_meta(1, {"status": "success"})
+    monkeypatch.undo()
+    assert caught.value.path == store.meta_path(1)
+    assert store.read_meta(1) == {"status": "running"}
+    assert store.leftover_temp_files(1) == []
+
+
+def test_meta_write_into_missing_folder_fails_loudly(store: RunArtifactStore) -> None:
+    """Writing meta.json of a run without a folder is an error, not a silent skip."""
+    with pytest.raises(ArtifactWriteError):
+        store.write_meta(5, {"run_id": 5})
+
+
+def test_read_meta_errors(store: RunArtifactStore) -> None:
+    """Missing and corrupt meta.json raise distinct typed errors."""
+    store.create_run_dir(1)
+    with pytest.raises(MetaNotFoundError):
+        store.read_meta(1)
+    store.meta_path(1).write_text('{"run_id": 1,')
+    with pytest.raises(MetaCorruptError, match=r"not valid JSON"):
+        store.read_meta(1)
+    store.meta_path(1).write_text("[1, 2]")
+    with pytest.raises(MetaCorruptError, match=r"not a JSON object"):
+        store.read_meta(1)
+
+
+def test_leftover_temp_files_and_run_ids(store: RunArtifactStore) -> None:
+    """Interrupted writes are found by name; run folders are listed by id."""
+    for run_id in (3, 10, 2):
+        store.create_run_dir(run_id)
+    (store.result_root / "notes").mkdir()
+    (store.result_root / "007").mkdir()
+    leftover = store.run_dir(3) / ".meta.json.123.0.tmp"
+    leftover.write_text("{")
+    assert store.leftover_temp_files(3) == [leftover]
+    assert is_temp_file(leftover.name)
+    assert not is_temp_file("meta.json")
+    assert store.run_ids_on_disk() == [2, 3, 10]
+
+
+def test_delete_run_dir(store: RunArtifactStore) -> None:
+    """delete_run_dir removes the whole folder and reports whether it existed."""
+    store.create_run_dir(1)
+    (store.run_dir(1) / "output" / "x.json").write_text(json.dumps([1]))
+    assert store.delete_run_dir(1) is True
+    assert not store.run_dir(1).exists()
+    assert store.delete_run_dir(1) is False
+
+
+def test_append_log(store: RunArtifactStore) -> None:
+    """append_log adds to logs/stderr.log."""
+    store.create_run_dir(1)
+    store.append_log(1, "one\n")
+    store.append_log(1, "two\n")
+    assert store.log_path(1).read_text() == "one\ntwo\n"
