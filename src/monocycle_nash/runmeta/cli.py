@@ -24,7 +24,13 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from monocycle_nash.runmeta.cli_context import CommandContext, Commands, UsageError
+from monocycle_nash.runmeta.cli_context import (
+    CommandContext,
+    Commands,
+    HelpFormatter,
+    UsageError,
+    requested_subcommand,
+)
 from monocycle_nash.runmeta.cli_format import (
     describe_run,
     format_project_table,
@@ -157,17 +163,7 @@ def _delete_run(args: argparse.Namespace, context: CommandContext) -> int:
     return 0
 
 
-def _register_runs(commands: Commands) -> None:
-    parser = commands.add(
-        "list-runs",
-        help="list runs, newest first, with optional filters",
-        description=(
-            "List runs, newest first. --from/--to take a date (2026-02-14), a date-time "
-            "without offset (taken as +09:00) or with any offset (converted to +09:00); "
-            "both bounds are inclusive and a date-only --to includes the whole day."
-        ),
-        handler=_list_runs,
-    )
+def _list_runs_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--from",
         dest="from_at",
@@ -187,29 +183,25 @@ def _register_runs(commands: Commands) -> None:
         "--json", action="store_true", help="print one JSON array instead of a table"
     )
 
-    parser = commands.add(
-        "show-run",
-        help="show one run: its row, its meta.json and the files of its folder",
-        handler=_show_run,
-    )
+
+def _show_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-id", type=_positive_int, required=True, metavar="ID", help="the run to show"
     )
     parser.add_argument(
-        "--json",
-        action="store_true",
-        help='print {"run": ..., "meta": ..., "files": [...]} as JSON',
+        "--json", action="store_true", help='print {"run": ..., "meta": ..., "files": [...]}'
     )
 
-    parser = commands.add(
-        "update-run",
-        help="correct a run's status, note or project (meta.json is rewritten to match)",
-        handler=_update_run,
-    )
+
+def _update_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-id", type=_positive_int, required=True, metavar="ID", help="the run to change"
     )
-    parser.add_argument("--status", choices=RUN_STATUSES, help="the new status")
+    parser.add_argument(
+        "--status",
+        choices=RUN_STATUSES,
+        help="the new status (the library accepts only final ones: success, fail, killed)",
+    )
     parser.add_argument("--note", metavar="TEXT", help='the new note ("" clears it)')
     project = parser.add_mutually_exclusive_group()
     project.add_argument(
@@ -219,11 +211,8 @@ def _register_runs(commands: Commands) -> None:
         "--no-project", action="store_true", help="detach the run from its project"
     )
 
-    parser = commands.add(
-        "delete-run",
-        help="delete a run's row, and with --with-files its folder and project link",
-        handler=_delete_run,
-    )
+
+def _delete_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-id", type=_positive_int, required=True, metavar="ID", help="the run to delete"
     )
@@ -234,6 +223,38 @@ def _register_runs(commands: Commands) -> None:
     )
     parser.add_argument(
         "--force", action="store_true", help="delete even if the run's status is running"
+    )
+
+
+def _register_runs(commands: Commands) -> None:
+    commands.add(
+        "list-runs",
+        help="list runs, newest first, with optional filters",
+        description=(
+            "List runs, newest first. --from/--to take a date (2026-02-14), a date-time "
+            "without offset (taken as +09:00) or with any offset (converted to +09:00); "
+            "both bounds are inclusive and a date-only --to includes the whole day."
+        ),
+        handler=_list_runs,
+        arguments=_list_runs_arguments,
+    )
+    commands.add(
+        "show-run",
+        help="show one run: its row, its meta.json and the files of its folder",
+        handler=_show_run,
+        arguments=_show_run_arguments,
+    )
+    commands.add(
+        "update-run",
+        help="correct a run's status, note or project (meta.json is rewritten to match)",
+        handler=_update_run,
+        arguments=_update_run_arguments,
+    )
+    commands.add(
+        "delete-run",
+        help="delete a run's row, and with --with-files its folder and project link",
+        handler=_delete_run,
+        arguments=_delete_run_arguments,
     )
 
 
@@ -278,37 +299,54 @@ def _list_projects(args: argparse.Namespace, context: CommandContext) -> int:
     return 0
 
 
-def _register_projects(commands: Commands) -> None:
-    parser = commands.add(
-        "add-project",
-        help="register an analysis project folder (stored as an absolute path)",
-        handler=_add_project,
-    )
+def _add_project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project-id", required=True, metavar="PID", help="a new project id")
     parser.add_argument(
         "--project-path", required=True, metavar="PATH", help="the project's folder"
     )
     parser.add_argument("--note", default="", metavar="TEXT", help="a note on the project")
 
-    parser = commands.add(
-        "update-project", help="change a project's folder or note", handler=_update_project
-    )
+
+def _update_project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project-id", required=True, metavar="PID", help="the project")
     parser.add_argument("--project-path", metavar="PATH", help="the project's new folder")
     parser.add_argument("--note", metavar="TEXT", help='the new note ("" clears it)')
 
-    parser = commands.add(
+
+def _delete_project_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project-id", required=True, metavar="PID", help="the project")
+
+
+def _list_projects_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON array instead of a table"
+    )
+
+
+def _register_projects(commands: Commands) -> None:
+    commands.add(
+        "add-project",
+        help="register an analysis project folder (stored as an absolute path)",
+        handler=_add_project,
+        arguments=_add_project_arguments,
+    )
+    commands.add(
+        "update-project",
+        help="change a project's folder or note",
+        handler=_update_project,
+        arguments=_update_project_arguments,
+    )
+    commands.add(
         "delete-project",
         help="delete a project; its runs stay, without a project",
         handler=_delete_project,
+        arguments=_delete_project_arguments,
     )
-    parser.add_argument("--project-id", required=True, metavar="PID", help="the project")
-
-    parser = commands.add(
-        "list-projects", help="list the registered projects", handler=_list_projects
-    )
-    parser.add_argument(
-        "--json", action="store_true", help="print one JSON array instead of a table"
+    commands.add(
+        "list-projects",
+        help="list the registered projects",
+        handler=_list_projects,
+        arguments=_list_projects_arguments,
     )
 
 
@@ -335,28 +373,43 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the ``runmeta`` argument parser with every registered subcommand."""
+_GLOBAL_VALUE_OPTIONS = frozenset({"--db-path", "--result-root"})
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Return the ``runmeta`` argument parser with every registered subcommand.
+
+    With ``only``, just that subcommand is built (when it exists): ``main`` uses this to
+    skip building the others on every call; help and errors use the full parser.
+    """
     parser = argparse.ArgumentParser(
         prog="runmeta",
         description="List, search, correct and delete recorded runs and projects.",
         epilog="Exit status: 0 success, 1 refused request, 2 usage error.",
+        formatter_class=HelpFormatter,
+        # Exact global option names, so that requested_subcommand() can find the
+        # subcommand without parsing.
+        allow_abbrev=False,
     )
     _add_global_options(parser, suppress=False)
-    global_options = argparse.ArgumentParser(add_help=False)
+    global_options = argparse.ArgumentParser(add_help=False, formatter_class=HelpFormatter)
     _add_global_options(global_options, suppress=True)
     subparsers = parser.add_subparsers(
         title="subcommands", metavar="SUBCOMMAND", dest="subcommand", required=True
     )
-    commands = Commands(subparsers, [global_options])
+    commands = Commands(subparsers, [global_options], only=only)
     for register in REGISTRARS:
         register(commands)
+    if only is not None and not commands.built:
+        return build_parser()
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``runmeta`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    only = requested_subcommand(arguments, _GLOBAL_VALUE_OPTIONS)
+    args = build_parser(only).parse_args(arguments)
     context = CommandContext(Path(args.db_path), Path(args.result_root))
     try:
         return int(args.func(args, context))
