@@ -1,0 +1,77 @@
+"""Tests of the package boundary and import cost of monocycle_nash.runmeta."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from monocycle_nash import runmeta
+
+PACKAGE = Path(runmeta.__file__).parent
+LIBRARY_MODULES = sorted(
+    path for path in PACKAGE.glob("*.py") if not path.name.startswith(("cli", "__main__"))
+)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                names.add("." * node.level + (node.module or ""))
+            elif node.module:
+                names.add(node.module)
+    return names
+
+
+def test_library_imports_nothing_from_the_domain() -> None:
+    """Every runmeta module imports only the standard library and runmeta itself."""
+    offending = {
+        f"{path.name}: {name}"
+        for path in LIBRARY_MODULES
+        for name in _imported_modules(path)
+        if name.startswith(".")
+        or (name.startswith("monocycle_nash") and not name.startswith("monocycle_nash.runmeta"))
+    }
+    assert offending == set()
+
+
+_LOADED_SCRIPT = """
+import sys
+import monocycle_nash
+before = set(sys.modules)
+import monocycle_nash.runmeta
+package_only = sorted(set(sys.modules) - before)
+from monocycle_nash.runmeta import RunSessionService, SQLiteConnectionFactory
+import monocycle_nash.runmeta.artifact_store, monocycle_nash.runmeta.project_links
+import monocycle_nash.runmeta.output_capture, monocycle_nash.runmeta.process_identity
+import monocycle_nash.runmeta.signals, monocycle_nash.runmeta.git_probe
+loaded = sorted(set(sys.modules) - before)
+print(repr((package_only, loaded)))
+"""
+
+
+def test_runmeta_loads_no_domain_and_import_is_lazy() -> None:
+    """Importing runmeta loads none of its modules; using it loads no domain module."""
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADED_SCRIPT], check=True, capture_output=True, text=True
+    )
+    package_only, loaded = ast.literal_eval(result.stdout)
+    assert package_only == ["monocycle_nash.runmeta"]
+    ours = [name for name in loaded if name.startswith("monocycle_nash")]
+    assert ours and all(name.startswith("monocycle_nash.runmeta") for name in ours), ours
+    heavy = {"shutil", "hashlib", "traceback", "tempfile", "socket", "subprocess", "uuid"}
+    assert heavy.isdisjoint(loaded), heavy & set(loaded)
+
+
+def test_every_exported_name_resolves() -> None:
+    """__all__ lists exactly the lazily exported names, and each one loads."""
+    assert sorted(runmeta.__all__) == sorted(runmeta._EXPORTS)
+    for name in runmeta.__all__:
+        assert getattr(runmeta, name) is not None
+    assert set(runmeta.__all__) <= set(dir(runmeta))

@@ -1,0 +1,75 @@
+"""Tests of the process identity recorded with each run and the liveness check."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from monocycle_nash.runmeta.process_identity import (
+    current_host,
+    current_process,
+    is_process_alive,
+)
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux")
+
+
+def test_current_process_describes_this_process() -> None:
+    """Host and pid are this process's; the identity is stable within the process."""
+    identity = current_process()
+    assert identity.host == current_host()
+    assert identity == current_process()
+    assert is_process_alive(identity.host, identity.pid, identity.start_time) == "alive"
+
+
+@linux_only
+def test_start_time_is_known_on_linux() -> None:
+    """On Linux the start time token and a readable start time are recorded."""
+    identity = current_process()
+    assert identity.start_time is not None and ":" in identity.start_time
+    assert identity.started_at is not None and identity.started_at.endswith("+09:00")
+
+
+@linux_only
+def test_reused_pid_is_not_mistaken_for_the_run() -> None:
+    """The same pid with another start time counts as dead."""
+    identity = current_process()
+    assert is_process_alive(identity.host, identity.pid, "other-boot:1") == "dead"
+
+
+def test_other_host_is_unknown() -> None:
+    """A process on another machine cannot be judged from here."""
+    identity = current_process()
+    assert is_process_alive(identity.host + "-elsewhere", identity.pid, None) == "unknown"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+def test_killed_process_is_dead() -> None:
+    """A child killed with SIGKILL is reported dead, before and after it is collected."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        host = current_host()
+        assert is_process_alive(host, child.pid, None) == "alive"
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        assert is_process_alive(host, child.pid, None) == "dead"
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+@linux_only
+def test_zombie_is_dead() -> None:
+    """A child that exited but was not collected yet is already dead."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        # Wait for the exit without collecting the child: it stays a zombie.
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+        assert is_process_alive(current_host(), child.pid, None) == "dead"
+    finally:
+        child.wait()
