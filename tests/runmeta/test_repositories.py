@@ -293,11 +293,10 @@ def test_filtered_page_needs_no_sort(
 ) -> None:
     """A newest-first page is read from an index: no temporary sort, no full scan."""
     conn = populated
-    conn.set_trace_callback(None)
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     try:
-        RunsRepository(conn).list_runs(limit=50, **filters)  # type: ignore[arg-type]
+        RunsRepository(conn).list_runs(limit=50, **filters)
     finally:
         conn.set_trace_callback(None)
     sql = statements[-1]

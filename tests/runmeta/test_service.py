@@ -54,7 +54,8 @@ def service(tmp_path: Path) -> Iterator[RunSessionService]:
 
 
 def _meta(service: RunSessionService, run_id: int) -> dict[str, Any]:
-    return json.loads(service.store.meta_path(run_id).read_text(encoding="utf-8"))
+    meta: dict[str, Any] = json.loads(service.store.meta_path(run_id).read_text(encoding="utf-8"))
+    return meta
 
 
 def _assert_meta_matches_row(service: RunSessionService, run_id: int) -> dict[str, Any]:
