@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError", "InputFileError", "RunConfigError", "SettingsError"]
+__all__ = ["InputError", "InputFileError", "RunConfigError", "SettingsError", "StorageError"]
 
 
 class InputError(Exception):
@@ -19,3 +19,7 @@ class RunConfigError(InputError):
 
 class SettingsError(InputError):
     """A settings table has an unknown key or a value of the wrong type."""
+
+
+class StorageError(Exception):
+    """The place where runs are recorded cannot be used (checked before a run starts)."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from monocycle_nash.equilibrium import Equilibrium
 
-__all__ = ["MAX_LISTED", "display_path", "format_summary"]
+__all__ = ["MAX_LISTED", "display_path", "format_header", "format_summary"]
 
 MAX_LISTED = 10
 
@@ -26,10 +26,13 @@ def _number(value: float, digits: int) -> str:
     return f"{float(value) + 0.0:.{digits}g}"
 
 
-def format_summary(
-    run_id: int, game_name: str, equilibrium: Equilibrium, run_dir: Path, *, kind: str
-) -> str:
-    """Return the lines printed after solving: game, support with probabilities, value, where.
+def format_header(run_id: int, game_name: str, size: int, kind: str) -> str:
+    """Return the line printed before solving: run id and game."""
+    return f"Run {run_id}: solving {game_name} ({size} strategies, {kind})"
+
+
+def format_summary(run_id: int, equilibrium: Equilibrium, run_dir: Path) -> str:
+    """Return the lines printed after solving: solver, support with probabilities, value, where.
 
     At most ``MAX_LISTED`` support members are listed (most probable first), then a count
     of the rest.
@@ -43,8 +46,7 @@ def format_summary(
     shown = support[:MAX_LISTED]
     width = max((len(labels[index]) for index in shown), default=0)
     lines = [
-        f"Run {run_id}: {game_name} ({len(labels)} strategies, {kind}), "
-        f"solved by {equilibrium.solver}",
+        f"Solved by {equilibrium.solver}.",
         f"Equilibrium support ({len(support)} of {len(labels)}):",
         *(f"  {labels[index]:<{width}}  {float(weights[index]):.6f}" for index in shown),
     ]

@@ -1,0 +1,203 @@
+"""The main job: solve one game inside a recorded run, from start to finish.
+
+Flow (database first): read the input far enough to know where runs are recorded,
+open the database, prepare the analysis project, start the run (row, folder, input
+snapshot, meta.json), then validate the game, solve, write ``output/`` and finish.
+Bad input found after the database opened is recorded as a ``fail`` run, so every
+attempt is part of the history.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from monocycle_nash import GameError, divergences, parse_game, pure_strategy_payoffs, solve
+from monocycle_nash.app.cli import Arguments, parse_arguments
+from monocycle_nash.app.command_line import PROGRAM, invoked_command
+from monocycle_nash.app.errors import InputError, StorageError
+from monocycle_nash.app.outputs import write_divergence, write_equilibrium, write_pure_strategy
+from monocycle_nash.app.pictures import write_pictures
+from monocycle_nash.app.project import prepare_project
+from monocycle_nash.app.run_config import InputReading, RunInput, StorageLocation, read_input
+from monocycle_nash.app.summary import display_path, format_header, format_summary
+from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
+from monocycle_nash.runmeta import RunContext, RunMetaError, RunSessionService, RunTerminated
+from monocycle_nash.runmeta.artifact_store import MERGED_INPUT
+
+__all__ = [
+    "EXIT_FAILURE",
+    "EXIT_INTERRUPTED",
+    "EXIT_SUCCESS",
+    "EXIT_TERMINATED",
+    "main",
+    "run_main_job",
+]
+
+EXIT_SUCCESS = 0
+EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+_ROLES = ("input", "settings", "game")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the main job with ``argv`` (default: the process's arguments); return the exit code."""
+    arguments = parse_arguments(None if argv is None else list(argv))
+    return run_main_job(arguments, invoked_command(argv))
+
+
+def _error(message: str) -> None:
+    print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+
+
+def run_main_job(arguments: Arguments, command: str) -> int:
+    """Record and run one solve as described by ``arguments``; return the exit code."""
+    input_path = arguments.input or examples_dir() / DEFAULT_RUN_CONFIG
+    try:
+        reading = read_input(input_path, arguments.root, project_id=arguments.project_id)
+        try:
+            _prepare_result_root(reading.storage)
+            service = RunSessionService.open(
+                arguments.root,
+                db_path=reading.storage.db_path,
+                result_root=reading.storage.result_root,
+            )
+        except (RunMetaError, StorageError) as err:
+            _error(str(err))
+            return EXIT_FAILURE
+        with service:
+            return _run(service, reading, arguments, command)
+    except KeyboardInterrupt:
+        # Before a run exists (a run's own interruption is handled in _run).
+        print(f"{PROGRAM}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _prepare_result_root(storage: StorageLocation) -> None:
+    """Refuse, before any row is written, a result folder that cannot be used."""
+    root = storage.result_root
+    if root.exists() and not root.is_dir():
+        raise StorageError(f"cannot use result folder {root}: it is a file, not a folder")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise StorageError(f"cannot use result folder {root}: {reason}") from err
+
+
+def _run(
+    service: RunSessionService, reading: InputReading, arguments: Arguments, command: str
+) -> int:
+    run_input = reading.run_input
+    problem: InputError | None = reading.error
+    project_id: str | None = None
+    if run_input is not None and run_input.project is not None:
+        try:
+            project_id = prepare_project(service, run_input.project)
+        except InputError as err:
+            problem = err
+    merged = None if run_input is None else run_input.merged_toml
+    # The input's own snapshot is made by start(); a re-run of a stored merged input
+    # would clash with the new merged_input.toml, so that one is copied under a prefix.
+    snapshot = reading.files[0] if reading.files else None
+    if snapshot is not None and merged is not None and snapshot.name == MERGED_INPUT:
+        snapshot = None
+    ctx: RunContext | None = None
+    try:
+        # record() turns SIGTERM into RunTerminated for as long as the run is open.
+        with service.record(
+            command,
+            project_id=project_id,
+            note=arguments.note,
+            input_path=snapshot,
+            merged_input=merged,
+        ) as ctx:
+            try:
+                _store_inputs(ctx, reading.files, snapshot)
+                if problem is not None:
+                    raise problem
+                if run_input is None:  # pragma: no cover - read_input sets one of the two
+                    raise RuntimeError("input neither read nor refused")
+                _solve_and_write(ctx, run_input)
+            except (InputError, GameError) as err:
+                # Inside the run, so the line also lands in logs/stderr.log.
+                _error(str(err))
+                raise
+    except (InputError, GameError):
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(f"{PROGRAM}: interrupted{_recorded(ctx, 'killed')}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except RunTerminated:
+        print(f"{PROGRAM}: terminated{_recorded(ctx, 'killed')}", file=sys.stderr)
+        return EXIT_TERMINATED
+    except RunMetaError as err:
+        _error(f"{err}{_recorded(ctx, 'fail')}")
+        return EXIT_FAILURE
+    except Exception as err:
+        # A bug: recorded as fail with its traceback in the log; one line here.
+        where = ""
+        if ctx is not None:
+            where = f"; traceback in {display_path(ctx.logs_dir / 'stderr.log')}"
+        first_line = next(iter(str(err).splitlines()), "")
+        _error(f"unexpected {type(err).__name__}: {first_line}{_recorded(ctx, 'fail')}{where}")
+        return EXIT_FAILURE
+    return EXIT_SUCCESS
+
+
+def _recorded(ctx: RunContext | None, status: str) -> str:
+    return "" if ctx is None else f"; run {ctx.run_id} recorded as {status}"
+
+
+def _store_inputs(ctx: RunContext, files: Sequence[Path], snapshot: Path | None) -> None:
+    """Copy the input files not yet in ``input/`` beside it and list them in meta.json.
+
+    A name already taken in ``input/`` gets the file's role as a prefix
+    (``settings-x.toml``).
+    """
+    stored: list[dict[str, str]] = []
+    for index, path in enumerate(files):
+        role = _ROLES[index] if index < len(_ROLES) else f"file{index}"
+        target = ctx.input_dir / path.name
+        if path != snapshot:
+            if target.exists():
+                target = ctx.input_dir / f"{role}-{path.name}"
+            shutil.copy2(path, target)
+        stored.append(
+            {
+                "role": role,
+                "source": str(path.resolve()),
+                "stored_file": target.relative_to(ctx.run_dir).as_posix(),
+            }
+        )
+    ctx.extra["input_files"] = stored
+
+
+def _solve_and_write(ctx: RunContext, run_input: RunInput) -> None:
+    game = parse_game(run_input.game, run_input.game_source)
+    kind = "monocycle roster" if game.characters is not None else "payoff matrix"
+    ctx.extra["game"] = {"source": run_input.game_source, "kind": kind, "size": len(game.labels)}
+    game_name = Path(run_input.game_source).name
+    # Flushed at once: the user sees the run id while a long solve runs.
+    print(format_header(ctx.run_id, game_name, len(game.labels), kind), flush=True)
+    equilibrium = solve(game, exact=run_input.exact)
+    payoffs = pure_strategy_payoffs(game, equilibrium.column_strategy)
+    output_dir = ctx.output_dir
+    written = [
+        write_equilibrium(output_dir, equilibrium),
+        write_pure_strategy(output_dir, game.labels, payoffs),
+        write_divergence(output_dir, game.labels, divergences(payoffs)),
+        *write_pictures(output_dir, game, equilibrium),
+    ]
+    ctx.extra["outputs"] = [path.relative_to(ctx.run_dir).as_posix() for path in written]
+    ctx.extra["result"] = {
+        "support": list(equilibrium.support),
+        "value": float(equilibrium.value),
+        "exploitability": float(equilibrium.exploitability),
+        "solver": equilibrium.solver,
+    }
+    print(format_summary(ctx.run_id, equilibrium, ctx.run_dir))

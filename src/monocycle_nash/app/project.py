@@ -1,0 +1,48 @@
+"""Attach a run to an analysis project: use a registered one or register it from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monocycle_nash.app.errors import InputError
+from monocycle_nash.app.run_config import ProjectSettings
+from monocycle_nash.runmeta import RunSessionService, transaction
+
+__all__ = ["ProjectSetupError", "prepare_project"]
+
+
+class ProjectSetupError(InputError):
+    """The requested analysis project is unknown, or registered with another path."""
+
+
+def prepare_project(service: RunSessionService, project: ProjectSettings) -> str:
+    """Return the id to start the run with, registering the project when a path is given.
+
+    Raises ``ProjectSetupError`` for an id that is blank, unknown without a path, or
+    registered with a different path than the settings give.
+    """
+    project_id = project.project_id
+    if not project_id.strip():
+        raise ProjectSetupError(f"invalid project id {project_id!r}: it must not be empty")
+    existing = service.projects.find(project_id)
+    if existing is not None:
+        if project.project_path is not None and Path(existing.project_path) != Path(
+            project.project_path
+        ):
+            raise ProjectSetupError(
+                f"project {project_id!r} is registered with path {existing.project_path}, "
+                f"not {project.project_path}; change it with `runmeta update-project "
+                f"--project-id {project_id} --project-path ...` or use another id"
+            )
+        return project_id
+    if project.project_path is None:
+        raise ProjectSetupError(
+            f"project {project_id!r} is not registered; register it with `runmeta "
+            f"add-project --project-id {project_id} --project-path PATH` or give "
+            "[analysis_project] project_path in the settings"
+        )
+    with transaction(service.connection):
+        service.projects.add(
+            project_id, project.project_path, service.clock.timestamp(), project.note
+        )
+    return project_id

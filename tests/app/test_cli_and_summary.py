@@ -1,0 +1,160 @@
+"""Tests of the main job's parser, recorded command line, console summary and JSON outputs."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from monocycle_nash.app.cli import build_parser, parse_arguments
+from monocycle_nash.app.command_line import invoked_command
+from monocycle_nash.app.outputs import (
+    write_divergence,
+    write_equilibrium,
+    write_json,
+    write_pure_strategy,
+)
+from monocycle_nash.app.summary import MAX_LISTED, display_path, format_header, format_summary
+from monocycle_nash.equilibrium import Equilibrium
+
+RPS = Equilibrium(
+    labels=("Rock", "Paper", "Scissors"),
+    row_strategy=(1 / 3, 1 / 3, 1 / 3),
+    column_strategy=(1 / 3, 1 / 3, 1 / 3),
+    value=-0.0,
+    exploitability=0.0,
+    solver="lp",
+)
+
+
+def test_arguments_are_parsed() -> None:
+    """INPUT, --note, --project-id and --root are read; defaults otherwise."""
+    parsed = parse_arguments(["g.toml", "--note", "n", "--project-id", "p", "--root", "r"])
+    assert (parsed.input, parsed.note, parsed.project_id, parsed.root) == (
+        Path("g.toml"),
+        "n",
+        "p",
+        Path("r"),
+    )
+    default = parse_arguments([])
+    assert (default.input, default.note, default.project_id, default.root) == (
+        None,
+        "",
+        None,
+        Path(),
+    )
+
+
+def test_help_describes_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help exits 0 and documents every option and the exit codes."""
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args(["--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    for word in ("INPUT", "--note", "--project-id", "--root", "143", "130", "show-run"):
+        assert word in out
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown option is a usage error (exit 2) reported by argparse."""
+    with pytest.raises(SystemExit) as caught:
+        parse_arguments(["--bogus"])
+    assert caught.value.code == 2
+    assert "--bogus" in capsys.readouterr().err
+
+
+def test_in_process_command_is_the_program_and_arguments() -> None:
+    """Called with argv, the recorded command is 'monocycle-nash ARGS', shell-quoted."""
+    assert invoked_command(["my game.toml", "--note", "a b"]) == (
+        "monocycle-nash 'my game.toml' --note 'a b'"
+    )
+
+
+def test_process_command_shortens_the_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process's command line is kept as typed, with the interpreter's bare name."""
+    monkeypatch.setattr(sys, "orig_argv", ["/opt/venv/bin/python3", "src/main.py", "--note", "x y"])
+    monkeypatch.setattr(sys, "argv", ["src/main.py", "--note", "x y"])
+    assert invoked_command() == shlex.join(["python3", "src/main.py", "--note", "x y"])
+
+
+def test_console_script_command_is_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A console script launched beside the interpreter is recorded by its name."""
+    bin_dir = Path(sys.executable).parent
+    script = str(bin_dir / "monocycle-nash")
+    monkeypatch.setattr(sys, "orig_argv", [sys.executable, script, "g.toml"])
+    monkeypatch.setattr(sys, "argv", [script, "g.toml"])
+    assert invoked_command() == "monocycle-nash g.toml"
+
+
+def test_summary_lists_support_value_and_where(tmp_path: Path) -> None:
+    """The summary shows the solver, support with probabilities, value and the run folder."""
+    text = format_summary(7, RPS, tmp_path / "result" / "7")
+    assert text.splitlines() == [
+        "Solved by lp.",
+        "Equilibrium support (3 of 3):",
+        "  Rock      0.333333",
+        "  Paper     0.333333",
+        "  Scissors  0.333333",
+        "Value: 0 (exploitability 0)",
+        f"Results: {display_path(tmp_path / 'result' / '7')}",
+        "Details: runmeta show-run --run-id 7",
+    ]
+    assert format_header(7, "rps.toml", 3, "payoff matrix") == (
+        "Run 7: solving rps.toml (3 strategies, payoff matrix)"
+    )
+
+
+def test_summary_of_a_large_support_is_cut() -> None:
+    """Only the most probable support members are listed, then a count of the rest."""
+    size = MAX_LISTED + 5
+    weights = tuple(float(i + 1) for i in range(size))
+    total = sum(weights)
+    strategy = tuple(w / total for w in weights)
+    labels = tuple(f"s{i}" for i in range(size))
+    big = Equilibrium(labels, strategy, strategy, 0.0, 0.0, "lp")
+    lines = format_summary(1, big, Path("result/1")).splitlines()
+    assert lines[2].startswith(f"  s{size - 1} ")
+    assert "  ... and 5 more" in lines
+
+
+def test_display_path_is_relative_inside_the_folder(tmp_path: Path) -> None:
+    """Paths inside the current folder are shown relative, others absolute."""
+    assert display_path(tmp_path / "result" / "1", tmp_path) == str(Path("result") / "1")
+    assert display_path(tmp_path, tmp_path / "sub") == str(tmp_path.resolve())
+
+
+def test_output_files_hold_the_equilibrium(tmp_path: Path) -> None:
+    """equilibrium.json, pure_strategy.json and divergence.json hold the documented keys."""
+    write_equilibrium(tmp_path, RPS)
+    write_pure_strategy(tmp_path, RPS.labels, (0.0, 0.0, 0.0))
+    write_divergence(tmp_path, RPS.labels, (0.0, 0.5, 0.0))
+    equilibrium = json.loads((tmp_path / "equilibrium.json").read_text("utf-8"))
+    assert {
+        "labels",
+        "row_strategy",
+        "column_strategy",
+        "value",
+        "exploitability",
+        "support",
+        "solver",
+    } <= equilibrium.keys()
+    assert equilibrium["support"] == ["Rock", "Paper", "Scissors"]
+    pure = json.loads((tmp_path / "pure_strategy.json").read_text("utf-8"))
+    assert [s["label"] for s in pure["strategies"]] == ["Rock", "Paper", "Scissors"]
+    divergence = json.loads((tmp_path / "divergence.json").read_text("utf-8"))
+    assert [s["divergence"] for s in divergence["strategies"]] == [0.0, 0.5, 0.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "divergence.json",
+        "equilibrium.json",
+        "pure_strategy.json",
+    ]
+
+
+def test_json_refuses_nan_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    """A NaN cannot be written as JSON; the failed write leaves no file behind."""
+    with pytest.raises(ValueError, match="JSON"):
+        write_json(tmp_path / "x.json", {"value": float("nan")})
+    assert list(tmp_path.iterdir()) == []
