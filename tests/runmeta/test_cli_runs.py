@@ -1,0 +1,557 @@
+"""In-process tests of the run subcommands: list-runs, show-run, update-run, delete-run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monocycle_nash.runmeta import cli_delete
+from monocycle_nash.runmeta.cli import main
+from monocycle_nash.runmeta.clock import FixedClock
+from monocycle_nash.runmeta.db import SQLiteConnectionFactory, transaction
+from monocycle_nash.runmeta.errors import ProjectLinkError
+from monocycle_nash.runmeta.models import RUN_FIELDS, RunRecord
+from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
+from monocycle_nash.runmeta.service import RunSessionService
+
+DB = Path(".runmeta/run_history.db")
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project root that is also the current folder (the CLI's defaults)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def service(workspace: Path) -> Iterator[RunSessionService]:
+    with RunSessionService.open(
+        workspace,
+        clock=FixedClock("2026-02-14T19:30:12+09:00", step=10),
+        git_probe=lambda: "abc123",
+    ) as opened:
+        yield opened
+
+
+def _row(run_id: int) -> RunRecord | None:
+    connection = SQLiteConnectionFactory(DB).connect()
+    try:
+        return RunsRepository(connection).find_by_id(run_id)
+    finally:
+        connection.close()
+
+
+def _meta(run_id: int) -> dict[str, object]:
+    data = json.loads(Path(f"result/{run_id}/meta.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _seed_rows(rows: list[tuple[str, str, str | None]]) -> None:
+    """Insert finished runs (created_at, status, project_id) straight into the database."""
+    connection = SQLiteConnectionFactory(DB).connect()
+    try:
+        with transaction(connection):
+            projects = ProjectsRepository(connection)
+            for project_id in sorted({p for _, _, p in rows if p is not None}):
+                projects.add(project_id, f"/analysis/{project_id}", "2026-01-01T00:00:00+09:00")
+            runs = RunsRepository(connection)
+            for index, (created_at, status, project_id) in enumerate(rows):
+                run_id = runs.create_running(
+                    f"python job.py {index}",
+                    None,
+                    "",
+                    project_id,
+                    created_at,
+                    created_at,
+                    created_at,
+                )
+                if status != "running":
+                    runs.finish(run_id, status, created_at, created_at)
+    finally:
+        connection.close()
+
+
+# --- list-runs ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [pytest.param([], "RUN  STATUS", id="table"), pytest.param(["--json"], "[]", id="json")],
+)
+def test_list_runs_on_a_missing_database_creates_it_and_prints_nothing_found(
+    workspace: Path, capsys: pytest.CaptureFixture[str], flag: list[str], expected: str
+) -> None:
+    """A read on a missing database creates it (with its folder) and answers empty."""
+    code, out, err = cli(capsys, "list-runs", "--db-path", "deep/down/runs.db", *flag)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [expected] if flag else out.startswith(expected)
+    assert len(out.splitlines()) == 1
+    assert (workspace / "deep/down/runs.db").is_file()
+
+
+def test_list_runs_prints_a_table_newest_first(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The table has one line per run, newest first, with status and duration."""
+    first = service.start("python src/main.py --seed 1", note="baseline")
+    service.finish_success(first)
+    service.start("python src/main.py --seed 2")
+    code, out, err = cli(capsys, "list-runs")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["RUN", "STATUS", "CREATED"]
+    assert lines[1].split()[:2] == ["2", "running"]
+    assert lines[1].split()[4] == "running"
+    assert lines[2].split()[:2] == ["1", "success"]
+    assert "10s" in lines[2].split()
+    assert "baseline" in lines[2]
+    assert lines[2].endswith("python src/main.py --seed 1")
+
+
+def test_list_runs_shortens_commands_to_columns(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With COLUMNS set, no line is wider and a long command ends with '...'."""
+    service.finish_success(service.start("python src/main.py " + "--flag " * 30))
+    monkeypatch.setenv("COLUMNS", "90")
+    code, out, _ = cli(capsys, "list-runs")
+    assert code == 0
+    assert all(len(line) <= 90 for line in out.splitlines())
+    assert out.splitlines()[1].endswith("...")
+
+
+def test_list_runs_json_has_every_column_and_the_project_path(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    """--json prints one array of objects: every runs column plus project_path."""
+    (workspace / "analysis").mkdir()
+    service.add_project("main", workspace / "analysis", note="")
+    service.finish_fail(service.start("python a.py", project_id="main", note="n1"), "boom")
+    service.start("python b.py")
+    code, out, err = cli(capsys, "list-runs", "--json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert [item["run_id"] for item in data] == [2, 1]
+    assert all(tuple(item) == RUN_FIELDS for item in data)
+    assert data[1] == service.runs.get(1).to_dict()
+    assert data[1]["project_path"] == str(workspace / "analysis")
+    assert data[0]["ended_at"] is None
+
+
+DAYS = [
+    ("2026-02-13T23:59:59+09:00", "success", "main"),
+    ("2026-02-14T00:00:00+09:00", "fail", "main"),
+    ("2026-02-14T12:00:00+09:00", "success", None),
+    ("2026-02-14T23:59:59+09:00", "killed", "other"),
+    ("2026-02-15T00:00:00+09:00", "running", "main"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param([], [5, 4, 3, 2, 1], id="all-newest-first"),
+        pytest.param(["--from", "2026-02-14", "--to", "2026-02-14"], [4, 3, 2], id="one-day"),
+        pytest.param(["--to", "2026-02-14"], [4, 3, 2, 1], id="date-to-whole-day"),
+        pytest.param(["--from", "2026-02-14T12:00"], [5, 4, 3], id="naive-from-is-jst"),
+        pytest.param(["--from", "2026-02-14T03:00:00Z"], [5, 4, 3], id="utc-from"),
+        pytest.param(["--to", "2026-02-13T10:00:00-05:00"], [2, 1], id="offset-to"),
+        pytest.param(["--status", "success"], [3, 1], id="status"),
+        pytest.param(["--project-id", "main"], [5, 2, 1], id="project"),
+        pytest.param(["--project-id", "main", "--status", "fail"], [2], id="project-status"),
+        pytest.param(["--limit", "2"], [5, 4], id="limit"),
+        pytest.param(["--status", "running", "--limit", "1"], [5], id="status-limit"),
+        pytest.param(["--from", "2026-02-16"], [], id="nothing"),
+    ],
+)
+def test_list_runs_filters(
+    workspace: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: list[int]
+) -> None:
+    """--from/--to/--status/--project-id/--limit select the expected runs, newest first."""
+    _seed_rows(DAYS)
+    code, out, err = cli(capsys, "list-runs", "--json", *argv)
+    assert (code, err) == (0, "")
+    assert [item["run_id"] for item in json.loads(out)] == expected
+    code, out, err = cli(capsys, "list-runs", *argv)
+    assert (code, err) == (0, "")
+    assert [int(line.split()[0]) for line in out.splitlines()[1:]] == expected
+
+
+def test_list_runs_of_an_unknown_project_is_refused(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown --project-id exits 1 with one line on stderr and nothing on stdout."""
+    _seed_rows(DAYS)
+    code, out, err = cli(capsys, "list-runs", "--project-id", "nope")
+    assert (code, out) == (1, "")
+    assert err == "runmeta: error: project 'nope' not found\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["--status", "done"], "invalid choice: 'done'", id="bad-status"),
+        pytest.param(["--from", "tomorrow"], "argument --from: 'tomorrow' is not", id="bad-from"),
+        pytest.param(["--to", "2026-02-30"], "argument --to: '2026-02-30' is not", id="bad-to"),
+        pytest.param(["--limit", "0"], "argument --limit: '0' is not a positive", id="zero"),
+        pytest.param(["--limit", "ten"], "argument --limit: 'ten' is not a whole", id="nan"),
+        pytest.param(
+            ["--from", "2026-02-15", "--to", "2026-02-14"], "is later than --to", id="reversed"
+        ),
+        pytest.param(["--bogus"], "unrecognized arguments: --bogus", id="unknown-option"),
+    ],
+)
+def test_list_runs_usage_errors_exit_2(
+    workspace: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    """Bad option values are usage errors: exit 2, usage and message on stderr, no database."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["list-runs", *argv])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert captured.out == ""
+    assert captured.err.startswith("usage: runmeta ")
+    assert message in captured.err
+    assert not DB.exists()
+
+
+def test_list_runs_refuses_a_file_that_is_not_a_database(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A non-SQLite file at --db-path is refused with exit 1 and left untouched."""
+    path = workspace / "notes.txt"
+    path.write_bytes(b"not a database, just notes\n" * 100)
+    code, out, err = cli(capsys, "--db-path", str(path), "list-runs")
+    assert (code, out) == (1, "")
+    assert err.startswith("runmeta: error: ")
+    assert "not an SQLite database" in err
+    assert err.count("\n") == 1
+    assert path.read_bytes() == b"not a database, just notes\n" * 100
+
+
+def test_list_runs_refuses_a_newer_database(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database written by a newer program exits 1 naming the versions."""
+    _seed_rows([])
+    connection = sqlite3.connect(DB)
+    try:
+        connection.execute("PRAGMA user_version = 99")
+    finally:
+        connection.close()
+    code, out, err = cli(capsys, "list-runs")
+    assert (code, out) == (1, "")
+    assert err.startswith("runmeta: error: run database") and "99" in err
+
+
+def test_a_bug_keeps_its_traceback(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception that is not a RunMetaError propagates out of main() unchanged."""
+
+    def broken(*args: object, **kwargs: object) -> Iterator[RunRecord]:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(RunsRepository, "iter_runs", broken)
+    with pytest.raises(ZeroDivisionError, match="a bug"):
+        main(["list-runs"])
+
+
+# --- show-run -----------------------------------------------------------------------
+
+
+def test_show_run_prints_row_meta_and_files(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """show-run prints the row's fields, meta.json and the folder's files with sizes."""
+    ctx = service.start("python src/main.py", note="baseline")
+    (ctx.output_dir / "answer.txt").write_text("42\n")
+    service.finish_success(ctx)
+    code, out, err = cli(capsys, "show-run", "--run-id", "1")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "run 1"
+    assert "  status      success" in lines
+    assert "  note        baseline" in lines
+    assert "  git commit  abc123" in lines
+    assert "meta.json:" in lines
+    assert '    "status": "success",' in lines
+    assert "files in result/1:" in lines
+    assert "  output/answer.txt    3 B" in lines
+
+
+def test_show_run_json_has_run_meta_and_files(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--json prints {"run", "meta", "files"}: the row, meta.json as stored, path and size."""
+    ctx = service.start("python src/main.py")
+    (ctx.output_dir / "answer.txt").write_text("42\n")
+    service.finish_success(ctx)
+    code, out, err = cli(capsys, "show-run", "--run-id", "1", "--json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert set(data) == {"run", "meta", "files"}
+    assert data["run"] == service.runs.get(1).to_dict()
+    assert data["meta"] == _meta(1)
+    files = {item["path"]: item["size"] for item in data["files"]}
+    assert files["output/answer.txt"] == 3
+    assert files["meta.json"] == Path("result/1/meta.json").stat().st_size
+    assert sorted(files) == ["meta.json", "output/answer.txt"]
+
+
+def test_show_run_without_folder_says_so(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run whose folder is gone shows meta null and no files, and still exits 0."""
+    service.finish_success(service.start("python src/main.py"))
+    shutil.rmtree("result/1")
+    code, out, err = cli(capsys, "show-run", "--run-id", "1", "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["meta"] is None
+    assert json.loads(out)["files"] == []
+    code, out, err = cli(capsys, "show-run", "--run-id", "1")
+    assert (code, err) == (0, "")
+    assert "meta.json: " in out and "does not exist" in out
+    assert out.splitlines()[-1] == "files: result/1 does not exist"
+
+
+def test_show_run_with_unreadable_meta_still_shows_the_row(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A corrupt meta.json is reported in the page; the row is shown; exit 0."""
+    service.finish_success(service.start("python src/main.py"))
+    Path("result/1/meta.json").write_text("{truncated")
+    code, out, err = cli(capsys, "show-run", "--run-id", "1")
+    assert (code, err) == (0, "")
+    assert "meta.json: " in out and "unreadable" in out
+
+
+def test_show_run_of_an_unknown_run_is_refused(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown run id exits 1 with one line on stderr."""
+    assert cli(capsys, "show-run", "--run-id", "7") == (1, "", "runmeta: error: run 7 not found\n")
+
+
+# --- update-run ---------------------------------------------------------------------
+
+
+def test_update_run_changes_row_and_meta_together(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """update-run sets status and note, bumps updated_at and rewrites meta.json to match."""
+    service.start("python src/main.py")  # left running, as after a crash
+    before = service.runs.get(1)
+    code, out, err = cli(
+        capsys, "update-run", "--run-id", "1", "--status", "killed", "--note", "oom"
+    )
+    assert (code, err) == (0, "")
+    assert out == "updated run 1 (killed, no project, note 'oom')\n"
+    after = _row(1)
+    assert after is not None
+    assert (after.status, after.note) == ("killed", "oom")
+    assert after.updated_at > before.updated_at
+    meta = _meta(1)
+    for field in RUN_FIELDS:
+        assert meta[field] == getattr(after, field), field
+
+
+def test_update_run_attaches_a_project_and_links_it(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    """--project-id attaches the run and creates the project's reference to its folder."""
+    (workspace / "analysis").mkdir()
+    service.add_project("main", workspace / "analysis")
+    service.finish_success(service.start("python src/main.py"))
+    code, out, err = cli(capsys, "update-run", "--run-id", "1", "--project-id", "main")
+    assert (code, err) == (0, "")
+    assert out == "updated run 1 (success, project main)\n"
+    refs = workspace / "analysis" / "experiment_refs"
+    link, text = refs / "1", refs / "1.txt"
+    assert link.is_symlink() or text.is_file()
+    if link.is_symlink():
+        assert link.resolve() == (workspace / "result" / "1").resolve()
+    meta = _meta(1)
+    assert (meta["project_id"], meta["project_path"]) == ("main", str(workspace / "analysis"))
+    code, out, err = cli(capsys, "update-run", "--run-id", "1", "--no-project")
+    assert (code, err) == (0, "")
+    assert out == "updated run 1 (success, no project)\n"
+    assert _meta(1)["project_id"] is None
+    assert not link.is_symlink() and not text.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["--run-id", "9", "--note", "x"], "run 9 not found", id="unknown-run"),
+        pytest.param(
+            ["--run-id", "1", "--project-id", "ghost"], "project 'ghost' not found", id="project"
+        ),
+        pytest.param(["--run-id", "1", "--status", "running"], "'running'", id="back-to-running"),
+    ],
+)
+def test_update_run_refusals_exit_1_and_change_nothing(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    """Unknown ids and a status the library refuses exit 1; row and meta.json stay."""
+    service.finish_success(service.start("python src/main.py"))
+    row, meta = _row(1), _meta(1)
+    code, out, err = cli(capsys, "update-run", *argv)
+    assert (code, out) == (1, "")
+    assert err.startswith("runmeta: error: ") and message in err
+    assert err.count("\n") == 1
+    assert (_row(1), _meta(1)) == (row, meta)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["--run-id", "1"], "nothing to change", id="no-change"),
+        pytest.param(["--status", "fail"], "required: --run-id", id="no-run-id"),
+        pytest.param(["--run-id", "1", "--status", "done"], "invalid choice", id="bad-status"),
+        pytest.param(["--run-id", "-3", "--note", "x"], "--run-id", id="negative-id"),
+        pytest.param(["--run-id", str(2**63), "--note", "x"], "positive", id="id-too-big"),
+        pytest.param(
+            ["--run-id", "1", "--project-id", "p", "--no-project"],
+            "not allowed with argument",
+            id="attach-and-detach",
+        ),
+    ],
+)
+def test_update_run_usage_errors_exit_2(
+    workspace: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    """Missing, contradictory or malformed options exit 2 with the subcommand's usage."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["update-run", *argv])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert captured.out == ""
+    assert captured.err.startswith("usage: runmeta update-run")
+    assert message in captured.err
+
+
+# --- delete-run ---------------------------------------------------------------------
+
+
+def test_delete_run_removes_only_the_row_by_default(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --with-files the row goes and the run folder stays."""
+    service.finish_success(service.start("python src/main.py"))
+    code, out, err = cli(capsys, "delete-run", "--run-id", "1")
+    assert (code, err) == (0, "")
+    assert out == "deleted run 1 (success, no project)\n"
+    assert _row(1) is None
+    assert Path("result/1/meta.json").is_file()
+
+
+def test_delete_run_with_files_removes_link_folder_and_row(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    """--with-files removes the project's reference, the run folder and the row."""
+    (workspace / "analysis").mkdir()
+    service.add_project("main", workspace / "analysis")
+    service.finish_success(service.start("python src/main.py", project_id="main"))
+    refs = workspace / "analysis" / "experiment_refs"
+    assert any(refs.iterdir())
+    code, out, err = cli(capsys, "delete-run", "--run-id", "1", "--with-files")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "deleted run 1 (success, project main)",
+        f"removed the link in {workspace / 'analysis'}",
+        "removed result/1",
+    ]
+    assert _row(1) is None
+    assert not Path("result/1").exists()
+    assert not any(refs.iterdir())
+
+
+def test_delete_run_refuses_a_running_run_without_force(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A running run is kept (row and files) unless --force is given."""
+    service.start("python src/main.py")
+    code, out, err = cli(capsys, "delete-run", "--run-id", "1", "--with-files")
+    assert (code, out) == (1, "")
+    assert err == (
+        "runmeta: error: run 1 is still running; nothing deleted "
+        "(give --force to delete it anyway)\n"
+    )
+    assert _row(1) is not None and Path("result/1").is_dir()
+    code, out, err = cli(capsys, "delete-run", "--run-id", "1", "--with-files", "--force")
+    assert (code, err) == (0, "")
+    assert _row(1) is None and not Path("result/1").exists()
+
+
+def test_delete_run_keeps_the_row_when_files_cannot_be_removed(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder that cannot be removed keeps the row; the error says what is left; rerun works."""
+    ctx = service.start("python src/main.py")
+    (ctx.output_dir / "big.bin").write_bytes(b"x" * 10)
+    service.finish_success(ctx)
+
+    def refuse(path: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(shutil, "rmtree", refuse)
+        code, out, err = cli(capsys, "delete-run", "--run-id", "1", "--with-files")
+    assert (code, out) == (1, "")
+    assert err.startswith("runmeta: error: cannot remove result/1: Permission denied; ")
+    assert "run 1 is kept in the database" in err
+    assert "result/1 (2 files) remain" in err
+    assert err.count("\n") == 1
+    assert _row(1) is not None
+    code, out, err = cli(capsys, "delete-run", "--run-id", "1", "--with-files")
+    assert (code, err) == (0, "")
+    assert _row(1) is None and not Path("result/1").exists()
+
+
+def test_delete_run_keeps_everything_when_the_link_cannot_be_removed(
+    service: RunSessionService,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    workspace: Path,
+) -> None:
+    """A project link that cannot be removed stops before the folder and the row."""
+    (workspace / "analysis").mkdir()
+    service.add_project("main", workspace / "analysis")
+    service.finish_success(service.start("python src/main.py", project_id="main"))
+    link = workspace / "analysis" / "experiment_refs" / "1"
+
+    def refuse(project_path: object, run_id: int) -> bool:
+        raise ProjectLinkError(link, "Read-only file system")
+
+    monkeypatch.setattr(cli_delete, "unlink_run", refuse)
+    code, out, err = cli(capsys, "delete-run", "--run-id", "1", "--with-files")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"runmeta: error: cannot remove {link}: Read-only file system; run 1 is kept in the "
+        f"database and the project link {link}, the run folder result/1 remain; fix the cause "
+        "and run delete-run --with-files again\n"
+    )
+    assert _row(1) is not None and Path("result/1").is_dir()
+
+
+def test_delete_run_of_an_unknown_run_is_refused(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown run id exits 1 with one line on stderr."""
+    code, out, err = cli(capsys, "delete-run", "--run-id", "3", "--with-files")
+    assert (code, out, err) == (1, "", "runmeta: error: run 3 not found\n")
