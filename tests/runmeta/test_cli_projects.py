@@ -1,0 +1,224 @@
+"""In-process tests of the project subcommands: add, update, delete and list projects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monocycle_nash.runmeta.cli import main
+from monocycle_nash.runmeta.clock import FixedClock
+from monocycle_nash.runmeta.db import SQLiteConnectionFactory
+from monocycle_nash.runmeta.models import ProjectRecord, RunRecord
+from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
+from monocycle_nash.runmeta.service import RunSessionService
+
+DB = Path(".runmeta/run_history.db")
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project root that is also the current folder (the CLI's defaults)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def service(workspace: Path) -> Iterator[RunSessionService]:
+    with RunSessionService.open(
+        workspace, clock=FixedClock("2026-02-14T19:30:12+09:00", step=10)
+    ) as opened:
+        yield opened
+
+
+def _project(project_id: str) -> ProjectRecord | None:
+    connection = SQLiteConnectionFactory(DB).connect()
+    try:
+        return ProjectsRepository(connection).find(project_id)
+    finally:
+        connection.close()
+
+
+def _run(run_id: int) -> RunRecord:
+    connection = SQLiteConnectionFactory(DB).connect()
+    try:
+        return RunsRepository(connection).get(run_id)
+    finally:
+        connection.close()
+
+
+def _meta(run_id: int) -> dict[str, object]:
+    data = json.loads(Path(f"result/{run_id}/meta.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_add_project_stores_an_absolute_path(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """add-project resolves a relative path against the current folder and stores the note."""
+    code, out, err = cli(
+        capsys, "add-project", "--project-id", "main", "--project-path", "analysis/main",
+        "--note", "baseline study",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    expected = workspace.resolve() / "analysis" / "main"
+    assert out == f"added project main at {expected}\n"
+    project = _project("main")
+    assert project is not None
+    assert (project.project_path, project.note) == (str(expected), "baseline study")
+    assert project.created_at.endswith("+09:00")
+
+
+@pytest.mark.parametrize(
+    ("project_id", "message"),
+    [
+        pytest.param("main", "project 'main' already exists", id="duplicate"),
+        pytest.param("  ", "project id", id="blank-id"),
+    ],
+)
+def test_add_project_refusals_exit_1(
+    workspace: Path, capsys: pytest.CaptureFixture[str], project_id: str, message: str
+) -> None:
+    """A duplicate or blank id exits 1 with one line; the first project is unchanged."""
+    assert cli(capsys, "add-project", "--project-id", "main", "--project-path", "a")[0] == 0
+    code, out, err = cli(capsys, "add-project", "--project-id", project_id, "--project-path", "b")
+    assert (code, out) == (1, "")
+    assert err.startswith("runmeta: error: ") and message in err
+    assert err.count("\n") == 1
+    project = _project("main")
+    assert project is not None and project.project_path == str(workspace.resolve() / "a")
+
+
+def test_add_project_needs_an_id_and_a_path(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Missing --project-path is a usage error (exit 2) and creates nothing."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["add-project", "--project-id", "main"])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert captured.out == ""
+    assert "the following arguments are required: --project-path" in captured.err
+    assert not DB.exists()
+
+
+def test_update_project_changes_path_and_note_and_the_runs_meta(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    """update-project changes the row and the project_path in its runs' meta.json."""
+    (workspace / "old").mkdir()
+    service.add_project("main", workspace / "old")
+    service.finish_success(service.start("python src/main.py", project_id="main"))
+    code, out, err = cli(
+        capsys, "update-project", "--project-id", "main", "--project-path", "new", "--note", "moved"
+    )
+    assert (code, err) == (0, "")
+    new_path = str(workspace.resolve() / "new")
+    assert out == f"updated project main at {new_path}\n"
+    project = _project("main")
+    assert project is not None and (project.project_path, project.note) == (new_path, "moved")
+    assert _meta(1)["project_path"] == new_path == _run(1).project_path
+
+
+def test_update_project_note_only_keeps_the_path(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--note alone changes the note and nothing else."""
+    cli(capsys, "add-project", "--project-id", "main", "--project-path", "p")
+    code, _, err = cli(capsys, "update-project", "--project-id", "main", "--note", "")
+    assert (code, err) == (0, "")
+    project = _project("main")
+    assert project is not None
+    assert (project.project_path, project.note) == (str(workspace.resolve() / "p"), "")
+
+
+def test_update_project_of_an_unknown_project_is_refused(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown project id exits 1 with one line on stderr."""
+    code, out, err = cli(capsys, "update-project", "--project-id", "ghost", "--note", "x")
+    assert (code, out, err) == (1, "", "runmeta: error: project 'ghost' not found\n")
+
+
+def test_update_project_without_a_change_is_a_usage_error(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """update-project with neither --project-path nor --note exits 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["update-project", "--project-id", "main"])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert captured.out == ""
+    assert captured.err.startswith("usage: runmeta update-project")
+    assert "nothing to change" in captured.err
+
+
+def test_delete_project_keeps_its_runs_without_a_project(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    """delete-project leaves the runs, with no project in the row nor in meta.json."""
+    (workspace / "analysis").mkdir()
+    service.add_project("main", workspace / "analysis")
+    service.finish_success(service.start("python a.py", project_id="main"))
+    service.finish_success(service.start("python b.py", project_id="main"))
+    service.finish_success(service.start("python c.py"))
+    code, out, err = cli(capsys, "delete-project", "--project-id", "main")
+    assert (code, err) == (0, "")
+    assert out == "deleted project main (2 runs now without a project)\n"
+    assert _project("main") is None
+    for run_id in (1, 2):
+        assert _run(run_id).project_id is None
+        assert (_meta(run_id)["project_id"], _meta(run_id)["project_path"]) == (None, None)
+
+
+def test_delete_project_of_an_unknown_project_is_refused(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown project id exits 1 with one line on stderr."""
+    code, out, err = cli(capsys, "delete-project", "--project-id", "ghost")
+    assert (code, out, err) == (1, "", "runmeta: error: project 'ghost' not found\n")
+
+
+def test_list_projects_table_and_json(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """list-projects prints an aligned table by id, or one JSON array of the columns."""
+    cli(capsys, "add-project", "--project-id", "zeta", "--project-path", "z", "--note", "last")
+    cli(capsys, "add-project", "--project-id", "alpha", "--project-path", "a")
+    code, out, err = cli(capsys, "list-projects")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split() == ["PROJECT", "CREATED", "(+09:00)", "NOTE", "PATH"]
+    assert [line.split()[0] for line in lines[1:]] == ["alpha", "zeta"]
+    assert lines[1].endswith(str(workspace.resolve() / "a"))
+    assert lines[1].index("/") == lines[2].index("/")
+    code, out, err = cli(capsys, "list-projects", "--json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert [tuple(item) for item in data] == [
+        ("project_id", "project_path", "created_at", "note")
+    ] * 2
+    assert (data[1]["project_id"], data[1]["note"]) == ("zeta", "last")
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [pytest.param([], "PROJECT", id="table"), pytest.param(["--json"], "[]", id="json")],
+)
+def test_list_projects_on_a_missing_database_is_empty(
+    workspace: Path, capsys: pytest.CaptureFixture[str], flag: list[str], expected: str
+) -> None:
+    """With no database yet, list-projects creates it and prints an empty answer."""
+    code, out, err = cli(capsys, "list-projects", *flag)
+    assert (code, err) == (0, "")
+    assert out.split()[0] == expected
+    assert len(out.splitlines()) == 1
+    assert DB.is_file()
