@@ -1,0 +1,240 @@
+"""Tests of the ``runmeta`` parser, its global options, help texts and error mapping."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from monocycle_nash.runmeta import cli
+from monocycle_nash.runmeta.cli import build_parser, main
+from monocycle_nash.runmeta.cli_context import CommandContext, Commands, requested_subcommand
+from monocycle_nash.runmeta.errors import RunMetaError
+
+SUBCOMMANDS = (
+    "list-runs",
+    "show-run",
+    "update-run",
+    "delete-run",
+    "add-project",
+    "update-project",
+    "delete-project",
+    "list-projects",
+)
+
+
+def _subparsers(
+    parser: argparse.ArgumentParser,
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    raise AssertionError("no subcommands")
+
+
+def test_every_subcommand_and_option_has_help_text() -> None:
+    """Each subcommand has a summary in runmeta --help and every option has a help text."""
+    subparsers = _subparsers(build_parser())
+    assert tuple(subparsers.choices) == SUBCOMMANDS
+    summaries = {choice.dest: choice.help for choice in subparsers._choices_actions}
+    for name, parser in subparsers.choices.items():
+        assert summaries[name], name
+        assert parser.description, name
+        for action in parser._actions:
+            assert action.help and action.help != argparse.SUPPRESS, (name, action.dest)
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_subcommand_help_exits_0_on_stdout(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """runmeta NAME --help prints the subcommand's usage on stdout and exits 0."""
+    with pytest.raises(SystemExit) as exit_info:
+        main([name, "--help"])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 0
+    assert captured.err == ""
+    assert captured.out.startswith(f"usage: runmeta {name} ")
+    assert "--db-path PATH" in captured.out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["--help"], id="help"),
+        pytest.param(["--help", "list-runs"], id="help-before-subcommand"),
+        pytest.param(["--db-path", "x.db", "-h"], id="global-option-then-help"),
+    ],
+)
+def test_top_level_help_lists_every_subcommand(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """runmeta --help lists all subcommands, even when a subcommand name follows it."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 0
+    assert captured.out.startswith("usage: runmeta [-h]")
+    for name in SUBCOMMANDS:
+        assert f"    {name} " in captured.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param([], "required: SUBCOMMAND", id="none"),
+        pytest.param(["list-run"], "invalid choice: 'list-run'", id="typo"),
+        pytest.param(["--db", "x", "list-runs"], "invalid choice: 'x'", id="no-abbreviation"),
+    ],
+)
+def test_missing_or_unknown_subcommand_exits_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a known subcommand runmeta prints usage on stderr and exits 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert captured.out == ""
+    assert message in captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "db_path", "result_root"),
+    [
+        pytest.param(["list-runs"], ".runmeta/run_history.db", "result", id="defaults"),
+        pytest.param(["--db-path", "a.db", "list-runs"], "a.db", "result", id="before"),
+        pytest.param(["list-runs", "--db-path", "b.db"], "b.db", "result", id="after"),
+        pytest.param(["--db-path", "a.db", "list-runs", "--db-path", "b.db"], "b.db", "result",
+                     id="after-wins"),
+        pytest.param(["--result-root=out", "show-run", "--run-id", "1"], ".runmeta/run_history.db",
+                     "out", id="equals-form"),
+        pytest.param(["--db-path", "list-runs", "list-runs"], "list-runs", "result",
+                     id="value-looks-like-subcommand"),
+        pytest.param(["--result-root", "r", "update-run", "--run-id", "1", "--db-path", "d"],
+                     "d", "r", id="split"),
+    ],
+)  # fmt: skip
+def test_global_options_before_or_after_the_subcommand(
+    argv: list[str], db_path: str, result_root: str
+) -> None:
+    """--db-path and --result-root work on either side of the subcommand; the later one wins."""
+    only = requested_subcommand(argv, {"--db-path", "--result-root"})
+    for parser in (build_parser(), build_parser(only)):
+        args = parser.parse_args(argv)
+        assert (args.db_path, args.result_root) == (db_path, result_root)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param(["list-runs", "--json"], "list-runs", id="plain"),
+        pytest.param(["--db-path", "x", "show-run"], "show-run", id="after-value"),
+        pytest.param(["--db-path=x", "show-run"], "show-run", id="equals"),
+        pytest.param(["--help", "show-run"], None, id="help-first"),
+        pytest.param(["--db-path"], None, id="no-subcommand"),
+        pytest.param([], None, id="empty"),
+        pytest.param(["--", "list-runs"], None, id="double-dash"),
+    ],
+)
+def test_requested_subcommand(argv: list[str], expected: str | None) -> None:
+    """The subcommand is the first word that is neither an option nor a global option's value."""
+    assert requested_subcommand(argv, {"--db-path", "--result-root"}) == expected
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["list-runs", "--status", "fail", "--limit", "3", "--json"], id="list"),
+        pytest.param(["show-run", "--run-id", "4"], id="show"),
+        pytest.param(["update-run", "--run-id", "4", "--no-project", "--note", ""], id="update"),
+        pytest.param(["delete-run", "--run-id", "4", "--with-files", "--force"], id="delete"),
+        pytest.param(["add-project", "--project-id", "p", "--project-path", "."], id="add"),
+        pytest.param(["list-projects", "--json"], id="projects"),
+    ],
+)
+def test_the_one_subcommand_parser_parses_like_the_full_one(argv: list[str]) -> None:
+    """Building only the requested subcommand gives the same arguments as the full parser."""
+    full = vars(build_parser().parse_args(argv))
+    only = vars(build_parser(argv[0]).parse_args(argv))
+    for parsed in (full, only):
+        parsed.pop("command_parser")
+    assert full == only
+
+
+def test_an_unknown_only_falls_back_to_the_full_parser() -> None:
+    """build_parser() with a name that is not a subcommand builds every subcommand."""
+    assert tuple(_subparsers(build_parser("nope")).choices) == SUBCOMMANDS
+    assert tuple(_subparsers(build_parser("show-run")).choices) == ("show-run",)
+
+
+def _register_probe(commands: Commands) -> None:
+    def arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--fail", action="store_true", help="raise a RunMetaError")
+        parser.add_argument("--usage", action="store_true", help="raise a UsageError")
+        parser.add_argument("--interrupt", action="store_true", help="raise KeyboardInterrupt")
+
+    def handler(args: argparse.Namespace, context: CommandContext) -> int:
+        from monocycle_nash.runmeta.cli_context import UsageError  # noqa: PLC0415
+
+        opened.append(context.connection())
+        if args.fail:
+            raise RunMetaError("the probe refused")
+        if args.usage:
+            raise UsageError("the probe wants other options")
+        if args.interrupt:
+            raise KeyboardInterrupt
+        print(f"probe at {context.db_path} and {context.result_root}")
+        return 0
+
+    commands.add("probe", help="a subcommand added by a test", handler=handler, arguments=arguments)
+
+
+opened: list[sqlite3.Connection] = []
+
+
+@pytest.fixture
+def probe(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[sqlite3.Connection]:
+    """Registers a 'probe' subcommand the way issue 6's reap and check will be added."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "REGISTRARS", (*cli.REGISTRARS, _register_probe))
+    opened.clear()
+    return opened
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [
+        pytest.param([], (0, "probe at db.sqlite and res\n", ""), id="success"),
+        pytest.param(["--fail"], (1, "", "runmeta: error: the probe refused\n"), id="refused"),
+        pytest.param(["--interrupt"], (130, "", ""), id="interrupted"),
+    ],
+)
+def test_a_registered_subcommand_runs_and_maps_errors(
+    probe: list[sqlite3.Connection],
+    capsys: pytest.CaptureFixture[str],
+    flag: list[str],
+    expected: tuple[int, str, str],
+) -> None:
+    """A subcommand added via REGISTRARS runs; errors map to exit codes; the connection closes."""
+    code = main(["--db-path", "db.sqlite", "probe", "--result-root", "res", *flag])
+    captured = capsys.readouterr()
+    assert (code, captured.out, captured.err) == expected
+    assert len(probe) == 1
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        probe[0].execute("SELECT 1")
+
+
+def test_a_usage_error_from_a_handler_exits_2_with_the_subcommand_usage(
+    probe: list[sqlite3.Connection], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """UsageError raised by a handler exits 2 with that subcommand's usage line."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["probe", "--usage"])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert captured.out == ""
+    assert captured.err.startswith("usage: runmeta probe")
+    assert captured.err.endswith("runmeta probe: error: the probe wants other options\n")
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        probe[0].execute("SELECT 1")
