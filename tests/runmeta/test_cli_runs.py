@@ -66,8 +66,8 @@ def _seed_rows(rows: list[tuple[str, str, str | None]]) -> None:
     try:
         with transaction(connection):
             projects = ProjectsRepository(connection)
-            for project_id in sorted({p for _, _, p in rows if p is not None}):
-                projects.add(project_id, f"/analysis/{project_id}", "2026-01-01T00:00:00+09:00")
+            for name in sorted({p for _, _, p in rows if p is not None}):
+                projects.add(name, f"/analysis/{name}", "2026-01-01T00:00:00+09:00")
             runs = RunsRepository(connection)
             for index, (created_at, status, project_id) in enumerate(rows):
                 run_id = runs.create_running(
