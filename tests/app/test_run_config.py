@@ -9,6 +9,7 @@ import pytest
 
 from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
 from monocycle_nash.app.run_config import (
+    InputFile,
     ProjectSettings,
     StorageLocation,
     load_input,
@@ -41,7 +42,7 @@ def test_game_file_uses_default_storage_and_no_merged_input(tmp_path: Path) -> N
     assert run_input.storage == StorageLocation(
         root / ".runmeta" / "run_history.db", root / "result"
     )
-    assert run_input.files == (game,)
+    assert run_input.files == (InputFile("input", game),)
     assert run_input.merged_toml is None
     assert run_input.project is None
     assert run_input.exact is False
@@ -52,10 +53,10 @@ def test_default_example_is_a_split_run_config(tmp_path: Path) -> None:
     config = examples_dir() / DEFAULT_RUN_CONFIG
     run_input = load_input(config, tmp_path)
     assert run_input.kind == "run_config"
-    assert [path.name for path in run_input.files] == [
-        "default_run.toml",
-        "settings.toml",
-        "rock_paper_scissors.toml",
+    assert [(file.role, file.path.name) for file in run_input.files] == [
+        ("input", "default_run.toml"),
+        ("settings", "settings.toml"),
+        ("game", "rock_paper_scissors.toml"),
     ]
     assert run_input.exact is True
     assert run_input.storage == StorageLocation.default(tmp_path.resolve())
@@ -124,7 +125,7 @@ def test_inline_game_table(tmp_path: Path) -> None:
     run_input = load_input(config, tmp_path)
     assert run_input.kind == "run_config"
     assert run_input.game_source == f"{config} [game]"
-    assert run_input.files == (config,)
+    assert run_input.files == (InputFile("input", config),)
 
 
 @pytest.mark.parametrize(
@@ -256,7 +257,10 @@ def test_read_input_keeps_the_storage_read_before_an_error(tmp_path: Path) -> No
     assert isinstance(reading.error, SettingsError)
     assert reading.run_input is None
     assert reading.storage.result_root == tmp_path.resolve() / "custom"
-    assert reading.files == (config, tmp_path / "in" / "settings.toml")
+    assert reading.files == (
+        InputFile("input", config),
+        InputFile("settings", tmp_path / "in" / "settings.toml"),
+    )
 
 
 def test_read_input_falls_back_to_the_default_storage(tmp_path: Path) -> None:

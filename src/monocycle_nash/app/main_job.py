@@ -9,6 +9,7 @@ attempt is part of the history.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -21,7 +22,13 @@ from monocycle_nash.app.errors import InputError, StorageError
 from monocycle_nash.app.outputs import write_divergence, write_equilibrium, write_pure_strategy
 from monocycle_nash.app.pictures import write_pictures
 from monocycle_nash.app.project import prepare_project
-from monocycle_nash.app.run_config import InputReading, RunInput, StorageLocation, read_input
+from monocycle_nash.app.run_config import (
+    InputFile,
+    InputReading,
+    RunInput,
+    StorageLocation,
+    read_input,
+)
 from monocycle_nash.app.summary import display_path, format_header, format_summary
 from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
 from monocycle_nash.runmeta import RunContext, RunMetaError, RunSessionService, RunTerminated
@@ -40,8 +47,6 @@ EXIT_SUCCESS = 0
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
-
-_ROLES = ("input", "settings", "game")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,7 +108,7 @@ def _run(
     merged = None if run_input is None else run_input.merged_toml
     # The input's own snapshot is made by start(); a re-run of a stored merged input
     # would clash with the new merged_input.toml, so that one is copied under a prefix.
-    snapshot = reading.files[0] if reading.files else None
+    snapshot = reading.files[0].path if reading.files else None
     if snapshot is not None and merged is not None and snapshot.name == MERGED_INPUT:
         snapshot = None
     ctx: RunContext | None = None
@@ -153,15 +158,15 @@ def _recorded(ctx: RunContext | None, status: str) -> str:
     return "" if ctx is None else f"; run {ctx.run_id} recorded as {status}"
 
 
-def _store_inputs(ctx: RunContext, files: Sequence[Path], snapshot: Path | None) -> None:
+def _store_inputs(ctx: RunContext, files: Sequence[InputFile], snapshot: Path | None) -> None:
     """Copy the input files not yet in ``input/`` beside it and list them in meta.json.
 
     A name already taken in ``input/`` gets the file's role as a prefix
     (``settings-x.toml``).
     """
     stored: list[dict[str, str]] = []
-    for index, path in enumerate(files):
-        role = _ROLES[index] if index < len(_ROLES) else f"file{index}"
+    for file in files:
+        role, path = file.role, file.path
         target = ctx.input_dir / path.name
         if path != snapshot:
             if target.exists():
@@ -200,4 +205,6 @@ def _solve_and_write(ctx: RunContext, run_input: RunInput) -> None:
         "exploitability": float(equilibrium.exploitability),
         "solver": equilibrium.solver,
     }
-    print(format_summary(ctx.run_id, equilibrium, ctx.run_dir))
+    # `uv run` marks its children; they find the runmeta CLI through uv too.
+    runmeta = "uv run runmeta" if "UV_RUN_RECURSION_DEPTH" in os.environ else "runmeta"
+    print(format_summary(ctx.run_id, equilibrium, ctx.run_dir, runmeta=runmeta))

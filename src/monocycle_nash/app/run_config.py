@@ -24,6 +24,7 @@ from monocycle_nash.app.toml_writer import dumps
 __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_RESULT_ROOT",
+    "InputFile",
     "InputKind",
     "InputReading",
     "ProjectSettings",
@@ -49,6 +50,14 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
 # accepted and ignored so that a stored merged_input.toml can be run again.
 _RUN_CONFIG_KEYS = frozenset({"game", "settings", "sources", *_SECTIONS})
 _MERGED_HEADER = "# Merged, resolved input of one monocycle-nash run (itself a valid run config).\n"
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One file read for a run and its role: ``input`` (as given), ``settings`` or ``game``."""
+
+    role: str
+    path: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +97,7 @@ class RunInput:
     storage: StorageLocation
     project: ProjectSettings | None
     exact: bool
-    files: tuple[Path, ...]
+    files: tuple[InputFile, ...]
     merged_toml: bytes | None
 
 
@@ -102,7 +111,7 @@ class InputReading:
     """
 
     storage: StorageLocation
-    files: tuple[Path, ...]
+    files: tuple[InputFile, ...]
     run_input: RunInput | None
     error: InputError | None
 
@@ -150,18 +159,18 @@ class _Reader:
     root: Path
     project_override: str | None
     storage: StorageLocation = field(init=False)
-    files: list[Path] = field(default_factory=list)
+    files: list[InputFile] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.storage = StorageLocation.default(self.root)
 
-    def _read(self, path: Path) -> dict[str, Any]:
+    def _read(self, path: Path, role: str) -> dict[str, Any]:
         if path.is_file():
-            self.files.append(path)
+            self.files.append(InputFile(role, path))
         return read_toml(path)
 
     def read(self) -> RunInput:
-        data = self._read(self.path)
+        data = self._read(self.path, "input")
         if _GAME_KEYS & data.keys():
             if "game" in data:
                 raise RunConfigError(
@@ -198,7 +207,7 @@ class _Reader:
         file_settings: dict[str, Any] = {}
         if "settings" in config:
             settings_path = folder / _path_text(config["settings"], self.path, "settings")
-            file_settings = self._read(settings_path)
+            file_settings = self._read(settings_path, "settings")
             _check_settings_file(file_settings, settings_path)
         sections = {
             name: _merge_section(name, file_settings, settings_path, config, self.path)
@@ -214,7 +223,7 @@ class _Reader:
             game, game_source = dict(game_entry), f"{self.path} [game]"
         else:
             game_path = folder / _path_text(game_entry, self.path, "game")
-            game, game_source = self._read(game_path), str(game_path)
+            game, game_source = self._read(game_path, "game"), str(game_path)
             if not _GAME_KEYS & game.keys():
                 raise RunConfigError(
                     f"{game_path}: not a game file (no 'matrix' or 'characters'), "

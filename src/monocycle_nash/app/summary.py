@@ -31,8 +31,12 @@ def format_header(run_id: int, game_name: str, size: int, kind: str) -> str:
     return f"Run {run_id}: solving {game_name} ({size} strategies, {kind})"
 
 
-def format_summary(run_id: int, equilibrium: Equilibrium, run_dir: Path) -> str:
+def format_summary(
+    run_id: int, equilibrium: Equilibrium, run_dir: Path, *, runmeta: str = "runmeta"
+) -> str:
     """Return the lines printed after solving: solver, support with probabilities, value, where.
+
+    ``runmeta`` is how the user calls the run CLI (``uv run runmeta`` under uv).
 
     At most ``MAX_LISTED`` support members are listed (most probable first), then a count
     of the rest.
@@ -56,6 +60,6 @@ def format_summary(run_id: int, equilibrium: Equilibrium, run_dir: Path) -> str:
         f"Value: {_number(equilibrium.value, 6)} "
         f"(exploitability {_number(equilibrium.exploitability, 3)})",
         f"Results: {display_path(run_dir)}",
-        f"Details: runmeta show-run --run-id {run_id}",
+        f"Details: {runmeta} show-run --run-id {run_id}",
     ]
     return "\n".join(lines)
