@@ -18,7 +18,11 @@ from monocycle_nash.runmeta.db import (
     schema_version,
     transaction,
 )
-from monocycle_nash.runmeta.errors import NotADatabaseError, SchemaTooNewError
+from monocycle_nash.runmeta.errors import (
+    DatabaseAccessError,
+    NotADatabaseError,
+    SchemaTooNewError,
+)
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
@@ -293,3 +297,11 @@ def test_processes_creating_a_missing_database_at_once(tmp_path: Path) -> None:
         assert schema_version(conn) == SCHEMA_VERSION
     finally:
         conn.close()
+
+
+def test_unopenable_path_is_a_typed_error(tmp_path: Path) -> None:
+    """A database path that is a folder raises DatabaseAccessError naming it."""
+    folder = tmp_path / "run_history.db"
+    folder.mkdir()
+    with pytest.raises(DatabaseAccessError, match=r"run_history\.db"):
+        SQLiteConnectionFactory(folder).connect()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta.git_probe import find_git_dir, read_git_commit
+from monocycle_nash.runmeta import git_probe
+from monocycle_nash.runmeta.git_probe import GitCommitProbe, find_git_dir, read_git_commit
 
 SHA_A = "a" * 40
 SHA_B = "b" * 40
@@ -104,3 +105,43 @@ def test_agrees_with_git(tmp_path: Path) -> None:
     assert read_git_commit(tmp_path) == git("rev-parse", "HEAD")
     git("checkout", "-q", "--detach")
     assert read_git_commit(tmp_path) == git("rev-parse", "HEAD")
+
+
+def test_cached_probe_follows_commits_and_checkouts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitCommitProbe rereads only when HEAD or the branch file was replaced."""
+    git = _repo(tmp_path, "ref: refs/heads/main")
+    main = git / "refs" / "heads" / "main"
+    main.write_text(SHA_A + "\n")
+    reads: list[str] = []
+    real = git_probe._commit_in
+
+    def counting(git_dir: str, read: list[str] | None = None) -> str | None:
+        reads.append(git_dir)
+        return real(git_dir, read)
+
+    monkeypatch.setattr(git_probe, "_commit_in", counting)
+    probe = GitCommitProbe(tmp_path)
+    assert probe() == SHA_A
+    first_reads = len(reads)
+    assert probe() == SHA_A
+    assert len(reads) == first_reads  # answered from the stat check alone
+    new_ref = main.with_name("main.lock")
+    new_ref.write_text(SHA_B + "\n")
+    new_ref.replace(main)  # how git updates a ref
+    assert probe() == SHA_B
+    (git / "refs" / "heads" / "other").write_text(SHA_A + "\n")
+    new_head = git / "HEAD.lock"
+    new_head.write_text("ref: refs/heads/other\n")
+    new_head.replace(git / "HEAD")
+    assert probe() == SHA_A
+
+
+def test_cached_probe_outside_a_repository(tmp_path: Path) -> None:
+    """Without a repository the probe answers None and notices a new one."""
+    probe = GitCommitProbe(tmp_path)
+    assert probe() is None
+    git = _repo(tmp_path, SHA_B)
+    assert git.is_dir()
+    assert probe() == SHA_B

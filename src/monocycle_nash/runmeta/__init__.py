@@ -57,7 +57,7 @@ if TYPE_CHECKING:
         RunTerminated,
         SchemaTooNewError,
     )
-    from monocycle_nash.runmeta.git_probe import read_git_commit
+    from monocycle_nash.runmeta.git_probe import GitCommitProbe, read_git_commit
     from monocycle_nash.runmeta.meta import (
         META_SCHEMA_VERSION,
         build_meta,
@@ -143,7 +143,7 @@ _EXPORTS: dict[str, str] = {
         ),
         "errors",
     ),
-    "read_git_commit": "git_probe",
+    **dict.fromkeys(("GitCommitProbe", "read_git_commit"), "git_probe"),
     **dict.fromkeys(("META_SCHEMA_VERSION", "build_meta", "meta_mismatches", "sync_row"), "meta"),
     **dict.fromkeys(
         (
@@ -184,6 +184,7 @@ __all__ = [
     "DatabaseWriteError",
     "DuplicateProjectError",
     "FixedClock",
+    "GitCommitProbe",
     "InputNotFoundError",
     "InputReadError",
     "InputSnapshotInfo",

@@ -223,8 +223,8 @@ class RunArtifactStore:
             checksum_sha256=checksum,
         )
 
-    def write_meta(self, run_id: int, payload: Mapping[str, Any]) -> Path:
-        """Write the run's meta.json whole (temporary file + ``os.replace``); return it."""
+    def write_meta(self, run_id: int, payload: Mapping[str, Any]) -> None:
+        """Write the run's meta.json whole (temporary file + ``os.replace``)."""
         text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
         folder = f"{self._root_str}{os.sep}{run_id}{os.sep}"
         path = folder + META_FILE
@@ -239,15 +239,14 @@ class RunArtifactStore:
             if isinstance(err, OSError):
                 raise ArtifactWriteError(path, err) from err
             raise
-        return Path(path)
 
-    def write_initial_meta(self, run_id: int, payload: Mapping[str, Any]) -> Path:
+    def write_initial_meta(self, run_id: int, payload: Mapping[str, Any]) -> None:
         """Write the meta.json of a run that has just started (see :meth:`write_meta`)."""
-        return self.write_meta(run_id, payload)
+        self.write_meta(run_id, payload)
 
-    def write_final_meta(self, run_id: int, payload: Mapping[str, Any]) -> Path:
+    def write_final_meta(self, run_id: int, payload: Mapping[str, Any]) -> None:
         """Write the meta.json of a run that has ended (see :meth:`write_meta`)."""
-        return self.write_meta(run_id, payload)
+        self.write_meta(run_id, payload)
 
     def read_meta(self, run_id: int) -> dict[str, Any]:
         """Return the run's meta.json as a dictionary.

@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 from typing import Final
 
-__all__ = ["find_git_dir", "read_git_commit"]
+__all__ = ["GitCommitProbe", "find_git_dir", "read_git_commit"]
 
 _HEX: Final = frozenset("0123456789abcdef")
 _MAX_SYMREF_DEPTH: Final = 5
@@ -85,12 +85,18 @@ def _packed_ref(common: str, ref: str) -> str | None:
     return None
 
 
-def _resolve_ref(git_dir: str, common: str, ref: str) -> str | None:
+def _resolve_ref(git_dir: str, common: str, ref: str, read: list[str] | None = None) -> str | None:
     for _ in range(_MAX_SYMREF_DEPTH):
         # Per-worktree refs live in the git dir; branches and tags in the common dir.
-        line = _read_line(os.path.join(git_dir, ref))  # noqa: PTH118
+        candidates = [os.path.join(git_dir, ref)]  # noqa: PTH118
+        if common != git_dir:
+            candidates.append(os.path.join(common, ref))  # noqa: PTH118
+        candidates.append(os.path.join(common, "packed-refs"))  # noqa: PTH118
+        if read is not None:
+            read.extend(candidates)
+        line = _read_line(candidates[0])
         if line is None and common != git_dir:
-            line = _read_line(os.path.join(common, ref))  # noqa: PTH118
+            line = _read_line(candidates[1])
         if line is None:
             line = _packed_ref(common, ref)
         if not line:
@@ -102,16 +108,78 @@ def _resolve_ref(git_dir: str, common: str, ref: str) -> str | None:
     return None
 
 
-def read_git_commit(start: str | Path) -> str | None:
-    """Return the full hash of the commit checked out at ``start``, or ``None``."""
-    git_dir = _find(os.fspath(start))
-    if git_dir is None:
-        return None
-    head = _read_line(os.path.join(git_dir, "HEAD"))  # noqa: PTH118
+def _commit_in(git_dir: str, read: list[str] | None = None) -> str | None:
+    head_path = os.path.join(git_dir, "HEAD")  # noqa: PTH118
+    if read is not None:
+        read.append(head_path)
+    head = _read_line(head_path)
     if not head:
         return None
     if _is_sha(head):
         return head  # detached HEAD
     if not head.startswith("ref:"):
         return None
-    return _resolve_ref(git_dir, _common_dir(git_dir), head.removeprefix("ref:").strip())
+    common = _common_dir(git_dir)
+    return _resolve_ref(git_dir, common, head.removeprefix("ref:").strip(), read)
+
+
+def read_git_commit(start: str | Path) -> str | None:
+    """Return the full hash of the commit checked out at ``start``, or ``None``."""
+    git_dir = _find(os.fspath(start))
+    return None if git_dir is None else _commit_in(git_dir)
+
+
+def _signature(paths: list[str]) -> tuple[tuple[int, int, int], ...] | None:
+    signature = []
+    for path in paths:
+        try:
+            info = os.stat(path)  # noqa: PTH116
+        except FileNotFoundError:
+            signature.append((0, 0, -1))
+        except OSError:
+            return None
+        else:
+            signature.append((info.st_ino, info.st_mtime_ns, info.st_size))
+    return tuple(signature)
+
+
+_Signature = tuple[tuple[int, int, int], ...]
+
+
+class GitCommitProbe:
+    """:func:`read_git_commit` for one folder, remembering the answer between calls.
+
+    The answer is reused while every file it was read from (``HEAD``, the branch's
+    ref file, ``packed-refs``) keeps its inode, modification time and size; git
+    replaces these files by renaming, so a commit or a checkout changes the inode.
+    Checking costs a few ``stat`` calls instead of opening and reading the files.
+    Outside a repository the folders are searched again on every call.
+    """
+
+    __slots__ = ("_cached", "_start")
+
+    def __init__(self, start: str | Path) -> None:
+        self._start = os.fspath(start)
+        self._cached: tuple[list[str], _Signature, str | None] | None = None
+
+    def __call__(self) -> str | None:
+        """Return the commit checked out at the folder, or ``None``."""
+        cached = self._cached
+        if cached is not None and _signature(cached[0]) == cached[1]:
+            return cached[2]
+        self._cached = None
+        git_dir = _find(self._start)
+        if git_dir is None:
+            return None
+        read: list[str] = []
+        commit = _commit_in(git_dir, read)
+        signature = _signature(read)
+        # Remember the answer only if a second reading agrees and no file changed in
+        # between: a commit landing during the first reading is then never cached.
+        if (
+            signature is not None
+            and _commit_in(git_dir) == commit
+            and _signature(read) == signature
+        ):
+            self._cached = (read, signature, commit)
+        return commit

@@ -37,7 +37,7 @@ from monocycle_nash.runmeta.errors import (
     RunMetaError,
     RunTerminated,
 )
-from monocycle_nash.runmeta.git_probe import read_git_commit
+from monocycle_nash.runmeta.git_probe import GitCommitProbe
 from monocycle_nash.runmeta.meta import build_meta, sync_row
 from monocycle_nash.runmeta.models import (
     InputSnapshotInfo,
@@ -109,8 +109,7 @@ class RunSessionService:
         self.root = Path(root).absolute()
         self.runs = RunsRepository(connection)
         self.projects = ProjectsRepository(connection)
-        root_path = self.root
-        self._git_probe = git_probe if git_probe is not None else lambda: read_git_commit(root_path)
+        self._git_probe = git_probe if git_probe is not None else GitCommitProbe(self.root)
         self._process_identity = process_identity
 
     @classmethod
