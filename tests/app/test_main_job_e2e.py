@@ -265,18 +265,25 @@ def test_unusable_database_writes_nothing(tmp_path: Path, make_db: Any) -> None:
     before = db_path.read_bytes() if db_path.is_file() else None
     result = run_main(tmp_path)
     assert_one_line_error(result)
-    assert not (tmp_path / "result" / "1").exists()
+    assert not (tmp_path / "result").exists()
     assert (db_path.read_bytes() if db_path.is_file() else None) == before
 
 
-def test_unusable_result_folder_writes_nothing(tmp_path: Path) -> None:
-    """A result folder that is a file: one line, exit 1, no run row written."""
+@pytest.mark.parametrize(
+    "result_root",
+    [pytest.param("result", id="result-is-a-file"), pytest.param("result/deeper", id="parent")],
+)
+def test_unusable_result_folder_writes_nothing(tmp_path: Path, result_root: str) -> None:
+    """A result folder that cannot be made: one line, exit 1, no database written."""
     (tmp_path / "result").write_text("in the way", encoding="utf-8")
-    result = run_main(tmp_path)
+    (tmp_path / "run.toml").write_text(
+        f'game = "g.toml"\n[runmeta]\nresult_root = "{result_root}"\n', encoding="utf-8"
+    )
+    (tmp_path / "g.toml").write_text(RPS, encoding="utf-8")
+    result = run_main(tmp_path, "run.toml")
     assert_one_line_error(result)
-    assert "result" in result.stderr
-    db_path = tmp_path / ".runmeta" / "run_history.db"
-    assert not db_path.exists() or rows(db_path) == []
+    assert "cannot use result folder" in result.stderr
+    assert not (tmp_path / ".runmeta").exists()
 
 
 def _write_large_matrix(path: Path, size: int) -> None:
@@ -284,6 +291,10 @@ def _write_large_matrix(path: Path, size: int) -> None:
     matrix = [[rng.uniform(-1.0, 1.0) for _ in range(size)] for _ in range(size)]
     body = ",\n".join("[" + ", ".join(repr(x) for x in row) + "]" for row in matrix)
     path.write_text(f"matrix = [\n{body}\n]\n", encoding="utf-8")
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.parametrize(
@@ -305,6 +316,8 @@ def test_signal_during_a_long_solve_is_recorded_as_killed(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell may start background jobs with SIGINT ignored; Ctrl-C is the point here.
+        preexec_fn=_default_sigint,  # noqa: PLW1509 - only restores a signal disposition
     )
     try:
         assert process.stdout is not None

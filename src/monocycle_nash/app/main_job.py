@@ -65,7 +65,7 @@ def run_main_job(arguments: Arguments, command: str) -> int:
     try:
         reading = read_input(input_path, arguments.root, project_id=arguments.project_id)
         try:
-            _prepare_result_root(reading.storage)
+            _check_result_root(reading.storage)
             service = RunSessionService.open(
                 arguments.root,
                 db_path=reading.storage.db_path,
@@ -82,16 +82,17 @@ def run_main_job(arguments: Arguments, command: str) -> int:
         return EXIT_INTERRUPTED
 
 
-def _prepare_result_root(storage: StorageLocation) -> None:
-    """Refuse, before any row is written, a result folder that cannot be used."""
+def _check_result_root(storage: StorageLocation) -> None:
+    """Refuse, before anything is written, a result folder that cannot be used."""
     root = storage.result_root
-    if root.exists() and not root.is_dir():
-        raise StorageError(f"cannot use result folder {root}: it is a file, not a folder")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        reason = err.strerror or str(err)
-        raise StorageError(f"cannot use result folder {root}: {reason}") from err
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "it" if existing == root else str(existing)
+        raise StorageError(f"cannot use result folder {root}: {what} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise StorageError(f"cannot use result folder {root}: {existing} is not writable")
 
 
 def _run(
