@@ -153,6 +153,13 @@ def test_output_files_hold_the_equilibrium(tmp_path: Path) -> None:
     ]
 
 
+def test_output_files_follow_the_umask(tmp_path: Path) -> None:
+    """Results are as readable as any file the user creates, not private temp files."""
+    write_json(tmp_path / "x.json", {"a": 1})
+    (tmp_path / "plain").write_text("", encoding="utf-8")
+    assert (tmp_path / "x.json").stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
 def test_json_refuses_nan_and_leaves_no_temp_file(tmp_path: Path) -> None:
     """A NaN cannot be written as JSON; the failed write leaves no file behind."""
     with pytest.raises(ValueError, match="JSON"):

@@ -7,8 +7,7 @@ and carries a ``schema_version``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,13 +33,14 @@ DIVERGENCE_FILE = "divergence.json"
 
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` whole: a temporary file, then ``os.replace``."""
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # Not tempfile.mkstemp: its files are private (0600); results follow the umask.
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+        with temp.open("x", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
-        Path(temp_name).replace(path)
+        temp.replace(path)
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
 
 
