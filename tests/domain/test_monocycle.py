@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -311,17 +312,46 @@ def test_uncertified_fast_answer_falls_back_to_exact(monkeypatch: pytest.MonkeyP
     _assert_optimal(characters, equilibrium.row_strategy)
 
 
-def test_failing_fast_method_falls_back_to_exact(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A SolverFailure inside the fast method also ends in the exact fallback."""
+def test_breakdown_inside_the_fast_method_falls_back_to_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A SolverFailure in the restricted simplex ends in the exact fallback."""
 
     def broken(*args: object) -> None:
         raise SolverFailure("simulated breakdown")
 
-    monkeypatch.setattr(monocycle_module, "_solve_sampling", broken)
+    monkeypatch.setattr(monocycle_module, "_restricted_game", broken)
     game = Game.of_roster(RPS_ROSTER)
     equilibrium = solve(game)
     assert equilibrium.solver == "monocycle-exact-fallback"
     assert equilibrium.row_strategy == (1 / 3, 1 / 3, 1 / 3)
+
+
+def test_stalled_search_keeps_an_answer_within_the_tolerance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If the search stalls after a pass within 1e-9 S (not 1e-12 S), that answer is kept."""
+    characters = _random_roster(random.Random(21), 20, "gauss")
+    powers, xs, ys = roster_arrays(characters)
+    reference = solve_roster(powers, xs, ys)
+    shortfall = 0.5 * reference.tolerance
+    real = monocycle_module._double_oracle
+    calls = {"count": 0}
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls["count"] += 1
+        if calls["count"] > 1:
+            raise SolverFailure("simulated stall")
+        support, ax, ay, mean = real(*args, **kwargs)
+        return support, ax, ay, mean - shortfall  # looks half a tolerance exploitable
+
+    monkeypatch.setattr(monocycle_module, "_double_oracle", flaky)
+    solution = solve_roster(powers, xs, ys)
+    assert calls["count"] == 2
+    assert solution.method == "monocycle-sampling"
+    assert solution.exploitability == pytest.approx(shortfall, rel=1e-3)
+    assert solution.exploitability <= solution.tolerance
+    assert solution.support == reference.support
 
 
 def test_solve_roster_refuses_mismatched_arrays() -> None:

@@ -11,13 +11,17 @@ Fast method (``monocycle-sampling``), in the spirit of Clarkson's sampling algor
 2. solve the game restricted to the pool by *double oracle*: solve the game on a small
    working set with the simplex (``lp.py``), add the pool members whose translated power
    beats ``P`` the most, repeat until no pool member beats ``P``;
-3. one O(n) pass over all characters: if nobody beats ``P`` (beyond the tolerance) the
-   answer is certified; otherwise the violators join the pool (they are where the true
-   support lies) and step 2 resumes from the current support.
+3. one O(n) pass over all characters: if nobody beats ``P`` the answer is certified;
+   otherwise the violators, and the near-violators lying as far below ``P`` as the worst
+   one is above it, join the pool (that is where the next support lies) and step 2
+   resumes from the current support.
 
 Generic data has an equilibrium support of at most 3 characters, so the working sets stay
-small and two full passes are typical. Tolerances are relative to the data's scale,
-``tol = 1e-9 * (max|p| + 2 (max|x|^2 + max|y|^2))``.
+small and two full passes are typical. Tolerances are relative to the data's scale
+``S = max|p| + 2 (max|x|^2 + max|y|^2)`` (at least ``max|p| + 2 max|v|^2``): the search
+aims for ``1e-12 S`` (far above float round-off, about ``1e-16 S``), and an answer is
+certified when its exploitability is at most ``1e-9 S``; if the search stalls, the best
+answer within ``1e-9 S`` is returned, and without one the exact method takes over.
 
 Exact method (``monocycle-exact``): the same double oracle over all characters in
 rational arithmetic (``fractions.Fraction``; floats convert exactly), adding one exact
@@ -50,7 +54,10 @@ __all__ = [
 ]
 
 RELATIVE_TOLERANCE = 1e-9
-"""Tolerance of the fast method as a fraction of the roster's scale (see ``roster_scale``)."""
+"""Certification tolerance, as a fraction of the roster's scale (see ``roster_scale``)."""
+
+SEARCH_TOLERANCE = 1e-12
+"""What the fast method aims for, as a fraction of the scale (far above round-off)."""
 
 _DIRECT_SIZE = 24  # rosters up to this size go straight to the restricted simplex
 _POOL_FACTOR = 2.0  # pool size = _POOL_FACTOR * sqrt(n)
@@ -137,13 +144,10 @@ def solve_roster(
         raise ValueError("a roster needs at least one character and equal-length p, x, y")
     ps, px, py = _as_list(powers), _as_list(xs), _as_list(ys)
     scale = roster_scale(ps, px, py)
-    tol = RELATIVE_TOLERANCE * scale
     if exact:
         return _solve_exact(ps, px, py, scale, "monocycle-exact")
-    try:
-        solution = _solve_sampling(ps, px, py, tol, random.Random(seed))  # noqa: S311 - sampling, not secrets
-    except SolverFailure:
-        solution = None
+    rng = random.Random(seed)  # noqa: S311 - sampling, not secrets
+    solution = _solve_sampling(ps, px, py, scale, rng)
     if solution is not None:
         return solution
     return _solve_exact(ps, px, py, scale, "monocycle-exact-fallback")
@@ -208,42 +212,53 @@ def _double_oracle(
 
 
 def _solve_sampling(
-    ps: list[float], xs: list[float], ys: list[float], tol: float, rng: random.Random
+    ps: list[float], xs: list[float], ys: list[float], scale: float, rng: random.Random
 ) -> RosterSolution | None:
     """The fast method; ``None`` when it cannot certify within its pass budget."""
     n = len(ps)
+    tol = RELATIVE_TOLERANCE * scale
+    aim = SEARCH_TOLERANCE * scale
     if n <= _DIRECT_SIZE:
         pool = list(range(n))
     else:
         size = min(n, max(_POOL_MIN, int(_POOL_FACTOR * math.sqrt(n))))
         pool = rng.sample(range(n), size)
+    in_pool = set(pool)
     working = heapq.nlargest(_ADD_PER_ROUND, pool, key=ps.__getitem__)
+    acceptable: RosterSolution | None = None  # best answer within ``tol`` seen so far
     for passes in range(1, _MAX_PASSES + 1):
-        support, ax, ay, mean = _double_oracle((ps, xs, ys), pool, working, tol)
-        threshold = mean + tol
-        if passes > 1:
-            # Later passes usually certify: the maximum alone is cheaper than the list.
-            best = max(p + x * ay - y * ax for p, x, y in zip(ps, xs, ys, strict=True))
-        if passes == 1 or best > threshold:
-            values = [p + x * ay - y * ax for p, x, y in zip(ps, xs, ys, strict=True)]
-            best = max(values)
-        if best <= threshold:
-            return RosterSolution(
-                support=tuple(support),
-                translation=(ax, ay),
-                mean_power=mean,
-                exploitability=max(best - mean, 0.0),
-                tolerance=tol,
-                method="monocycle-sampling",
-                passes=passes,
-            )
-        beaten = list(compress(range(n), map(threshold.__lt__, values)))
-        if len(beaten) > _VIOLATOR_CAP:
-            beaten = heapq.nlargest(_VIOLATOR_CAP, beaten, key=values.__getitem__)
-        pool.extend(beaten)  # the pool was certified, so none of them is in it yet
-        top = heapq.nlargest(_ADD_PER_ROUND, beaten, key=values.__getitem__)
+        try:
+            support, ax, ay, mean = _double_oracle((ps, xs, ys), pool, working, aim)
+        except SolverFailure:
+            return acceptable
+        values = [p + x * ay - y * ax for p, x, y in zip(ps, xs, ys, strict=True)]
+        best = max(values)
+        solution = RosterSolution(
+            support=tuple(support),
+            translation=(ax, ay),
+            mean_power=mean,
+            exploitability=max(best - mean, 0.0),
+            tolerance=tol,
+            method="monocycle-sampling",
+            passes=passes,
+        )
+        if best <= mean + aim:
+            return solution
+        if best <= mean + tol and (
+            acceptable is None or solution.exploitability < acceptable.exploitability
+        ):
+            acceptable = solution
+        # Violators, and the near-violators as far below P as the worst is above it:
+        # the next answer moves by about that much, so they are its likely support.
+        floor = mean - (best - mean)
+        near = [i for i in compress(range(n), map(floor.__lt__, values)) if i not in in_pool]
+        if len(near) > _VIOLATOR_CAP:
+            near = heapq.nlargest(_VIOLATOR_CAP, near, key=values.__getitem__)
+        pool.extend(near)
+        in_pool.update(near)
+        top = heapq.nlargest(_ADD_PER_ROUND, near, key=values.__getitem__)
         working = [i for i, _ in support] + top
-    return None
+    return acceptable
 
 
 def _solve_exact(
