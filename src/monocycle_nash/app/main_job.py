@@ -142,7 +142,8 @@ def _run(
         print(f"{PROGRAM}: terminated{_recorded(ctx, 'killed')}", file=sys.stderr)
         return EXIT_TERMINATED
     except RunMetaError as err:
-        _error(f"{err}{_recorded(ctx, 'fail')}")
+        # Starting or finishing the record failed; the message says what to repair.
+        _error(str(err) if ctx is None else f"{err} (run {ctx.run_id})")
         return EXIT_FAILURE
     except Exception as err:
         # A bug: recorded as fail with its traceback in the log; one line here.
@@ -150,7 +151,8 @@ def _run(
         if ctx is not None:
             where = f"; traceback in {display_path(ctx.logs_dir / 'stderr.log')}"
         first_line = next(iter(str(err).splitlines()), "")
-        _error(f"unexpected {type(err).__name__}: {first_line}{_recorded(ctx, 'fail')}{where}")
+        what = f"{type(err).__name__}: {first_line}" if first_line else type(err).__name__
+        _error(f"unexpected {what}{_recorded(ctx, 'fail')}{where}")
         return EXIT_FAILURE
     return EXIT_SUCCESS
 
