@@ -15,9 +15,13 @@ when the name is first used. This package never imports the solver domain.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would cost a few milliseconds on
+# every start of the CLI. Type checkers treat any name ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from monocycle_nash.runmeta.artifact_store import RunArtifactStore
     from monocycle_nash.runmeta.clock import (
         JST,
