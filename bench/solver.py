@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TypeVar
 
-from monocycle_nash import Character, PayoffMatrix, solve
+from monocycle_nash import Character, Game, PayoffMatrix, solve
 from monocycle_nash.solver import (
     matrix_exploitability,
     roster_arrays,
@@ -73,15 +73,16 @@ def make_roster(n: int, kind: str, rng: random.Random) -> list[Character]:
 def bench_rosters(sizes: Sequence[int], repeat: int, seed: int) -> list[str]:
     """Table lines for the monocycle solver."""
     lines = [
-        "| roster | n | solve() ms | core ms | one pass ms | solve()/pass | core/pass "
+        "| roster | n | solve(game) ms | core ms | one pass ms | solve/pass | core/pass "
         "| passes | support | exploitability | tolerance |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind in ("gauss", "hull"):
         for n in sizes:
             characters = make_roster(n, kind, random.Random(seed + n))
+            game = Game.of_roster(characters)
             powers, xs, ys = roster_arrays(characters)
-            full, equilibrium = best_time(partial(solve, characters), repeat)
+            full, equilibrium = best_time(partial(solve, game), repeat)
             core, solution = best_time(partial(solve_roster, powers, xs, ys), repeat)
             support = list(solution.support)
             one_pass, excess = best_time(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from monocycle_nash.character import Character
+from monocycle_nash.character import Character, roster_arrays
 from monocycle_nash.game import Game
 from monocycle_nash.matrix import PayoffMatrix
-from monocycle_nash.solver.monocycle import roster_arrays
 
 __all__ = ["divergences", "pure_strategy_payoffs"]
 
@@ -22,7 +21,7 @@ def pure_strategy_payoffs(
     ``P = sum y_j p_j``, computed in O(n) without the matrix.
     """
     if isinstance(game, Game) and game.characters is not None:
-        return _roster_payoffs(game.characters, column_strategy)
+        return _roster_payoffs(game.arrays, column_strategy)
     if isinstance(game, Game):
         game = game.matrix
     if isinstance(game, PayoffMatrix):
@@ -30,7 +29,7 @@ def pure_strategy_payoffs(
         return tuple(
             math.fsum(a * y for a, y in zip(row, column_strategy, strict=True)) for row in game.rows
         )
-    return _roster_payoffs(game, column_strategy)
+    return _roster_payoffs(roster_arrays(game), column_strategy)
 
 
 def divergences(payoffs: Sequence[float]) -> tuple[float, ...]:
@@ -42,10 +41,10 @@ def divergences(payoffs: Sequence[float]) -> tuple[float, ...]:
 
 
 def _roster_payoffs(
-    characters: Sequence[Character], column_strategy: Sequence[float]
+    arrays: tuple[list[float], list[float], list[float]], column_strategy: Sequence[float]
 ) -> tuple[float, ...]:
-    _check_length(len(characters), column_strategy)
-    powers, xs, ys = roster_arrays(characters)
+    powers, xs, ys = arrays
+    _check_length(len(powers), column_strategy)
     support = [(i, w) for i, w in enumerate(column_strategy) if w]
     ax = math.fsum(w * xs[i] for i, w in support)
     ay = math.fsum(w * ys[i] for i, w in support)

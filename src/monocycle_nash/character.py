@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 
-__all__ = ["Character", "cross"]
+__all__ = ["Character", "cross", "roster_arrays"]
 
 
 def cross(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -34,3 +36,12 @@ class Character:
     def advantage_over(self, other: Character) -> float:
         """Return A[self][other], this character's payoff against ``other``."""
         return self.power - other.power + cross(self.vector, other.vector)
+
+
+def roster_arrays(
+    characters: Sequence[Character],
+) -> tuple[list[float], list[float], list[float]]:
+    """Return (powers, xs, ys) as parallel plain lists, the layout O(n) passes loop over."""
+    powers = list(map(attrgetter("power"), characters))
+    vectors = list(map(attrgetter("vector"), characters))
+    return powers, list(map(itemgetter(0), vectors)), list(map(itemgetter(1), vectors))

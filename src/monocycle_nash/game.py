@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monocycle_nash.character import Character
+from monocycle_nash.character import Character, roster_arrays
 from monocycle_nash.errors import (
     CharacterEntryError,
     GameFileError,
@@ -42,6 +42,9 @@ class Game:
     labels: tuple[str, ...]
     characters: tuple[Character, ...] | None = None
     _matrix: PayoffMatrix | None = field(default=None, init=False, repr=False, compare=False)
+    _arrays: tuple[list[float], list[float], list[float]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.characters is not None and tuple(c.label for c in self.characters) != tuple(
@@ -75,6 +78,17 @@ class Game:
             matrix = PayoffMatrix.from_characters(self.characters)
             object.__setattr__(self, "_matrix", matrix)
         return matrix
+
+    @property
+    def arrays(self) -> tuple[list[float], list[float], list[float]]:
+        """A roster's (powers, xs, ys) as parallel lists, built once; treat as read-only."""
+        arrays = self._arrays
+        if arrays is None:
+            if self.characters is None:
+                raise ValueError(f"{self.source}: a matrix game has no character arrays")
+            arrays = roster_arrays(self.characters)
+            object.__setattr__(self, "_arrays", arrays)
+        return arrays
 
     @property
     def size(self) -> int:

@@ -129,3 +129,16 @@ def test_domain_never_imports_runmeta() -> None:
                 names = [node.module or ""]
                 names += [f"{node.module}.{alias.name}" for alias in node.names]
             assert not any("runmeta" in name for name in names), path
+
+
+def test_roster_game_caches_its_arrays_and_matrix_game_has_none() -> None:
+    """Game.arrays is built once for a roster; a matrix game has no arrays."""
+    characters = _roster(2, 4)
+    game = Game.of_roster(characters)
+    powers, xs, ys = game.arrays
+    assert powers == [c.power for c in characters]
+    assert xs == [c.vector[0] for c in characters]
+    assert ys == [c.vector[1] for c in characters]
+    assert game.arrays is game.arrays
+    with pytest.raises(ValueError, match="no character arrays"):
+        _ = Game.of_matrix(PayoffMatrix.from_rows([[0.0]])).arrays

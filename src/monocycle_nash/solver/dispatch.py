@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from fractions import Fraction
 from operator import attrgetter
 
-from monocycle_nash.character import Character
+from monocycle_nash.character import Character, roster_arrays
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.game import Game
 from monocycle_nash.matrix import PayoffMatrix
 from monocycle_nash.solver.lp import solve_matrix_game, solve_matrix_game_exact
-from monocycle_nash.solver.monocycle import roster_arrays, solve_roster
+from monocycle_nash.solver.monocycle import solve_roster
 
 __all__ = ["matrix_exploitability", "solve"]
 
@@ -32,12 +32,12 @@ def solve(game: Game | PayoffMatrix | Sequence[Character], *, exact: bool = Fals
     if isinstance(game, Game):
         if game.characters is None:
             return _solve_matrix(game.matrix, exact=exact)
-        return _solve_characters(game.labels, game.characters, exact=exact)
+        return _solve_roster(game.labels, game.arrays, exact=exact)
     characters = list(game)
     labels = tuple(map(attrgetter("label"), characters))
     if not labels or len(set(labels)) != len(labels):
         Game.of_roster(characters)  # raises the GameError that names the problem
-    return _solve_characters(labels, characters, exact=exact)
+    return _solve_roster(labels, roster_arrays(characters), exact=exact)
 
 
 def matrix_exploitability(
@@ -105,10 +105,13 @@ def _solve_matrix(matrix: PayoffMatrix, *, exact: bool) -> Equilibrium:
     )
 
 
-def _solve_characters(
-    labels: tuple[str, ...], characters: Sequence[Character], *, exact: bool
+def _solve_roster(
+    labels: tuple[str, ...],
+    arrays: tuple[list[float], list[float], list[float]],
+    *,
+    exact: bool,
 ) -> Equilibrium:
-    powers, xs, ys = roster_arrays(characters)
+    powers, xs, ys = arrays
     solution = solve_roster(powers, xs, ys, exact=exact)
     strategy = solution.strategy(len(labels))
     return Equilibrium(

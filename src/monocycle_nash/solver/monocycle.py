@@ -39,9 +39,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import compress
-from operator import attrgetter, itemgetter
 
-from monocycle_nash.character import Character
+from monocycle_nash.character import roster_arrays
 from monocycle_nash.solver.lp import SolverFailure, solve_matrix_game, solve_matrix_game_exact
 
 __all__ = [
@@ -92,15 +91,6 @@ class RosterSolution:
         for index, weight in self.support:
             weights[index] = weight
         return tuple(weights)
-
-
-def roster_arrays(
-    characters: Sequence[Character],
-) -> tuple[list[float], list[float], list[float]]:
-    """Return (powers, xs, ys) as plain lists, the layout the solver's passes loop over."""
-    powers = list(map(attrgetter("power"), characters))
-    vectors = list(map(attrgetter("vector"), characters))
-    return powers, list(map(itemgetter(0), vectors)), list(map(itemgetter(1), vectors))
 
 
 def roster_scale(powers: Sequence[float], xs: Sequence[float], ys: Sequence[float]) -> float:
