@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -256,12 +258,17 @@ def test_describe_run_is_one_line() -> None:
         pytest.param("120", 120, id="columns-set"),
         pytest.param("0", None, id="zero-ignored"),
         pytest.param("wide", None, id="garbage-ignored"),
+        pytest.param(None, None, id="unset"),
     ],
 )
 def test_terminal_width_honours_columns(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object, columns: str, expected: int | None
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, columns: str | None, expected: int | None
 ) -> None:
-    """COLUMNS wins; without it a non-terminal (here a file) has no width."""
-    monkeypatch.setenv("COLUMNS", columns)
-    with open(str(tmp_path) + "/out.txt", "w") as handle:  # noqa: PTH123
-        assert terminal_width(handle.fileno()) == expected
+    """COLUMNS wins; without it a file, or a stream without a descriptor, has no width."""
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    with (tmp_path / "out.txt").open("w") as handle:
+        assert terminal_width(handle) == expected
+    assert terminal_width(io.StringIO()) == expected

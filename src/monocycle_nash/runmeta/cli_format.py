@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain, islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from monocycle_nash.runmeta.models import ProjectRecord, RunRecord
@@ -47,19 +48,20 @@ _MIN_LAST_COLUMN = 12
 _GAP = "  "
 
 
-def terminal_width(fd: int = 1) -> int | None:
+def terminal_width(stream: TextIO | None = None) -> int | None:
     """Return the width to fit tables into, or ``None`` for "do not shorten".
 
     ``COLUMNS`` wins when set (as with ``shutil.get_terminal_size``); otherwise the
-    width of the terminal on ``fd``; a pipe or file has no width, so nothing is shortened
-    and ``runmeta list-runs | grep ...`` sees whole commands.
+    width of the terminal that ``stream`` (default: ``sys.stdout``) writes to. A pipe or
+    a file has no width, so nothing is shortened and ``runmeta list-runs | grep ...``
+    sees whole commands.
     """
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
     try:
-        return os.get_terminal_size(fd).columns
-    except (OSError, ValueError):
+        return os.get_terminal_size((stream or sys.stdout).fileno()).columns
+    except (AttributeError, OSError, ValueError):  # no file descriptor, or not a terminal
         return None
 
 
@@ -157,6 +159,9 @@ def _short_time(stamp: str | None) -> str:
 
 class Column:
     """One table column: header, alignment and an optional cap on its width."""
+
+    # A plain slotted class rather than a dataclass: it is built at import time on the
+    # listing path, where generating dataclass methods would cost more than it gives.
 
     __slots__ = ("cap", "header", "right")
 
@@ -282,12 +287,14 @@ def json_array_lines(items: Iterable[object]) -> Iterator[str]:
 
 def format_size(size: int) -> str:
     """Return a byte count for people: ``"812 B"``, ``"3.4 KiB"``, ``"12.0 MiB"``."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
         value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
+    return f"{value:.1f} GiB"
 
 
 def format_run_details(
