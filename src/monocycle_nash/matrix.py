@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from monocycle_nash.character import Character
 from monocycle_nash.errors import GameNumberError, LabelError, MatrixShapeError
 
-__all__ = ["PayoffMatrix", "check_labels", "default_labels"]
+__all__ = ["PayoffMatrix", "check_labels", "check_rows", "default_labels", "finite_number"]
 
 _SOURCE = "payoff matrix"
 

@@ -45,6 +45,7 @@ from monocycle_nash.solver.lp import SolverFailure, solve_matrix_game, solve_mat
 
 __all__ = [
     "RELATIVE_TOLERANCE",
+    "SEARCH_TOLERANCE",
     "RosterSolution",
     "roster_arrays",
     "roster_scale",
