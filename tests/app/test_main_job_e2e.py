@@ -98,7 +98,11 @@ def test_default_example_runs_and_records_run_1(tmp_path: Path) -> None:
     assert meta["input"]["split_config_applied"] is True
 
     merged = tomllib.loads((run_dir / "input" / "merged_input.toml").read_text("utf-8"))
-    assert merged["game"]["labels"] == ["Rock", "Paper", "Scissors"]
+    assert [entry["label"] for entry in merged["game"]["characters"]] == [
+        "Rock",
+        "Paper",
+        "Scissors",
+    ]
     assert merged["solver"] == {"exact": True}
     for name in ("default_run.toml", "settings.toml", "rock_paper_scissors.toml"):
         assert (run_dir / "input" / name).is_file(), name
@@ -113,9 +117,8 @@ def test_default_example_runs_and_records_run_1(tmp_path: Path) -> None:
     assert [entry["payoff"] for entry in pure["strategies"]] == pytest.approx([0.0] * 3)
     divergence = read_json(run_dir / "output" / "divergence.json")
     assert [entry["divergence"] for entry in divergence["strategies"]] == pytest.approx([0] * 3)
-    for picture in ("equilibrium.svg", "payoff_graph.svg"):
+    for picture in ("equilibrium.svg", "characters.svg", "payoff_graph.svg"):
         assert (run_dir / "output" / picture).read_text("utf-8").startswith("<")
-    assert not (run_dir / "output" / "characters.svg").exists()
     assert (run_dir / "logs" / "stdout.log").read_text("utf-8") == result.stdout
 
 

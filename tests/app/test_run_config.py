@@ -62,7 +62,11 @@ def test_default_example_is_a_split_run_config(tmp_path: Path) -> None:
     assert run_input.storage == StorageLocation.default(tmp_path.resolve())
     assert run_input.merged_toml is not None
     merged = tomllib.loads(run_input.merged_toml.decode("utf-8"))
-    assert merged["game"]["labels"] == ["Rock", "Paper", "Scissors"]
+    assert [entry["label"] for entry in merged["game"]["characters"]] == [
+        "Rock",
+        "Paper",
+        "Scissors",
+    ]
     assert merged["solver"] == {"exact": True}
     assert merged["runmeta"]["db_path"] == str(tmp_path.resolve() / ".runmeta/run_history.db")
     assert merged["sources"]["game"] == str(config.parent / "rock_paper_scissors.toml")
