@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 
-__all__ = ["Character", "cross", "roster_arrays"]
+__all__ = ["MAX_COORDINATE", "MAX_PAYOFF", "MAX_POWER", "Character", "cross", "roster_arrays"]
+
+MAX_PAYOFF = 1e300
+"""Largest absolute payoff accepted: sums and differences of a few payoffs stay finite."""
+
+MAX_POWER = 1e299
+"""Largest absolute power accepted (with ``MAX_COORDINATE``, every payoff is below 3e299)."""
+
+MAX_COORDINATE = 1e149
+"""Largest absolute matchup-vector coordinate accepted: cross products stay finite."""
 
 
 def cross(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -32,6 +41,11 @@ class Character:
         values = (self.power, *self.vector)
         if len(self.vector) != 2 or not all(math.isfinite(value) for value in values):
             raise ValueError(f"character {self.label!r}: power and vector must be finite numbers")
+        if abs(self.power) > MAX_POWER or max(map(abs, self.vector)) > MAX_COORDINATE:
+            raise ValueError(
+                f"character {self.label!r}: |power| must be at most {MAX_POWER:g} and "
+                f"|x|, |y| at most {MAX_COORDINATE:g}, so that payoffs stay finite"
+            )
 
     def advantage_over(self, other: Character) -> float:
         """Return A[self][other], this character's payoff against ``other``."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monocycle_nash.character import Character, roster_arrays
+from monocycle_nash.character import MAX_COORDINATE, MAX_POWER, Character, roster_arrays
 from monocycle_nash.errors import (
     CharacterEntryError,
     GameFileError,
@@ -182,7 +182,7 @@ def _parse_characters(raw: object, source: str) -> list[Character]:
                 f"{name}.label repeats {label!r} of characters[{first_index[label]}]",
             )
         first_index[label] = index
-        power = finite_number(entry["p"], source, f"{name}.p")
+        power = finite_number(entry["p"], source, f"{name}.p", limit=MAX_POWER)
         vector = entry["v"]
         if isinstance(vector, str) or not isinstance(vector, Sequence):
             raise CharacterEntryError(
@@ -190,7 +190,7 @@ def _parse_characters(raw: object, source: str) -> list[Character]:
             )
         if len(vector) != 2:
             raise CharacterEntryError(source, f"{name}.v must have 2 numbers, got {len(vector)}")
-        x = finite_number(vector[0], source, f"{name}.v[0]")
-        y = finite_number(vector[1], source, f"{name}.v[1]")
+        x = finite_number(vector[0], source, f"{name}.v[0]", limit=MAX_COORDINATE)
+        y = finite_number(vector[1], source, f"{name}.v[1]", limit=MAX_COORDINATE)
         characters.append(Character(label, power, (x, y)))
     return characters

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from monocycle_nash.character import Character
+from monocycle_nash.character import MAX_PAYOFF, Character
 from monocycle_nash.errors import GameNumberError, LabelError, MatrixShapeError
 
 __all__ = ["PayoffMatrix", "check_labels", "check_rows", "default_labels", "finite_number"]
@@ -37,17 +37,23 @@ def check_labels(labels: Iterable[object], source: str, entry: str = "labels") -
     return tuple(result)
 
 
-def finite_number(value: object, source: str, entry: str) -> float:
-    """Return ``value`` as a float if it is a finite int or float (not a bool), else raise."""
+def finite_number(value: object, source: str, entry: str, *, limit: float = MAX_PAYOFF) -> float:
+    """Return ``value`` as a float if it is a finite int or float (not a bool), else raise.
+
+    Numbers beyond ``limit`` in absolute value are refused too: the payoffs computed
+    from them would overflow to infinity.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise GameNumberError(source, f"{entry} must be a number, got {value!r}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise GameNumberError(source, f"{entry} is too large: {value!r}") from None
-    if not math.isfinite(number):
+    if isinstance(value, float) and not math.isfinite(value):
         raise GameNumberError(source, f"{entry} must be finite, got {value!r}")
-    return number
+    if abs(value) > limit:
+        raise GameNumberError(
+            source,
+            f"{entry} is too large ({value!r}); at most {limit:g} in absolute value, "
+            "so that payoffs stay finite",
+        )
+    return float(value)
 
 
 def check_rows(rows: object, source: str, entry: str = "matrix") -> tuple[tuple[float, ...], ...]:

@@ -209,6 +209,12 @@ BAD_INPUTS = [
         "bad.toml",
         id="vector-length",
     ),
+    pytest.param(
+        {"bad.toml": 'characters = [{ label = "A", p = 0.0, v = [1e200, 0.0] }]'},
+        "bad.toml",
+        "characters[0].v[0] is too large",
+        id="overflowing-vector",
+    ),
     pytest.param({"bad.toml": "x = 1"}, "bad.toml", "neither a game file", id="not-a-game"),
     pytest.param(
         {"run.toml": 'game = "g.toml"\n[solver]\nexact = "yes"', "g.toml": RPS},

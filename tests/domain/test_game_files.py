@@ -211,6 +211,25 @@ BAD_FILES = [
         id="text-power",
     ),
     pytest.param(
+        "matrix = [[0, 1e301], [-1, 0]]\n",
+        GameNumberError,
+        "matrix[0][1] is too large (1e+301); at most 1e+300",
+        id="matrix-entry-overflows",
+    ),
+    pytest.param(
+        'characters = [{ label = "A", p = -2e299, v = [1.0, 0.0] }]\n',
+        GameNumberError,
+        "characters[0].p is too large (-2e+299); at most 1e+299",
+        id="power-overflows",
+    ),
+    pytest.param(
+        'characters = [{ label = "A", p = 0.0, v = [1.0, 0.0] }, '
+        '{ label = "B", p = 0.0, v = [0.0, 1e200] }]\n',
+        GameNumberError,
+        "characters[1].v[1] is too large (1e+200); at most 1e+149",
+        id="vector-overflows",
+    ),
+    pytest.param(
         'characters = [{ label = "A", p = 0.0, v = [1.0, 0.0] }, '
         '{ label = "A", p = 1.0, v = [0.0, 1.0] }]\n',
         LabelError,
