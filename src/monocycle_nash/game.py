@@ -24,7 +24,7 @@ from monocycle_nash.matrix import (
     finite_number,
 )
 
-__all__ = ["Game", "load_game", "parse_game"]
+__all__ = ["Game", "load_game", "parse_game", "read_toml_file"]
 
 _CHARACTER_KEYS = ("label", "p", "v")
 
@@ -103,17 +103,29 @@ class Game:
 
 def load_game(path: str | Path) -> Game:
     """Read a TOML game file; malformed files raise ``GameError`` subclasses naming the file."""
+    return parse_game(read_toml_file(path), str(path))
+
+
+def read_toml_file(path: str | Path) -> dict[str, Any]:
+    """Parse the TOML file ``path``, raising ``GameFileError`` with a one-line reason.
+
+    A leading UTF-8 byte order mark (as some Windows editors write) is skipped.
+    """
     source = str(path)
     try:
-        with Path(path).open("rb") as handle:
-            data = tomllib.load(handle)
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise GameFileError(source, "no such file") from None
+    except IsADirectoryError:
+        raise GameFileError(source, "is a folder, not a TOML file") from None
     except OSError as err:
-        raise GameFileError(source, f"cannot read the file ({err.strerror or err})") from err
+        raise GameFileError(source, f"cannot read: {err.strerror or err}") from err
+    try:
+        return tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise GameFileError(source, f"not UTF-8 text ({err.reason} at byte {err.start})") from err
     except tomllib.TOMLDecodeError as err:
         raise GameFileError(source, f"invalid TOML: {err}") from err
-    except UnicodeDecodeError as err:
-        raise GameFileError(source, f"invalid TOML: not UTF-8 text ({err.reason})") from err
-    return parse_game(data, source)
 
 
 def parse_game(data: Mapping[str, Any], source: str) -> Game:

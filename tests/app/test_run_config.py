@@ -244,6 +244,17 @@ def test_bad_inputs_raise_typed_one_line_errors(
     assert str(tmp_path) in message
 
 
+def test_a_byte_order_mark_is_skipped_in_every_input_file(tmp_path: Path) -> None:
+    """Run config, settings and game file saved with a UTF-8 BOM are read normally."""
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "run.toml").write_bytes(bom + b'game = "g.toml"\nsettings = "s.toml"\n')
+    (tmp_path / "s.toml").write_bytes(bom + b"[solver]\nexact = true\n")
+    (tmp_path / "g.toml").write_bytes(bom + b"matrix = [[0, 1], [-1, 0]]\n")
+    run_input = load_input(tmp_path / "run.toml", tmp_path)
+    assert run_input.exact is True
+    assert run_input.game == {"matrix": [[0, 1], [-1, 0]]}
+
+
 def test_a_folder_as_input_is_refused(tmp_path: Path) -> None:
     """Giving a folder instead of a file is a typed error."""
     with pytest.raises(InputFileError, match="is a folder"):

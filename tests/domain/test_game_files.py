@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from monocycle_nash import (
     load_game,
     parse_game,
 )
+from monocycle_nash.game import read_toml_file
 
 RPS_MATRIX = """
 labels = ["Rock", "Paper", "Scissors"]
@@ -290,16 +292,32 @@ def test_bad_game_file_raises_typed_error_naming_file_and_entry(
     assert "\n" not in message
 
 
-def test_missing_file_raises_game_file_error(tmp_path: Path) -> None:
-    """A file that does not exist is a GameFileError naming it."""
-    path = tmp_path / "absent.toml"
-    with pytest.raises(GameFileError, match=r"absent\.toml: cannot read the file"):
-        load_game(path)
-
-
-def test_non_utf8_file_raises_game_file_error(tmp_path: Path) -> None:
-    """Bytes that are not UTF-8 are reported as invalid TOML, not a crash."""
+@pytest.mark.parametrize(
+    ("make", "detail"),
+    [
+        pytest.param(lambda path: None, "no such file", id="missing"),
+        pytest.param(lambda path: path.mkdir(), "is a folder, not a TOML file", id="folder"),
+        pytest.param(
+            lambda path: path.write_bytes(b'labels = ["\xff"]\nmatrix = [[0.0]]\n'),
+            "not UTF-8 text (invalid start byte at byte 11)",
+            id="not-utf8",
+        ),
+    ],
+)
+def test_unreadable_file_raises_game_file_error(
+    tmp_path: Path, make: Callable[[Path], object], detail: str
+) -> None:
+    """A missing file, a folder or non-UTF-8 bytes: a one-line GameFileError naming the file."""
     path = tmp_path / "game.toml"
-    path.write_bytes(b'labels = ["\xff"]\nmatrix = [[0.0]]\n')
-    with pytest.raises(GameFileError, match="invalid TOML"):
+    make(path)
+    with pytest.raises(GameFileError) as caught:
         load_game(path)
+    assert str(caught.value) == f"{path}: {detail}"
+
+
+def test_utf8_byte_order_mark_is_skipped(tmp_path: Path) -> None:
+    """A file saved with a UTF-8 BOM (as some Windows editors do) reads like one without."""
+    path = tmp_path / "game.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + RPS_MATRIX.encode("utf-8"))
+    assert load_game(path).labels == ("Rock", "Paper", "Scissors")
+    assert read_toml_file(path) == read_toml_file(_write(tmp_path, RPS_MATRIX))

@@ -12,7 +12,6 @@ not put results next to itself.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,8 @@ from typing import Any, Literal
 
 from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
 from monocycle_nash.app.toml_writer import dumps
+from monocycle_nash.errors import GameFileError
+from monocycle_nash.game import read_toml_file
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -119,18 +120,9 @@ class InputReading:
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse the TOML file ``path``; raise ``InputFileError`` naming the file on failure."""
     try:
-        with path.open("rb") as stream:
-            return tomllib.load(stream)
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path}: is a folder, not a TOML file") from None
-    except OSError as err:
-        raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from err
-    except UnicodeDecodeError as err:
-        raise InputFileError(f"{path}: not UTF-8 text ({err.reason})") from err
-    except tomllib.TOMLDecodeError as err:
-        raise InputFileError(f"{path}: invalid TOML: {err}") from err
+        return read_toml_file(path)
+    except GameFileError as err:
+        raise InputFileError(str(err)) from err
 
 
 def read_input(path: Path, root: Path, *, project_id: str | None = None) -> InputReading:
