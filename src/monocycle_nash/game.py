@@ -27,6 +27,9 @@ from monocycle_nash.matrix import (
 __all__ = ["Game", "load_game", "parse_game", "read_toml_file"]
 
 _CHARACTER_KEYS = ("label", "p", "v")
+# A game file with one strategy offers no choice: almost surely a mistake (a lost row).
+# The library itself (PayoffMatrix, solve) still accepts one.
+_MIN_STRATEGIES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +134,8 @@ def read_toml_file(path: str | Path) -> dict[str, Any]:
 def parse_game(data: Mapping[str, Any], source: str) -> Game:
     """Build a game from an already-parsed TOML table holding ``matrix`` or ``characters``.
 
-    Other top-level keys are ignored, so a merged run configuration can be passed whole.
+    The game must have at least 2 strategies. Other top-level keys are ignored, so a
+    merged run configuration can be passed whole.
     """
     has_matrix = "matrix" in data
     has_characters = "characters" in data
@@ -161,6 +165,10 @@ def _parse_matrix(data: Mapping[str, Any], source: str) -> Game:
             raise MatrixShapeError(
                 source, f"labels has {len(labels)} entries but matrix has {len(rows)} rows"
             )
+    if len(rows) < _MIN_STRATEGIES:
+        raise MatrixShapeError(
+            source, "matrix is 1x1; a game needs at least 2 strategies to choose from"
+        )
     return Game.of_matrix(PayoffMatrix(labels, rows), source)
 
 
@@ -205,4 +213,8 @@ def _parse_characters(raw: object, source: str) -> list[Character]:
         x = finite_number(vector[0], source, f"{name}.v[0]", limit=MAX_COORDINATE)
         y = finite_number(vector[1], source, f"{name}.v[1]", limit=MAX_COORDINATE)
         characters.append(Character(label, power, (x, y)))
+    if len(characters) < _MIN_STRATEGIES:
+        raise GameFormatError(
+            source, "characters has 1 entry; a game needs at least 2 characters to choose from"
+        )
     return characters

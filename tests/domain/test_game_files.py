@@ -73,8 +73,8 @@ def test_roster_file_gives_characters_and_a_lazy_matrix(tmp_path: Path) -> None:
 
 def test_parse_game_ignores_unrelated_top_level_keys() -> None:
     """A merged run configuration can be parsed whole: other keys are ignored."""
-    game = parse_game({"matrix": [[0.0]], "settings": {"seed": 1}}, "run.toml")
-    assert game.labels == ("s0",)
+    game = parse_game({"matrix": [[0.0, 1.0], [-1.0, 0.0]], "settings": {"seed": 1}}, "run.toml")
+    assert game.labels == ("s0", "s1")
     assert game.source == "run.toml"
 
 
@@ -211,6 +211,18 @@ BAD_FILES = [
         GameNumberError,
         "characters[0].p must be a number, got 'strong'",
         id="text-power",
+    ),
+    pytest.param(
+        'labels = ["Only"]\nmatrix = [[0.0]]\n',
+        MatrixShapeError,
+        "matrix is 1x1; a game needs at least 2 strategies",
+        id="one-strategy-matrix",
+    ),
+    pytest.param(
+        'characters = [{ label = "Only", p = 0.0, v = [1.0, 0.0] }]\n',
+        GameFormatError,
+        "characters has 1 entry; a game needs at least 2 characters",
+        id="one-character",
     ),
     pytest.param(
         "matrix = [[0, 1e301], [-1, 0]]\n",
