@@ -13,7 +13,6 @@ from monocycle_nash.errors import (
     CharacterEntryError,
     GameFileError,
     GameFormatError,
-    LabelError,
     MatrixShapeError,
 )
 from monocycle_nash.matrix import (
@@ -68,7 +67,7 @@ class Game:
         roster = tuple(characters)
         if not roster:
             raise GameFormatError(source, "characters is empty")
-        check_labels((c.label for c in roster), source, "characters.label")
+        check_labels((c.label for c in roster), source, "characters", ".label")
         return cls(source, tuple(c.label for c in roster), roster)
 
     @property
@@ -177,44 +176,40 @@ def _parse_characters(raw: object, source: str) -> list[Character]:
         raise GameFormatError(source, f"characters must be a list of tables, got {raw!r}")
     if not raw:
         raise GameFormatError(source, "characters is empty")
-    characters: list[Character] = []
-    first_index: dict[str, int] = {}
-    for index, entry in enumerate(raw):
-        name = f"characters[{index}]"
-        if not isinstance(entry, Mapping):
-            raise CharacterEntryError(source, f"{name} must be a table, got {entry!r}")
-        for key in _CHARACTER_KEYS:
-            if key not in entry:
-                raise CharacterEntryError(source, f"{name} is missing '{key}'")
-        unknown = sorted(str(key) for key in entry if key not in _CHARACTER_KEYS)
-        if unknown:
-            raise CharacterEntryError(
-                source, f"{name} has unknown key '{unknown[0]}' (expected label, p, v)"
-            )
-        label = entry["label"]
-        if not isinstance(label, str):
-            raise LabelError(source, f"{name}.label must be a string, got {label!r}")
-        if not label:
-            raise LabelError(source, f"{name}.label is empty")
-        if label in first_index:
-            raise LabelError(
-                source,
-                f"{name}.label repeats {label!r} of characters[{first_index[label]}]",
-            )
-        first_index[label] = index
-        power = finite_number(entry["p"], source, f"{name}.p", limit=MAX_POWER)
-        vector = entry["v"]
-        if isinstance(vector, str) or not isinstance(vector, Sequence):
-            raise CharacterEntryError(
-                source, f"{name}.v must be a list of 2 numbers, got {vector!r}"
-            )
-        if len(vector) != 2:
-            raise CharacterEntryError(source, f"{name}.v must have 2 numbers, got {len(vector)}")
-        x = finite_number(vector[0], source, f"{name}.v[0]", limit=MAX_COORDINATE)
-        y = finite_number(vector[1], source, f"{name}.v[1]", limit=MAX_COORDINATE)
-        characters.append(Character(label, power, (x, y)))
-    if len(characters) < _MIN_STRATEGIES:
+    entries = [
+        _parse_character(entry, f"characters[{index}]", source) for index, entry in enumerate(raw)
+    ]
+    labels = check_labels((label for label, _, _ in entries), source, "characters", ".label")
+    if len(entries) < _MIN_STRATEGIES:
         raise GameFormatError(
             source, "characters has 1 entry; a game needs at least 2 characters to choose from"
         )
-    return characters
+    return [
+        Character(label, power, vector)
+        for label, (_, power, vector) in zip(labels, entries, strict=True)
+    ]
+
+
+def _parse_character(
+    entry: object, name: str, source: str
+) -> tuple[object, float, tuple[float, float]]:
+    """Check one ``characters`` entry; return its (label, unchecked), p and v."""
+    if not isinstance(entry, Mapping):
+        raise CharacterEntryError(source, f"{name} must be a table, got {entry!r}")
+    for key in _CHARACTER_KEYS:
+        if key not in entry:
+            raise CharacterEntryError(source, f"{name} is missing '{key}'")
+    unknown = sorted(str(key) for key in entry if key not in _CHARACTER_KEYS)
+    if unknown:
+        raise CharacterEntryError(
+            source, f"{name} has unknown key '{unknown[0]}' (expected label, p, v)"
+        )
+    power = finite_number(entry["p"], source, f"{name}.p", limit=MAX_POWER)
+    vector = entry["v"]
+    if isinstance(vector, str) or not isinstance(vector, Sequence):
+        raise CharacterEntryError(source, f"{name}.v must be a list of 2 numbers, got {vector!r}")
+    if len(vector) != 2:
+        raise CharacterEntryError(source, f"{name}.v must have 2 numbers, got {len(vector)}")
+    x = finite_number(vector[0], source, f"{name}.v[0]", limit=MAX_COORDINATE)
+    y = finite_number(vector[1], source, f"{name}.v[1]", limit=MAX_COORDINATE)
+    return entry["label"], power, (x, y)

@@ -19,18 +19,24 @@ def default_labels(size: int) -> tuple[str, ...]:
     return tuple(f"s{index}" for index in range(size))
 
 
-def check_labels(labels: Iterable[object], source: str, entry: str = "labels") -> tuple[str, ...]:
-    """Return ``labels`` as a tuple of str, refusing non-strings, empty and duplicate labels."""
+def check_labels(
+    labels: Iterable[object], source: str, entry: str = "labels", field: str = ""
+) -> tuple[str, ...]:
+    """Return ``labels`` as a tuple of str, refusing non-strings, empty and duplicate labels.
+
+    Messages name label i as ``{entry}[i]{field}`` (``labels[2]``, ``characters[2].label``).
+    """
     result: list[str] = []
     seen: dict[str, int] = {}
     for index, label in enumerate(labels):
+        name = f"{entry}[{index}]{field}"
         if not isinstance(label, str):
-            raise LabelError(source, f"{entry}[{index}] must be a string, got {label!r}")
+            raise LabelError(source, f"{name} must be a string, got {label!r}")
         if not label:
-            raise LabelError(source, f"{entry}[{index}] is an empty label")
+            raise LabelError(source, f"{name} is an empty label")
         if label in seen:
             raise LabelError(
-                source, f"{entry}[{index}] repeats the label {label!r} of {entry}[{seen[label]}]"
+                source, f"{name} repeats the label {label!r} of {entry}[{seen[label]}]{field}"
             )
         seen[label] = index
         result.append(label)

@@ -247,13 +247,13 @@ BAD_FILES = [
         'characters = [{ label = "A", p = 0.0, v = [1.0, 0.0] }, '
         '{ label = "A", p = 1.0, v = [0.0, 1.0] }]\n',
         LabelError,
-        "characters[1].label repeats 'A' of characters[0]",
+        "characters[1].label repeats the label 'A' of characters[0].label",
         id="duplicate-character-label",
     ),
     pytest.param(
         'characters = [{ label = "", p = 0.0, v = [1.0, 0.0] }]\n',
         LabelError,
-        "characters[0].label is empty",
+        "characters[0].label is an empty label",
         id="empty-character-label",
     ),
     pytest.param(
