@@ -14,6 +14,18 @@ outside a transaction is a single autocommitted statement.
 same time queue on the busy timeout (30 s by default) instead of one of them failing
 with "database is locked" when a read transaction tries to become a write one.
 
+Busy retries
+------------
+A few SQLite operations answer ``SQLITE_BUSY`` at once, without waiting on the busy
+timeout: switching a new database to WAL while another process opens it, and rarely
+``BEGIN IMMEDIATE`` or ``COMMIT`` while another connection recovers or checkpoints the
+WAL. Those are retried with a bounded, jittered backoff (:func:`retry_busy`), and only
+where a retry is known to be safe: the WAL switch and the first read (idempotent),
+``BEGIN IMMEDIATE`` (nothing has happened yet), and ``COMMIT`` while the transaction is
+still open (SQLite keeps it open after a busy ``COMMIT``, so nothing was committed).
+A statement inside the transaction, such as an ``INSERT``, is never re-run: if the
+transaction is gone, the error is raised.
+
 Schema versions
 ---------------
 ``PRAGMA user_version`` holds the schema version. :func:`migrate` applies the missing
@@ -26,12 +38,14 @@ Opening an up-to-date database costs one ``PRAGMA user_version`` read.
 
 from __future__ import annotations
 
+import random
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from monocycle_nash.runmeta.errors import (
     DatabaseAccessError,
@@ -45,7 +59,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "MigrationStep",
     "SQLiteConnectionFactory",
+    "is_busy",
     "migrate",
+    "retry_busy",
     "schema_version",
     "transaction",
 ]
@@ -53,7 +69,50 @@ __all__ = [
 DEFAULT_BUSY_TIMEOUT: Final = 30.0
 """Seconds a connection waits for another writer before giving up."""
 
+_SQLITE_BUSY: Final = 5
 _SQLITE_NOTADB: Final = 26
+_RETRY_FIRST_PAUSE: Final = 0.002
+_RETRY_LONGEST_PAUSE: Final = 0.1
+
+_T = TypeVar("_T")
+
+
+def is_busy(err: BaseException) -> bool:
+    """Tell whether ``err`` is SQLite's ``SQLITE_BUSY`` (any extended form)."""
+    code = getattr(err, "sqlite_errorcode", None)
+    return (
+        isinstance(err, sqlite3.OperationalError)
+        and code is not None
+        and code & 0xFF == _SQLITE_BUSY
+    )
+
+
+def retry_busy(
+    operation: Callable[[], _T],
+    *,
+    timeout: float = DEFAULT_BUSY_TIMEOUT,
+    may_retry: Callable[[], bool] | None = None,
+) -> _T:
+    """Return ``operation()``, calling it again after a pause while it fails with SQLITE_BUSY.
+
+    Pauses start at 2 ms and double up to 100 ms, each shortened by a random part so that
+    processes that collided do not collide again in step; after ``timeout`` seconds the
+    last error is raised. ``may_retry`` (checked after each failure) can forbid a retry,
+    e.g. when a failed ``COMMIT`` has closed the transaction. Only for operations that
+    are safe to repeat.
+    """
+    deadline = time.monotonic() + timeout
+    pause = _RETRY_FIRST_PAUSE
+    while True:
+        try:
+            return operation()
+        except sqlite3.OperationalError as err:
+            if not is_busy(err) or (may_retry is not None and not may_retry()):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not secrets
+        pause = min(pause * 2, _RETRY_LONGEST_PAUSE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +182,12 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             raise
         conn.execute("RELEASE runmeta_nested")
         return
-    conn.execute("BEGIN IMMEDIATE")
+    # Nothing has happened before BEGIN succeeds: safe to retry.
+    _execute_retrying(conn, "BEGIN IMMEDIATE")
     try:
         yield conn
-        conn.execute("COMMIT")
+        # A busy COMMIT leaves the transaction open and uncommitted: retry only then.
+        _execute_retrying(conn, "COMMIT", may_retry=lambda: _in_transaction(conn))
     except BaseException:
         # SQLite may already have rolled back (e.g. after SQLITE_FULL); only roll back
         # what is still open, and never let a failed ROLLBACK hide the first error.
@@ -134,6 +195,27 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             with suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
         raise
+
+
+def _execute_retrying(
+    conn: sqlite3.Connection, sql: str, *, may_retry: Callable[[], bool] | None = None
+) -> None:
+    """Run ``sql``; on an immediate SQLITE_BUSY retry within the connection's busy timeout.
+
+    The first attempt costs nothing extra. A busy answer that came after the busy
+    handler had already waited the whole timeout is raised, not retried.
+    """
+    started = time.monotonic()
+    try:
+        conn.execute(sql)
+    except sqlite3.OperationalError as err:
+        if not is_busy(err) or (may_retry is not None and not may_retry()):
+            raise
+        budget = conn.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
+        remaining = budget - (time.monotonic() - started)
+        if remaining <= 0:
+            raise
+        retry_busy(lambda: conn.execute(sql), timeout=remaining, may_retry=may_retry)
 
 
 def _in_transaction(conn: sqlite3.Connection) -> bool:
@@ -221,7 +303,7 @@ class SQLiteConnectionFactory:
         try:
             conn.row_factory = sqlite3.Row
             # The first read: fails here, before anything is written, for a non-database.
-            version = schema_version(conn)
+            version = retry_busy(lambda: schema_version(conn), timeout=self._busy_timeout)
             conn.execute("PRAGMA foreign_keys = ON")
             if in_file:
                 conn.execute("PRAGMA synchronous = NORMAL")
@@ -229,8 +311,13 @@ class SQLiteConnectionFactory:
                 if version > SCHEMA_VERSION:
                     raise SchemaTooNewError(path, version, SCHEMA_VERSION)
                 if in_file and version == 0:
-                    # Persistent in the file; cannot be changed inside a transaction.
-                    conn.execute("PRAGMA journal_mode = WAL")
+                    # Persistent in the file; cannot be changed inside a transaction. The
+                    # switch does not wait on the busy timeout when another process
+                    # holds the file, hence the retry (setting it twice is harmless).
+                    retry_busy(
+                        lambda: conn.execute("PRAGMA journal_mode = WAL"),
+                        timeout=self._busy_timeout,
+                    )
                 migrate(conn)
         except sqlite3.DatabaseError as err:
             conn.close()
