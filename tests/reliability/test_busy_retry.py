@@ -12,7 +12,7 @@ from monocycle_nash.runmeta.db import SQLiteConnectionFactory, is_busy, retry_bu
 
 def _busy() -> sqlite3.OperationalError:
     err = sqlite3.OperationalError("database is locked")
-    err.sqlite_errorcode = 5  # type: ignore[attr-defined]
+    err.sqlite_errorcode = 5
     return err
 
 
