@@ -70,33 +70,36 @@ def write_equilibrium(output_dir: Path, equilibrium: Equilibrium) -> Path:
 
 def write_pure_strategy(output_dir: Path, labels: Sequence[str], payoffs: Sequence[float]) -> Path:
     """Write ``pure_strategy.json``: each strategy's payoff (A y)_i against the equilibrium."""
-    payload = {
-        "schema_version": SCHEMA_VERSION,
-        "description": (
-            "payoff of each pure strategy against the opponent's equilibrium strategy, (A y)_i"
-        ),
-        "strategies": [
-            {"label": label, "payoff": float(payoff)}
-            for label, payoff in zip(labels, payoffs, strict=True)
-        ],
-    }
-    path = output_dir / PURE_STRATEGY_FILE
-    write_json(path, payload)
-    return path
+    return _write_per_strategy(
+        output_dir / PURE_STRATEGY_FILE,
+        "payoff of each pure strategy against the opponent's equilibrium strategy, (A y)_i",
+        "payoff",
+        labels,
+        payoffs,
+    )
 
 
 def write_divergence(output_dir: Path, labels: Sequence[str], divergences: Sequence[float]) -> Path:
     """Write ``divergence.json``: each strategy's gap to the best pure payoff (0 on the support)."""
+    return _write_per_strategy(
+        output_dir / DIVERGENCE_FILE,
+        "best pure-strategy payoff minus each strategy's payoff (0 = a best response)",
+        "divergence",
+        labels,
+        divergences,
+    )
+
+
+def _write_per_strategy(
+    path: Path, description: str, key: str, labels: Sequence[str], values: Sequence[float]
+) -> Path:
+    """Write ``{"strategies": [{"label": ..., key: value}, ...]}`` with a description."""
     payload = {
         "schema_version": SCHEMA_VERSION,
-        "description": (
-            "best pure-strategy payoff minus each strategy's payoff (0 = a best response)"
-        ),
+        "description": description,
         "strategies": [
-            {"label": label, "divergence": float(divergence)}
-            for label, divergence in zip(labels, divergences, strict=True)
+            {"label": label, key: float(value)} for label, value in zip(labels, values, strict=True)
         ],
     }
-    path = output_dir / DIVERGENCE_FILE
     write_json(path, payload)
     return path
