@@ -482,12 +482,7 @@ def characters_svg(characters: Sequence[Character], equilibrium: Equilibrium) ->
         svg.element("stop", {"offset": stop / 4, "stop-color": color_at(stop / 4)})
     svg.close()
     svg.close()
-    svg.element("rect", {"x": 0, "y": 0, "width": _WIDTH, "height": _HEIGHT, "fill": "#ffffff"})
-    svg.element(
-        "text",
-        {"class": "heading", "x": _MARGIN, "y": 34, "font-size": 18, "font-weight": "bold"},
-        text=f"Characters: matchup vectors v and power p ({count} characters)",
-    )
+    svg.page(f"Characters: matchup vectors v and power p ({count} characters)", margin=_MARGIN)
     _draw_axes(svg, roster.scale)
     obstacles = _Obstacles()
     _draw_points(svg, roster, obstacles, in_support=False)

@@ -126,11 +126,9 @@ def equilibrium_svg(equilibrium: Equilibrium, *, max_bars: int = DEFAULT_MAX_BAR
             f"support of {support_size}; {caption}"
         ),
     )
-    svg.element("rect", {"x": 0, "y": 0, "width": _WIDTH, "height": height, "fill": "#ffffff"})
-    svg.element(
-        "text",
-        {"class": "heading", "x": _MARGIN, "y": 34, "font-size": 18, "font-weight": "bold"},
-        text=f"Equilibrium strategy ({len(equilibrium.labels)} strategies, support {support_size})",
+    svg.page(
+        f"Equilibrium strategy ({len(equilibrium.labels)} strategies, support {support_size})",
+        margin=_MARGIN,
     )
     svg.element(
         "text",

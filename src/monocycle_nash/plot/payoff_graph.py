@@ -156,12 +156,7 @@ def payoff_graph_svg(
     svg.element("path", {"d": "M0,0 L10,5 L0,10 z", "fill": _EDGE_COLOR})
     svg.close()
     svg.close()
-    svg.element("rect", {"x": 0, "y": 0, "width": _WIDTH, "height": _HEIGHT, "fill": "#ffffff"})
-    svg.element(
-        "text",
-        {"class": "heading", "x": _MARGIN, "y": 34, "font-size": 18, "font-weight": "bold"},
-        text=f"Payoff graph: who beats whom ({count} strategies)",
-    )
+    svg.page(f"Payoff graph: who beats whom ({count} strategies)", margin=_MARGIN)
     threshold_source = "default threshold" if threshold is None else "given threshold"
     svg.element(
         "text",

@@ -125,6 +125,17 @@ class SvgBuilder:
             inner += f"<title>{escape_text(title)}</title>"
         self._lines.append(f"{self._indent()}{head}>{inner}</{tag}>")
 
+    def page(self, heading: str, *, margin: float) -> None:
+        """Add what every picture starts with: a white background and a bold ``heading``."""
+        self.element(
+            "rect", {"x": 0, "y": 0, "width": self.width, "height": self.height, "fill": "#ffffff"}
+        )
+        self.element(
+            "text",
+            {"class": "heading", "x": margin, "y": 34, "font-size": 18, "font-weight": "bold"},
+            text=heading,
+        )
+
     def open(self, tag: str, attrs: Mapping[str, AttrValue] | None = None) -> None:
         """Open a container element (``g``, ``defs``, ``marker``...); close it with close()."""
         self._lines.append(f"{self._indent()}<{tag}{self._attrs(attrs or {})}>")
