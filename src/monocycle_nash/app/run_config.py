@@ -180,6 +180,11 @@ class _Reader:
                 files=tuple(self.files),
                 merged_toml=None,
             )
+        if not data:
+            raise RunConfigError(
+                f"{self.path}: the file has no entries; expected a game file ('matrix' or "
+                "'characters') or a run config ('game')"
+            )
         if "game" not in data:
             raise RunConfigError(
                 f"{self.path}: neither a game file (no 'matrix' or 'characters') "
