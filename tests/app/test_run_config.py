@@ -163,9 +163,14 @@ def test_command_line_project_overrides_settings(
         pytest.param({"run.toml": "matrix = [[0"}, InputFileError, "invalid TOML", id="bad-toml"),
         pytest.param({"run.toml": b"x = '\xff'"}, InputFileError, "UTF-8", id="not-utf8"),
         pytest.param({"run.toml": "x = 1"}, RunConfigError, "neither", id="neither"),
-        pytest.param({"run.toml": ""}, RunConfigError, "run.toml: the file has no entries", id="empty"),
         pytest.param(
-            {"run.toml": "# only a comment\n"}, RunConfigError, "the file has no entries", id="comment"
+            {"run.toml": ""}, RunConfigError, "run.toml: the file has no entries", id="empty"
+        ),
+        pytest.param(
+            {"run.toml": "# only a comment\n"},
+            RunConfigError,
+            "the file has no entries",
+            id="comment",
         ),
         pytest.param(
             {"run.toml": 'game = "g.toml"\nmatrix = [[0.0]]'}, RunConfigError, "both", id="both"
