@@ -140,3 +140,15 @@ def test_random_square_game_through_solve_reports_small_exploitability() -> None
     assert equilibrium.exploitability < 1e-9
     assert equilibrium.translation is None
     assert len(equilibrium.row_strategy) == 20
+
+
+def test_float_strategies_carry_no_round_off_weights() -> None:
+    """Degenerate integer games: no strategy weight is a round-off speck like 1e-16."""
+    for seed in range(300):
+        rng = random.Random(seed)
+        m, n = rng.randint(1, 12), rng.randint(1, 12)
+        rows = [[float(rng.randint(-2, 2)) for _ in range(n)] for _ in range(m)]
+        solution = solve_matrix_game(rows)
+        for strategy in (solution.row_strategy, solution.column_strategy):
+            assert min(w for w in strategy if w > 0) > 1e-9, seed
+            assert sum(strategy) == pytest.approx(1.0, abs=1e-12)

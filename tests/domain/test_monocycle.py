@@ -358,3 +358,17 @@ def test_solve_roster_refuses_mismatched_arrays() -> None:
     """Parallel lists of different lengths are a programming error (ValueError)."""
     with pytest.raises(ValueError, match="equal-length"):
         solve_roster([0.0, 1.0], [0.0], [0.0, 1.0])
+
+
+@pytest.mark.parametrize("seed", [2, 54, 65])
+def test_integer_roster_support_has_no_round_off_member(seed: int) -> None:
+    """Integer rosters whose LP left 1e-16 specks: the support holds only real weights."""
+    rng = random.Random(seed)
+    size = rng.randint(2, 300)
+    characters = [
+        Character(str(i), float(rng.randint(-3, 3)), (rng.randint(-3, 3), rng.randint(-3, 3)))
+        for i in range(size)
+    ]
+    equilibrium = solve(characters)
+    assert min(w for w in equilibrium.row_strategy if w > 0) > 1e-9
+    _assert_optimal(characters, equilibrium.row_strategy)

@@ -39,6 +39,9 @@ Num = TypeVar("Num", float, Fraction)
 _T = TypeVar("_T")
 
 _FLOAT_EPS = 1e-12
+# Probabilities below this in a float solution are round-off of an exact zero (they
+# appear on degenerate games, e.g. 2.5e-16); they are dropped and the rest renormalised.
+_WEIGHT_NOISE = 1e-12
 
 
 class SolverFailure(RuntimeError):
@@ -64,8 +67,8 @@ def solve_matrix_game(rows: Sequence[Sequence[float]]) -> MatrixGameSolution[flo
     scaled = [[(v - lo) / span + 1.0 for v in row] for row in matrix]
     x, y, value_b, pivots = _simplex(scaled, 1.0, 0.0, _FLOAT_EPS)
     return MatrixGameSolution(
-        tuple(_normalised(x, 0.0)),
-        tuple(_normalised(y, 0.0)),
+        tuple(_without_noise(_normalised(x, 0.0))),
+        tuple(_without_noise(_normalised(y, 0.0))),
         (value_b - 1.0) * span + lo,
         pivots,
     )
@@ -102,6 +105,11 @@ def _check_shape(rows: Sequence[Sequence[_T]]) -> Sequence[Sequence[_T]]:
 def _normalised(weights: list[Num], zero: Num) -> list[Num]:
     total = sum(weights, zero)
     return [w / total for w in weights]
+
+
+def _without_noise(strategy: list[float]) -> list[float]:
+    """Zero the weights below ``_WEIGHT_NOISE`` and renormalise the rest."""
+    return _normalised([w if w > _WEIGHT_NOISE else 0.0 for w in strategy], 0.0)
 
 
 def _simplex(
