@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "update-project",
     "delete-project",
     "list-projects",
+    "reap",
 )
 
 

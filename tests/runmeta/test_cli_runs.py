@@ -137,7 +137,7 @@ def test_list_runs_shortens_commands_to_columns(
 def test_list_runs_json_has_every_column_and_the_project_path(
     service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
 ) -> None:
-    """--json prints one array of objects: every runs column plus project_path."""
+    """--json prints one array of objects: every runs column plus project_path (+ process)."""
     (workspace / "analysis").mkdir()
     service.add_project("main", workspace / "analysis", note="")
     service.finish_fail(service.start("python a.py", project_id="main", note="n1"), "boom")
@@ -146,7 +146,10 @@ def test_list_runs_json_has_every_column_and_the_project_path(
     assert (code, err) == (0, "")
     data = json.loads(out)
     assert [item["run_id"] for item in data] == [2, 1]
-    assert all(tuple(item) == RUN_FIELDS for item in data)
+    assert tuple(data[1]) == RUN_FIELDS
+    # A running run also says whether its process lives (this test process: alive).
+    assert tuple(data[0]) == (*RUN_FIELDS, "process")
+    assert data[0]["process"] == "alive"
     assert data[1] == service.runs.get(1).to_dict()
     assert data[1]["project_path"] == str(workspace / "analysis")
     assert data[0]["ended_at"] is None

@@ -24,6 +24,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from monocycle_nash.runmeta import cli_reap
 from monocycle_nash.runmeta.cli_context import (
     CommandContext,
     Commands,
@@ -98,11 +99,23 @@ def _list_runs(args: argparse.Namespace, context: CommandContext) -> int:
         project_id=args.project_id,
         limit=args.limit,
     )
+    state = _process_state(context.result_root)
     if args.json:
-        sys.stdout.writelines(json_array_lines(run_to_json(run) for run in runs))
+        sys.stdout.writelines(json_array_lines(run_to_json(run, state) for run in runs))
     else:
-        _print_lines(format_run_table(runs, terminal_width()))
+        _print_lines(format_run_table(runs, terminal_width(), state))
     return 0
+
+
+def _process_state(result_root: Path) -> Callable[[int], str]:
+    """Whether a running run's process lives; liveness loads only for a running row."""
+
+    def state(run_id: int) -> str:
+        from monocycle_nash.runmeta.liveness import run_process_state  # noqa: PLC0415
+
+        return run_process_state(result_root, run_id)
+
+    return state
 
 
 def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
@@ -114,15 +127,20 @@ def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
     run_dir = context.result_root / str(run.run_id)
     meta, problem = read_meta(context.result_root, run.run_id)
     files = list_files(run_dir)
+    state = _process_state(context.result_root)(run.run_id) if run.status == "running" else None
     if args.json:
-        document = {
+        document: dict[str, object] = {
             "run": run.to_dict(),
             "meta": meta,
             "files": [{"path": path, "size": size} for path, size in files or ()],
         }
+        if state is not None:
+            document["process"] = state
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
-        _print_lines(format_run_details(run, meta, problem, str(run_dir), files))
+        _print_lines(
+            format_run_details(run, meta, problem, str(run_dir), files, process_state=state)
+        )
     return 0
 
 
@@ -352,7 +370,11 @@ def _register_projects(commands: Commands) -> None:
 
 # --- the command line -----------------------------------------------------------------
 
-REGISTRARS: tuple[Callable[[Commands], None], ...] = (_register_runs, _register_projects)
+REGISTRARS: tuple[Callable[[Commands], None], ...] = (
+    _register_runs,
+    _register_projects,
+    cli_reap.register,
+)
 """Functions that add subcommands; add one here to add a subcommand (see cli_context)."""
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain, islice
 from typing import TYPE_CHECKING, TextIO
@@ -32,9 +32,11 @@ __all__ = [
     "format_run_details",
     "format_run_table",
     "format_size",
+    "format_table",
     "json_array_lines",
     "project_to_json",
     "run_to_json",
+    "status_text",
     "terminal_width",
 ]
 
@@ -204,6 +206,16 @@ def _table(
         yield line(row)
 
 
+def format_table(
+    columns: Sequence[Column], rows: Iterable[Sequence[str]], width: int | None
+) -> Iterator[str]:
+    """Yield an aligned table (header first) of ``rows``, streamed like the run table.
+
+    The last column takes the width that is left (``None``: never shortened).
+    """
+    return _table(columns, rows, width)
+
+
 _RUN_COLUMNS = (
     Column("RUN", right=True),
     Column("STATUS"),
@@ -215,10 +227,20 @@ _RUN_COLUMNS = (
 )
 
 
-def _run_cells(run: RunRecord) -> tuple[str, ...]:
+def status_text(status: str, process_state: str | None) -> str:
+    """Return the status as shown: ``"running (dead)"`` for a running run whose process is gone."""
+    if status == "running" and process_state == "dead":
+        return "running (dead)"
+    return status
+
+
+def _run_cells(
+    run: RunRecord, process_state: Callable[[int], str] | None = None
+) -> tuple[str, ...]:
+    state = process_state(run.run_id) if process_state and run.status == "running" else None
     return (
         str(run.run_id),
-        run.status,
+        status_text(run.status, state),
         _short_time(run.created_at),
         format_duration(run.started_at, run.ended_at, run.status),
         clean(run.project_id) or "-",
@@ -227,13 +249,19 @@ def _run_cells(run: RunRecord) -> tuple[str, ...]:
     )
 
 
-def format_run_table(runs: Iterable[RunRecord], width: int | None) -> Iterator[str]:
+def format_run_table(
+    runs: Iterable[RunRecord],
+    width: int | None,
+    process_state: Callable[[int], str] | None = None,
+) -> Iterator[str]:
     """Yield an aligned table of ``runs`` (header first), lazily.
 
     Columns: run id, status, created, duration or ``running``, project, note, and the
     command, shortened so each line fits ``width`` cells (``None``: never shortened).
+    ``process_state(run_id)`` is asked about ``running`` runs only; ``"dead"`` shows
+    the status as ``running (dead)``.
     """
-    return _table(_RUN_COLUMNS, (_run_cells(run) for run in runs), width)
+    return _table(_RUN_COLUMNS, (_run_cells(run, process_state) for run in runs), width)
 
 
 _PROJECT_COLUMNS = (
@@ -266,9 +294,18 @@ def describe_run(run: RunRecord) -> str:
     return f"run {run.run_id} ({', '.join(parts)})"
 
 
-def run_to_json(run: RunRecord) -> dict[str, object]:
-    """Return every runs column of ``run`` plus ``project_path``, as a JSON-ready dict."""
-    return run.to_dict()
+def run_to_json(
+    run: RunRecord, process_state: Callable[[int], str] | None = None
+) -> dict[str, object]:
+    """Return every runs column of ``run`` plus ``project_path``, as a JSON-ready dict.
+
+    With ``process_state``, a ``running`` run also gets ``"process"``: ``"alive"``,
+    ``"dead"`` or ``"unknown"``.
+    """
+    data: dict[str, object] = run.to_dict()
+    if process_state is not None and run.status == "running":
+        data["process"] = process_state(run.run_id)
+    return data
 
 
 def project_to_json(project: ProjectRecord) -> dict[str, object]:
@@ -303,17 +340,20 @@ def format_run_details(
     meta_problem: str | None,
     run_dir: str,
     files: Sequence[tuple[str, int]] | None,
+    *,
+    process_state: str | None = None,
 ) -> Iterator[str]:
     """Yield the readable ``show-run`` page: the row, meta.json, and the folder's files.
 
     ``meta_problem`` says why ``meta`` is ``None`` (missing, unreadable); ``files`` is
-    ``None`` when the run folder does not exist.
+    ``None`` when the run folder does not exist. ``process_state`` (for a running run)
+    ``"dead"`` shows the status as ``running (dead)``.
     """
     project = clean(run.project_id) or "-"
     if run.project_id and run.project_path:
         project += f" ({clean(run.project_path)})"
     fields = (
-        ("status", run.status),
+        ("status", status_text(run.status, process_state)),
         ("command", clean(run.command)),
         ("created", run.created_at),
         ("started", run.started_at),

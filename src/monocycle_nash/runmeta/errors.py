@@ -30,6 +30,7 @@ __all__ = [
     "RunDirNotFoundError",
     "RunMetaError",
     "RunNotFoundError",
+    "RunStatusChangedError",
     "RunTerminated",
     "SchemaTooNewError",
 ]
@@ -45,6 +46,16 @@ class RunNotFoundError(RunMetaError):
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
         super().__init__(f"run {run_id} not found")
+
+
+class RunStatusChangedError(RunMetaError):
+    """The run's status is no longer the one the change was meant for; nothing changed."""
+
+    def __init__(self, run_id: int, expected: str, found: str) -> None:
+        self.run_id = run_id
+        self.expected = expected
+        self.found = found
+        super().__init__(f"run {run_id} is {found}, no longer {expected}; left unchanged")
 
 
 class ProjectNotFoundError(RunMetaError):

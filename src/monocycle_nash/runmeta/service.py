@@ -35,6 +35,7 @@ from monocycle_nash.runmeta.errors import (
     ProjectLinkError,
     RunDirNotFoundError,
     RunMetaError,
+    RunStatusChangedError,
     RunTerminated,
 )
 from monocycle_nash.runmeta.git_probe import GitCommitProbe
@@ -473,16 +474,22 @@ class RunSessionService:
         project_id: str | None = None,
         clear_project: bool = False,
         reason: str | None = None,
+        expected_status: RunStatus | None = None,
     ) -> RunRecord:
         """Change a run's row, then its meta.json and project links; return the new row.
 
         ``status`` must be final (``success``, ``fail``, ``killed``); ``reason`` is
         stored in meta.json. A run whose folder is gone is updated in the database only.
-        Link problems become warnings in meta.json.
+        Link problems become warnings in meta.json. With ``expected_status``, the row is
+        changed only if it still has that status when the write lock is held (else
+        :class:`RunStatusChangedError`): ``reap`` never overwrites a run that ended
+        between its look and its change.
         """
         now = self.clock.timestamp()
         with transaction(self.connection):
             before = self.runs.get(run_id)
+            if expected_status is not None and before.status != expected_status:
+                raise RunStatusChangedError(run_id, expected_status, before.status)
             after = self.runs.update(
                 run_id,
                 status=status,

@@ -1,0 +1,72 @@
+"""Whether the process that recorded a ``running`` run still lives, read from meta.json.
+
+A run stores its process (host, pid, start time) under ``"process"`` in meta.json when
+it starts. :func:`recorded_process` reads it back and :func:`run_process_state` answers
+``"alive"``, ``"dead"`` or ``"unknown"`` for a run folder. ``reap`` uses the answer to
+mark dead runs ``killed``; ``list-runs`` and ``show-run`` use it to show a ``running``
+run whose process is gone as ``running (dead)``. Only ``running`` rows are ever asked
+about, so a listing of finished runs reads no meta.json.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from monocycle_nash.runmeta.models import ProcessIdentity
+from monocycle_nash.runmeta.process_identity import ProcessState, is_process_alive
+
+__all__ = ["RunLiveness", "recorded_process", "run_process_state"]
+
+_META_FILE = "meta.json"
+
+
+def recorded_process(meta: Mapping[str, Any]) -> ProcessIdentity | None:
+    """Return the process stored in a meta.json, or ``None`` when absent or malformed."""
+    process = meta.get("process")
+    if not isinstance(process, dict):
+        return None
+    try:
+        identity = ProcessIdentity.from_dict(process)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not identity.host or identity.pid <= 0:
+        return None
+    return identity
+
+
+def _read_meta(result_root: Path, run_id: int) -> Mapping[str, Any] | None:
+    try:
+        data = json.loads((result_root / str(run_id) / _META_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def run_process_state(result_root: Path, run_id: int) -> ProcessState:
+    """Tell whether the process recorded in ``result_root/<run_id>/meta.json`` still runs.
+
+    ``"unknown"`` when meta.json is missing, unreadable or names no process, or when the
+    process ran on another host.
+    """
+    meta = _read_meta(result_root, run_id)
+    identity = None if meta is None else recorded_process(meta)
+    if identity is None:
+        return "unknown"
+    return is_process_alive(identity.host, identity.pid, identity.start_time)
+
+
+class RunLiveness:
+    """Answers :func:`run_process_state` for the runs below one result folder."""
+
+    __slots__ = ("_result_root",)
+
+    def __init__(self, result_root: Path) -> None:
+        """Check run folders below ``result_root``."""
+        self._result_root = result_root
+
+    def __call__(self, run_id: int) -> ProcessState:
+        """Return the process state of run ``run_id`` (see :func:`run_process_state`)."""
+        return run_process_state(self._result_root, run_id)
