@@ -14,7 +14,7 @@ when the name is first used. This package never imports the solver domain.
 
 from __future__ import annotations
 
-from importlib import import_module
+import sys
 
 # Not ``typing.TYPE_CHECKING``: importing ``typing`` would cost a few milliseconds on
 # every start of the CLI. Type checkers treat any name ``TYPE_CHECKING`` as true.
@@ -247,7 +247,11 @@ def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module_name}"), name)
+    # __import__ rather than importlib.import_module: the importlib package would add
+    # its own import (and warnings') to every start.
+    full_name = f"{__name__}.{module_name}"
+    __import__(full_name)
+    value = getattr(sys.modules[full_name], name)
     globals()[name] = value
     return value
 

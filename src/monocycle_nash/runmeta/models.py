@@ -3,17 +3,25 @@
 The records are frozen: assigning or deleting an attribute raises ``AttributeError``;
 equal fields make equal (and equally hashed) records, as with frozen dataclasses. They
 are plain slotted classes rather than dataclasses because the ``dataclasses`` module
-imports ``inspect`` (about 10 ms), which every ``runmeta list-runs`` would pay for.
+imports ``inspect`` (about 10 ms), which every ``runmeta list-runs`` would pay for. For
+the same reason ``typing`` is not imported at run time: the ``Literal`` aliases
+``RunStatus`` and ``LinkKind`` are built on first use (PEP 562).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeGuard
-
 from monocycle_nash.runmeta.errors import InvalidStatusError
 
+# Not ``typing.TYPE_CHECKING``: see the module docstring.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any, Final, Literal, TypeGuard
+
+    RunStatus = Literal["running", "success", "fail", "killed"]
+    """Status of a run: ``running`` until it ends, then one of the final statuses."""
+    LinkKind = Literal["symlink", "text"]
+    """How a project refers to a run folder: a symbolic link or a text file."""
 
 __all__ = [
     "FINAL_STATUSES",
@@ -29,9 +37,6 @@ __all__ = [
     "is_run_status",
     "parse_status",
 ]
-
-RunStatus = Literal["running", "success", "fail", "killed"]
-"""Status of a run: ``running`` until it ends, then one of the final statuses."""
 
 RUN_STATUSES: Final[tuple[RunStatus, ...]] = ("running", "success", "fail", "killed")
 """Every status, in lifecycle order."""
@@ -56,6 +61,23 @@ RUN_FIELDS: Final[tuple[str, ...]] = (
 
 meta.json carries each of them with the same value as the database.
 """
+
+
+if not TYPE_CHECKING:  # hidden from type checkers, which see the aliases above
+
+    def __getattr__(name: str) -> object:
+        """Build the ``Literal`` aliases on first use (PEP 562).
+
+        ``RunStatus``: status of a run, ``running`` until it ends, then one of the final
+        statuses. ``LinkKind``: how a project refers to a run folder, ``"symlink"`` or
+        ``"text"``.
+        """
+        if name not in {"RunStatus", "LinkKind"}:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from typing import Literal  # noqa: PLC0415 - see the module docstring
+
+        globals().update(RunStatus=Literal[RUN_STATUSES], LinkKind=Literal["symlink", "text"])
+        return globals()[name]
 
 
 def is_run_status(value: object) -> TypeGuard[RunStatus]:
@@ -324,10 +346,6 @@ class ProcessIdentity(_Frozen):
             start_time=None if start_time is None else str(start_time),
             started_at=None if started_at is None else str(started_at),
         )
-
-
-LinkKind = Literal["symlink", "text"]
-"""How a project refers to a run folder: a symbolic link or a text file."""
 
 
 class RunContext(_Frozen):

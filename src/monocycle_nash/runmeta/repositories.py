@@ -11,8 +11,6 @@ import builtins
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Final
 
 from monocycle_nash.runmeta.clock import normalize_timestamp
 from monocycle_nash.runmeta.errors import (
@@ -22,6 +20,13 @@ from monocycle_nash.runmeta.errors import (
     RunNotFoundError,
 )
 from monocycle_nash.runmeta.models import ProjectRecord, RunRecord, parse_status
+
+# Not ``typing.TYPE_CHECKING``: ``runmeta list-runs`` loads this module, and ``typing``
+# (and ``pathlib``, which only project paths need) would add milliseconds to its start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Final
 
 __all__ = ["ProjectsRepository", "RunsRepository"]
 
@@ -304,6 +309,8 @@ def _run_filters(
 
 
 def _absolute(project_path: str | Path) -> str:
+    from pathlib import Path  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return str(Path(project_path).expanduser().resolve())
 
 
