@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from monocycle_nash.character import Character, roster_arrays
 from monocycle_nash.game import Game
 from monocycle_nash.matrix import PayoffMatrix
+from monocycle_nash.solver.monocycle import translation_and_mean_power
 
 __all__ = ["divergences", "pure_strategy_payoffs"]
 
@@ -46,9 +47,7 @@ def _roster_payoffs(
     powers, xs, ys = arrays
     _check_length(len(powers), column_strategy)
     support = [(i, w) for i, w in enumerate(column_strategy) if w]
-    ax = math.fsum(w * xs[i] for i, w in support)
-    ay = math.fsum(w * ys[i] for i, w in support)
-    mean = math.fsum(w * powers[i] for i, w in support)
+    ax, ay, mean = translation_and_mean_power(powers, xs, ys, support)
     return tuple(p - mean + x * ay - y * ax for p, x, y in zip(powers, xs, ys, strict=True))
 
 

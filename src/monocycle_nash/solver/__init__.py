@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from monocycle_nash.character import roster_arrays
 from monocycle_nash.solver.dispatch import matrix_exploitability, solve
 from monocycle_nash.solver.lp import (
     MatrixGameSolution,
@@ -12,7 +13,6 @@ from monocycle_nash.solver.lp import (
 from monocycle_nash.solver.monocycle import (
     RELATIVE_TOLERANCE,
     RosterSolution,
-    roster_arrays,
     roster_scale,
     solve_roster,
     translated_power_excess,

@@ -40,17 +40,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import compress
 
-from monocycle_nash.character import roster_arrays
 from monocycle_nash.solver.lp import SolverFailure, solve_matrix_game, solve_matrix_game_exact
 
 __all__ = [
     "RELATIVE_TOLERANCE",
     "SEARCH_TOLERANCE",
     "RosterSolution",
-    "roster_arrays",
     "roster_scale",
     "solve_roster",
     "translated_power_excess",
+    "translation_and_mean_power",
 ]
 
 RELATIVE_TOLERANCE = 1e-9
@@ -112,7 +111,7 @@ def translated_power_excess(
     Return (a_x, a_y, P, excess) with ``excess = max_l (p_l + v_l x a) - P``, which is
     the exploitability of the strategy (0 or less at an equilibrium, up to round-off).
     """
-    ax, ay, mean = _aggregate(powers, xs, ys, support)
+    ax, ay, mean = translation_and_mean_power(powers, xs, ys, support)
     best = max(p + x * ay - y * ax for p, x, y in zip(powers, xs, ys, strict=True))
     return ax, ay, mean, best - mean
 
@@ -148,12 +147,13 @@ def _as_list(values: Sequence[float]) -> list[float]:
     return values if isinstance(values, list) else list(values)
 
 
-def _aggregate(
+def translation_and_mean_power(
     powers: Sequence[float],
     xs: Sequence[float],
     ys: Sequence[float],
     support: Sequence[tuple[int, float]],
 ) -> tuple[float, float, float]:
+    """Return (a_x, a_y, P): ``a = sum s_i v_i`` and ``P = sum s_i p_i`` over the support pairs."""
     ax = math.fsum(w * xs[i] for i, w in support)
     ay = math.fsum(w * ys[i] for i, w in support)
     mean = math.fsum(w * powers[i] for i, w in support)
@@ -188,7 +188,7 @@ def _double_oracle(
     members = set(working)
     while True:
         support = _restricted_game(ps, xs, ys, working)
-        ax, ay, mean = _aggregate(ps, xs, ys, support)
+        ax, ay, mean = translation_and_mean_power(ps, xs, ys, support)
         threshold = mean + tol
         values = [p + x * ay - y * ax for p, x, y in zip(pool_p, pool_x, pool_y, strict=True)]
         beaten = list(compress(range(len(pool)), map(threshold.__lt__, values)))
