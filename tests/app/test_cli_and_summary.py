@@ -56,6 +56,8 @@ def test_help_describes_every_option(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     for word in ("INPUT", "--note", "--project-id", "--root", "143", "130", "show-run"):
         assert word in out
+    for fragment in ("characters = [{ label", "[solver] exact", "db_path", "nothing recorded"):
+        assert fragment in out, fragment
 
 
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,12 +16,19 @@ run: a row in .runmeta/run_history.db and a folder result/<run_id>/ holding a co
 the input, the results (output/) and the console output (logs/)."""
 
 _EPILOG = """\
-INPUT is a game file (a 'matrix' with optional 'labels', or 'characters') or a run
-config naming a game file and a settings file (game = "...", settings = "...").
-Without INPUT the built-in rock-paper-scissors example runs.
+INPUT is a game file or a run config (TOML):
+  game file   matrix = [[0, -1, 1], [1, 0, -1], [-1, 1, 0]] with optional
+              labels = ["R", "P", "S"], or
+              characters = [{ label = "A", p = 0.0, v = [2.0, 0.0] }, ...]
+  run config  game = "game.toml" (or an inline table), settings = "settings.toml";
+              settings tables (in either file): [runmeta] db_path, result_root;
+              [analysis_project] project_id, project_path, note; [solver] exact
+Paths in a run config are relative to its folder; paths inside settings tables are
+relative to --root. Without INPUT the built-in rock-paper-scissors example runs.
 
-exit status: 0 success, 1 bad input or failure (recorded as 'fail'),
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM); both recorded as 'killed'.
+exit status: 0 success; 1 bad input or failure (recorded as 'fail'), or an unusable
+database or result folder (nothing recorded); 130 interrupted (Ctrl-C) and
+143 terminated (SIGTERM), both recorded as 'killed'.
 
 afterwards: runmeta list-runs, runmeta show-run --run-id N"""
 
