@@ -23,6 +23,7 @@ SUBCOMMANDS = (
     "delete-project",
     "list-projects",
     "reap",
+    "check",
 )
 
 

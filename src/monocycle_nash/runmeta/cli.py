@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from monocycle_nash.runmeta import cli_reap
+from monocycle_nash.runmeta import cli_check, cli_reap
 from monocycle_nash.runmeta.cli_context import (
     CommandContext,
     Commands,
@@ -374,6 +374,7 @@ REGISTRARS: tuple[Callable[[Commands], None], ...] = (
     _register_runs,
     _register_projects,
     cli_reap.register,
+    cli_check.register,
 )
 """Functions that add subcommands; add one here to add a subcommand (see cli_context)."""
 

@@ -514,16 +514,17 @@ class RunSessionService:
             self._write_synced_meta(after, reason=reason, warnings=warnings)
         return after
 
-    def sync_meta(self, run_id: int) -> None:
+    def sync_meta(self, run_id: int, *, warnings: Sequence[str] = ()) -> None:
         """Rewrite the run's meta.json from its row, keeping every other field.
 
-        An unreadable meta.json is replaced. Raises :class:`RunNotFoundError` and
-        :class:`RunDirNotFoundError` (the folder is not recreated).
+        An unreadable meta.json is replaced. ``warnings`` are appended to its
+        ``warnings`` list (e.g. that it was rebuilt). Raises :class:`RunNotFoundError`
+        and :class:`RunDirNotFoundError` (the folder is not recreated).
         """
         record = self.runs.get(run_id)
         if not self.store.run_dir(run_id).is_dir():
             raise RunDirNotFoundError(self.store.run_dir(run_id))
-        self._write_synced_meta(record)
+        self._write_synced_meta(record, warnings=warnings)
 
     def _write_synced_meta(
         self, record: RunRecord, *, reason: str | None = None, warnings: Sequence[str] = ()

@@ -1,0 +1,321 @@
+"""``check``: does every row have its folder and a meta.json that agrees with it?
+
+:func:`check_consistency` compares the database with the result folder and finds:
+
+- ``missing-folder``: a row whose ``result/<id>/`` does not exist;
+- ``orphan-folder``: a numeric folder below the result root with no row;
+- ``missing-meta``: a run folder without meta.json;
+- ``unreadable-meta``: a meta.json that is not a JSON object;
+- ``stale-meta``: a meta.json whose row fields disagree with the database (a crash
+  between the two writes, or a database edit by hand);
+- ``foreign-meta``: a meta.json that describes another run (other ``run_id`` or
+  ``created_at``), e.g. a folder left from an older database;
+- ``temp-file``: a ``.meta.json.<pid>.<n>.tmp`` left by a write that was interrupted.
+
+With ``repair=True``, meta.json is rewritten from the database (``stale-meta``; for
+``missing-meta`` and ``unreadable-meta`` it is rebuilt from the row, the unreadable file
+kept beside it as ``meta.json.unreadable``), and leftover temp files are removed. A run,
+its row, its folder and its outputs are never deleted, and a meta.json describing
+another run is never overwritten: those findings stay, with the command that resolves
+them in their detail.
+
+Runs in progress are not disturbed: a temp file whose writer is alive is not a
+leftover, and a disagreement on a run whose recording process is alive (a run that is
+finishing right now) is skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from monocycle_nash.runmeta.artifact_store import META_FILE, TEMP_PREFIX, TEMP_SUFFIX
+from monocycle_nash.runmeta.errors import MetaCorruptError, MetaNotFoundError, RunMetaError
+from monocycle_nash.runmeta.liveness import recorded_process
+from monocycle_nash.runmeta.meta import meta_mismatches
+from monocycle_nash.runmeta.models import RunRecord
+from monocycle_nash.runmeta.process_identity import current_host, is_process_alive
+from monocycle_nash.runmeta.service import RunSessionService
+
+__all__ = [
+    "FINDING_KINDS",
+    "TEMP_FILE_MAX_AGE",
+    "CheckReport",
+    "Finding",
+    "FindingKind",
+    "check_consistency",
+]
+
+FindingKind = Literal[
+    "missing-folder",
+    "orphan-folder",
+    "missing-meta",
+    "unreadable-meta",
+    "stale-meta",
+    "foreign-meta",
+    "temp-file",
+]
+"""What :func:`check_consistency` can find (see the module documentation)."""
+
+FINDING_KINDS: Final[tuple[FindingKind, ...]] = (
+    "missing-folder",
+    "orphan-folder",
+    "missing-meta",
+    "unreadable-meta",
+    "stale-meta",
+    "foreign-meta",
+    "temp-file",
+)
+"""Every kind of finding."""
+
+_REPAIRABLE: Final = frozenset({"missing-meta", "unreadable-meta", "stale-meta", "temp-file"})
+
+TEMP_FILE_MAX_AGE: Final = 600.0
+"""Seconds after which a temp file is a leftover even if a process with its pid runs."""
+
+UNREADABLE_SUFFIX: Final = ".unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One inconsistency: which run (or folder), what kind, and a one-line detail."""
+
+    run_id: int
+    kind: FindingKind
+    detail: str
+    repaired: bool = False
+
+    @property
+    def repairable(self) -> bool:
+        """Whether ``check --repair`` can fix this kind of finding."""
+        return self.kind in _REPAIRABLE
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the finding as a JSON-ready dict."""
+        return {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "detail": self.detail,
+            "repairable": self.repairable,
+            "repaired": self.repaired,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What :func:`check_consistency` looked at and found."""
+
+    runs_checked: int
+    folders_checked: int
+    findings: tuple[Finding, ...]
+
+    @property
+    def problems(self) -> tuple[Finding, ...]:
+        """The findings that are still there (not repaired)."""
+        return tuple(f for f in self.findings if not f.repaired)
+
+    @property
+    def consistent(self) -> bool:
+        """True when nothing is left to fix."""
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as a JSON-ready dict."""
+        return {
+            "consistent": self.consistent,
+            "runs_checked": self.runs_checked,
+            "folders_checked": self.folders_checked,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def _temp_pid(name: str) -> int | None:
+    middle = name[len(TEMP_PREFIX) : -len(TEMP_SUFFIX)]
+    pid = middle.split(".", 1)[0]
+    return int(pid) if pid.isdigit() else None
+
+
+def _leftover_temp_files(service: RunSessionService, run_id: int) -> Iterator[Path]:
+    """Temp files of the run folder whose writer is gone (or that are very old)."""
+    host = current_host()
+    now = time.time()
+    for path in service.store.leftover_temp_files(run_id):
+        pid = _temp_pid(path.name)
+        try:
+            age = now - path.stat().st_mtime
+        except OSError:
+            continue  # the write just finished
+        writer_gone = pid is None or is_process_alive(host, pid, None) == "dead"
+        if writer_gone or age > TEMP_FILE_MAX_AGE:
+            yield path
+
+
+def _set_aside(meta_path: Path) -> Path:
+    """Rename an unreadable meta.json to ``meta.json.unreadable`` (or ``...unreadable.2``)."""
+    target = meta_path.with_name(META_FILE + UNREADABLE_SUFFIX)
+    number = 1
+    while target.exists():
+        number += 1
+        target = meta_path.with_name(f"{META_FILE}{UNREADABLE_SUFFIX}.{number}")
+    meta_path.rename(target)
+    return target
+
+
+def _remover(path: Path) -> Callable[[], str]:
+    def remove() -> str:
+        path.unlink(missing_ok=True)
+        return "removed"
+
+    return remove
+
+
+def _owner_alive(meta: dict[str, Any]) -> bool:
+    process = recorded_process(meta)
+    if process is None:
+        return False
+    return is_process_alive(process.host, process.pid, process.start_time) == "alive"
+
+
+class _Checker:
+    """One pass over rows and folders; collects findings, repairing when asked."""
+
+    def __init__(self, service: RunSessionService, *, repair: bool) -> None:
+        self.service = service
+        self.repair = repair
+        self.findings: list[Finding] = []
+
+    def add(
+        self,
+        run_id: int,
+        kind: FindingKind,
+        detail: str,
+        fix: Callable[[], str] | None = None,
+    ) -> None:
+        """Record a finding; with ``repair``, ``fix()`` repairs it and says what it did."""
+        if self.repair and fix is not None:
+            try:
+                done = fix()
+            except (OSError, RunMetaError) as err:
+                self.findings.append(Finding(run_id, kind, f"{detail}; repair failed: {err}"))
+                return
+            self.findings.append(Finding(run_id, kind, f"{detail}; {done}", repaired=True))
+            return
+        self.findings.append(Finding(run_id, kind, detail))
+
+    def temp_files(self, run_id: int) -> None:
+        """Find (and remove) leftover temp files of one run folder."""
+        for path in _leftover_temp_files(self.service, run_id):
+            self.add(
+                run_id,
+                "temp-file",
+                f"{path} was left by an interrupted meta.json write",
+                _remover(path),
+            )
+
+    def run(self, record: RunRecord) -> None:
+        """Check one row against its folder."""
+        run_id = record.run_id
+        store = self.service.store
+        run_dir = store.run_dir(run_id)
+        if not run_dir.is_dir():
+            self.add(
+                run_id,
+                "missing-folder",
+                f"run {run_id} ({record.status}) has no folder {run_dir}; the row is kept "
+                f"(runmeta delete-run --run-id {run_id} removes it if the run is not wanted)",
+            )
+            return
+        self.temp_files(run_id)
+        stamp = self.service.clock.timestamp()
+        rebuilt = f"meta.json rebuilt from the database by runmeta check --repair at {stamp}"
+        try:
+            meta = store.read_meta(run_id)
+        except MetaNotFoundError:
+            self.add(
+                run_id,
+                "missing-meta",
+                f"{store.meta_path(run_id)} does not exist",
+                lambda: self._rebuild(run_id, rebuilt, None),
+            )
+            return
+        except MetaCorruptError as err:
+            self.add(
+                run_id,
+                "unreadable-meta",
+                str(err),
+                lambda: self._rebuild(run_id, rebuilt, store.meta_path(run_id)),
+            )
+            return
+        fields = meta_mismatches(meta, record)
+        if not fields:
+            return
+        if meta.get("run_id") != run_id or meta.get("created_at") != record.created_at:
+            self.add(
+                run_id,
+                "foreign-meta",
+                f"{store.meta_path(run_id)} describes another run (run_id "
+                f"{meta.get('run_id')!r}, created_at {meta.get('created_at')!r}; the row "
+                f"says {record.created_at}); left alone: move the folder away, then run "
+                "check again",
+            )
+            return
+        if "running" in (record.status, meta.get("status")) and _owner_alive(meta):
+            return  # its process is writing it right now
+        self.add(
+            run_id,
+            "stale-meta",
+            f"meta.json disagrees with the database on {', '.join(fields)}",
+            lambda: self._resync(run_id),
+        )
+
+    def _resync(self, run_id: int) -> str:
+        self.service.sync_meta(run_id)
+        return "rewritten from the database"
+
+    def _rebuild(self, run_id: int, warning: str, unreadable: Path | None) -> str:
+        kept = ""
+        if unreadable is not None:
+            kept = f", the unreadable file kept as {_set_aside(unreadable).name}"
+        self.service.sync_meta(run_id, warnings=[warning])
+        return f"rebuilt from the database{kept}"
+
+    def orphan(self, run_id: int) -> None:
+        """Report a folder without a row (after checking the row again: a run may be new)."""
+        if self.service.runs.find_by_id(run_id) is not None:
+            return
+        path = self.service.store.run_dir(run_id)
+        try:
+            meta = self.service.store.read_meta(run_id)
+            said = f"its meta.json says {meta.get('status')!r}, created {meta.get('created_at')}"
+        except RunMetaError:
+            said = "no readable meta.json"
+        self.add(
+            run_id,
+            "orphan-folder",
+            f"{path} has no row in the database ({said}); left alone",
+        )
+        self.temp_files(run_id)
+
+
+def check_consistency(service: RunSessionService, *, repair: bool = False) -> CheckReport:
+    """Compare the database with the result folder; with ``repair``, fix what is safe.
+
+    Findings come in run id order. See the module documentation for the kinds and
+    what ``repair`` does; it never deletes a run, a row, a folder or an output.
+    """
+    checker = _Checker(service, repair=repair)
+    row_ids: set[int] = set()
+    for record in service.runs.iter_runs():  # streamed: a million rows never sit in memory
+        row_ids.add(record.run_id)
+        checker.run(record)
+    on_disk = service.store.run_ids_on_disk()
+    for run_id in on_disk:
+        if run_id not in row_ids:
+            checker.orphan(run_id)
+    findings = sorted(checker.findings, key=lambda f: (f.run_id, FINDING_KINDS.index(f.kind)))
+    return CheckReport(
+        runs_checked=len(row_ids), folders_checked=len(on_disk), findings=tuple(findings)
+    )
