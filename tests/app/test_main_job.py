@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from monocycle_nash.app import main, main_job
+from monocycle_nash.runmeta import ProjectsRepository, RunMetaError
 
 RPS = 'labels = ["R", "P", "S"]\nmatrix = [[0, -1, 1], [1, 0, -1], [-1, 1, 0]]\n'
 
@@ -123,3 +124,43 @@ def test_command_line_project_must_exist(
     assert main(["--project-id", "nope", "--root", str(tmp_path)]) == 1
     assert "runmeta add-project --project-id nope" in capsys.readouterr().err
     assert _row(tmp_path)["status"] == "fail"
+
+
+def test_project_registered_concurrently_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project another run registers between lookup and insert is used, not a crash."""
+    (tmp_path / "g.toml").write_text(RPS, encoding="utf-8")
+    config = tmp_path / "run.toml"
+    config.write_text(
+        'game = "g.toml"\n[analysis_project]\nproject_id = "p"\nproject_path = "."\n',
+        encoding="utf-8",
+    )
+    assert main([str(config), "--root", str(tmp_path)]) == 0  # registers p
+    original = ProjectsRepository.find
+    calls: list[str] = []
+
+    def find_missing_once(self: ProjectsRepository, project_id: str) -> Any:
+        calls.append(project_id)
+        return None if len(calls) == 1 else original(self, project_id)
+
+    monkeypatch.setattr(ProjectsRepository, "find", find_missing_once)
+    assert main([str(config), "--root", str(tmp_path)]) == 0
+    assert (_row(tmp_path, 2)["status"], _row(tmp_path, 2)["project_id"]) == ("success", "p")
+    assert len(calls) >= 2
+
+
+def test_project_registration_failure_is_a_recorded_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A runmeta error while registering the project: one line, exit 1, run recorded as fail."""
+    monkeypatch.setattr(ProjectsRepository, "add", _raise(RunMetaError("disk says no")))
+    (tmp_path / "g.toml").write_text(RPS, encoding="utf-8")
+    (tmp_path / "run.toml").write_text(
+        'game = "g.toml"\n[analysis_project]\nproject_id = "p"\nproject_path = "."\n',
+        encoding="utf-8",
+    )
+    assert main([str(tmp_path / "run.toml"), "--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err == "monocycle-nash: error: cannot register project 'p': disk says no\n"
+    assert (_row(tmp_path)["status"], _row(tmp_path)["project_id"]) == ("fail", None)

@@ -6,7 +6,12 @@ from pathlib import Path
 
 from monocycle_nash.app.errors import InputError
 from monocycle_nash.app.run_config import ProjectSettings
-from monocycle_nash.runmeta import RunSessionService, transaction
+from monocycle_nash.runmeta import (
+    DuplicateProjectError,
+    RunMetaError,
+    RunSessionService,
+    transaction,
+)
 
 __all__ = ["ProjectSetupError", "prepare_project"]
 
@@ -19,30 +24,37 @@ def prepare_project(service: RunSessionService, project: ProjectSettings) -> str
     """Return the id to start the run with, registering the project when a path is given.
 
     Raises ``ProjectSetupError`` for an id that is blank, unknown without a path, or
-    registered with a different path than the settings give.
+    registered with a different path than the settings give, and when registering fails.
     """
     project_id = project.project_id
     if not project_id.strip():
         raise ProjectSetupError(f"invalid project id {project_id!r}: it must not be empty")
     existing = service.projects.find(project_id)
-    if existing is not None:
-        if project.project_path is not None and Path(existing.project_path) != Path(
-            project.project_path
-        ):
+    if existing is None:
+        if project.project_path is None:
             raise ProjectSetupError(
-                f"project {project_id!r} is registered with path {existing.project_path}, "
-                f"not {project.project_path}; change it with `runmeta update-project "
-                f"--project-id {project_id} --project-path ...` or use another id"
+                f"project {project_id!r} is not registered; register it with `runmeta "
+                f"add-project --project-id {project_id} --project-path PATH` or give "
+                "[analysis_project] project_path in the settings"
             )
-        return project_id
-    if project.project_path is None:
+        try:
+            with transaction(service.connection):
+                service.projects.add(
+                    project_id, project.project_path, service.clock.timestamp(), project.note
+                )
+        except DuplicateProjectError:
+            # Another run registered it since find(): use it if the paths agree.
+            existing = service.projects.find(project_id)
+        except RunMetaError as err:
+            raise ProjectSetupError(f"cannot register project {project_id!r}: {err}") from err
+    if (
+        existing is not None
+        and project.project_path is not None
+        and Path(existing.project_path) != Path(project.project_path)
+    ):
         raise ProjectSetupError(
-            f"project {project_id!r} is not registered; register it with `runmeta "
-            f"add-project --project-id {project_id} --project-path PATH` or give "
-            "[analysis_project] project_path in the settings"
-        )
-    with transaction(service.connection):
-        service.projects.add(
-            project_id, project.project_path, service.clock.timestamp(), project.note
+            f"project {project_id!r} is registered with path {existing.project_path}, "
+            f"not {project.project_path}; change it with `runmeta update-project "
+            f"--project-id {project_id} --project-path ...` or use another id"
         )
     return project_id
