@@ -35,10 +35,10 @@ def runmeta(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple
     return code, out, err
 
 
-def runmeta_json(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> Any:
-    """Run a ``--json`` subcommand that must succeed quietly; return the parsed output."""
-    code, out, err = runmeta(capsys, root, *args, "--json")
-    assert (code, err) == (0, "")
+def runmeta_json(capsys: pytest.CaptureFixture[str], root: Path, *args: str, code: int = 0) -> Any:
+    """Run a ``--json`` subcommand that must exit ``code`` quietly; return its output."""
+    exit_code, out, err = runmeta(capsys, root, *args, "--json")
+    assert (exit_code, err) == (code, "")
     return json.loads(out)
 
 

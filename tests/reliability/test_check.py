@@ -1,0 +1,214 @@
+"""``runmeta check [--repair]``: every kind of finding, every repair, on real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from monocycle_nash.runmeta import RunSessionService, meta_mismatches
+from tests.reliability.helpers import db_path, read_meta, row, runmeta, runmeta_json
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A project with two finished runs (run 2 with an input file)."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    game = tmp_path / "game.toml"
+    game.write_text("matrix = [[0.0]]\n", encoding="utf-8")
+    with RunSessionService.open(folder) as service:
+        service.finish_success(service.start("first"))
+        ctx = service.start("second", input_path=game)
+        ctx.extra["solver"] = "lp"
+        service.finish_fail(ctx, "boom")
+    return folder
+
+
+def _dead_pid() -> int:
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(child.stdout)
+
+
+def _meta_path(root: Path, run_id: int) -> Path:
+    return root / "result" / str(run_id) / "meta.json"
+
+
+def _hand_edit_note(root: Path) -> None:
+    conn = sqlite3.connect(db_path(root))
+    try:
+        with conn:
+            conn.execute("UPDATE runs SET note = 'edited by hand' WHERE run_id = 2")
+    finally:
+        conn.close()
+
+
+def test_consistent_project(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two healthy runs: exit 0, no finding, one summary line."""
+    assert runmeta(capsys, root, "check") == (
+        0,
+        "checked 2 runs and 2 folders: consistent\n",
+        "",
+    )
+    report = runmeta_json(capsys, root, "check")
+    assert report == {"consistent": True, "runs_checked": 2, "folders_checked": 2, "findings": []}
+
+
+def _remove_folder(root: Path) -> None:
+    import shutil  # noqa: PLC0415
+
+    shutil.rmtree(root / "result" / "2")
+
+
+def _orphan_folder(root: Path) -> None:
+    (root / "result" / "9" / "output").mkdir(parents=True)
+    (root / "result" / "9" / "output" / "keep.txt").write_text("precious", encoding="utf-8")
+
+
+def _foreign_meta(root: Path) -> None:
+    path = _meta_path(root, 2)
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta.update(created_at="2020-01-01T00:00:00+09:00", command="an older run 2")
+    path.write_text(json.dumps(meta), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("damage", "kind"),
+    [
+        pytest.param(_remove_folder, "missing-folder", id="row-without-folder"),
+        pytest.param(_orphan_folder, "orphan-folder", id="folder-without-row"),
+        pytest.param(_foreign_meta, "foreign-meta", id="meta-of-another-run"),
+    ],
+)
+def test_findings_that_repair_leaves_alone(
+    root: Path, capsys: pytest.CaptureFixture[str], damage: Callable[[Path], None], kind: str
+) -> None:
+    """Rows without folders, folders without rows, foreign meta.json: reported, never deleted."""
+    damage(root)
+    files_before = sorted(p.relative_to(root) for p in root.rglob("*") if ".runmeta" not in p.parts)
+    bytes_before = {p: (root / p).read_bytes() for p in files_before if (root / p).is_file()}
+    for extra in ([], ["--repair"]):
+        report = runmeta_json(capsys, root, "check", *extra, code=1)
+        assert report["consistent"] is False
+        (finding,) = report["findings"]
+        assert (finding["kind"], finding["repairable"], finding["repaired"]) == (kind, False, False)
+        code, out, err = runmeta(capsys, root, "check", *extra)
+        assert (code, err) == (1, "")
+        assert out.splitlines()[1].split()[1:3] == [kind, "left"]
+        assert out.endswith("1 problem left\n")
+    files_after = sorted(p.relative_to(root) for p in root.rglob("*") if ".runmeta" not in p.parts)
+    assert files_after == files_before
+    assert {p: (root / p).read_bytes() for p in bytes_before} == bytes_before
+    assert row(root, 1).status == "success"
+    assert row(root, 2).status == "fail"
+
+
+def _delete_meta(root: Path) -> None:
+    _meta_path(root, 2).unlink()
+
+
+def _corrupt_meta(root: Path) -> None:
+    _meta_path(root, 2).write_bytes(b'{"run_id": 2, "stat')
+
+
+def _stale_meta(root: Path) -> None:
+    _hand_edit_note(root)
+
+
+@pytest.mark.parametrize(
+    ("damage", "kind"),
+    [
+        pytest.param(_delete_meta, "missing-meta", id="missing-meta"),
+        pytest.param(_corrupt_meta, "unreadable-meta", id="unreadable-meta"),
+        pytest.param(_stale_meta, "stale-meta", id="disagreeing-meta"),
+    ],
+)
+def test_meta_findings_are_repaired_from_the_database(
+    root: Path, capsys: pytest.CaptureFixture[str], damage: Callable[[Path], None], kind: str
+) -> None:
+    """Missing, unreadable or disagreeing meta.json: exit 1, then --repair makes it agree."""
+    damage(root)
+    code, out, err = runmeta(capsys, root, "check")
+    assert (code, err) == (1, "")
+    assert out.splitlines()[1].split()[:3] == ["2", kind, "repairable"]
+    assert out.endswith("1 problem left, 1 repairable with --repair\n")
+
+    code, out, err = runmeta(capsys, root, "check", "--repair")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1].split()[:3] == ["2", kind, "repaired"]
+    assert out.endswith("checked 2 runs and 2 folders: 1 repaired, now consistent\n")
+    meta = read_meta(root, 2)
+    assert meta_mismatches(meta, row(root, 2)) == []
+    if kind == "stale-meta":
+        # What only meta.json knew is kept.
+        assert meta["note"] == "edited by hand"
+        assert (meta["solver"], meta["reason"]) == ("lp", "boom")
+        assert meta["input"]["stored_file"] == "input/game.toml"
+    else:
+        assert meta["warnings"][-1].startswith("meta.json rebuilt from the database by runmeta")
+    if kind == "unreadable-meta":
+        kept = root / "result" / "2" / "meta.json.unreadable"
+        assert kept.read_bytes() == b'{"run_id": 2, "stat'
+    assert runmeta(capsys, root, "check")[0] == 0
+
+
+def test_leftover_temp_file_is_removed_but_a_live_write_is_not(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A temp file of a dead writer is a finding removed by --repair; a live writer's is not."""
+    leftover = root / "result" / "1" / f".meta.json.{_dead_pid()}.0.tmp"
+    leftover.write_text("{", encoding="utf-8")
+    live = root / "result" / "2" / f".meta.json.{os.getpid()}.7.tmp"
+    live.write_text("{", encoding="utf-8")
+    (finding,) = runmeta_json(capsys, root, "check", code=1)["findings"]
+    assert (finding["run_id"], finding["kind"]) == (1, "temp-file")
+    assert leftover.exists()
+    code, _, err = runmeta(capsys, root, "check", "--repair")
+    assert (code, err) == (0, "")
+    assert not leftover.exists()
+    assert live.exists()
+
+
+_CRASH_AT_FINAL_META = """
+import os, sys
+from monocycle_nash.runmeta import RunSessionService
+with RunSessionService.open(sys.argv[1]) as service:
+    ctx = service.start("dies while writing its final meta.json")
+    # The temp file gets written; the process dies before renaming it over meta.json.
+    os.replace = lambda source, target: os._exit(9)
+    service.finish_success(ctx)
+"""
+
+
+def test_a_real_crash_between_row_and_meta_is_found_and_repaired(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A process dying mid meta.json write leaves a temp file and an old meta.json; repaired."""
+    crash = subprocess.run(
+        [sys.executable, "-c", _CRASH_AT_FINAL_META, str(root)],
+        capture_output=True,
+        check=False,
+    )
+    assert crash.returncode == 9, crash.stderr
+    assert row(root, 3).status == "success"
+    assert read_meta(root, 3)["status"] == "running"
+    report = runmeta_json(capsys, root, "check", code=1)
+    kinds = [(f["run_id"], f["kind"]) for f in report["findings"]]
+    assert kinds == [(3, "stale-meta"), (3, "temp-file")]
+    assert "status" in report["findings"][0]["detail"]
+    repaired = runmeta_json(capsys, root, "check", "--repair")
+    assert repaired["consistent"] is True
+    assert all(f["repaired"] for f in repaired["findings"])
+    assert meta_mismatches(read_meta(root, 3), row(root, 3)) == []
+    assert not list((root / "result" / "3").glob(".meta.json.*"))
