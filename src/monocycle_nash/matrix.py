@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,8 @@ def default_labels(size: int) -> tuple[str, ...]:
 def check_labels(
     labels: Iterable[object], source: str, entry: str = "labels", field: str = ""
 ) -> tuple[str, ...]:
-    """Return ``labels`` as a tuple of str, refusing non-strings, empty and duplicate labels.
+    """Return ``labels`` as a tuple of str, refusing non-strings, blank and duplicate labels
+    and labels holding control characters (a newline would break every listing of them).
 
     Messages name label i as ``{entry}[i]{field}`` (``labels[2]``, ``characters[2].label``).
     """
@@ -32,8 +34,11 @@ def check_labels(
         name = f"{entry}[{index}]{field}"
         if not isinstance(label, str):
             raise LabelError(source, f"{name} must be a string, got {label!r}")
-        if not label:
+        if not label.strip():
             raise LabelError(source, f"{name} is an empty label")
+        control = next((char for char in label if unicodedata.category(char) == "Cc"), None)
+        if control is not None:
+            raise LabelError(source, f"{name} holds the control character {control!r}: {label!r}")
         if label in seen:
             raise LabelError(
                 source, f"{name} repeats the label {label!r} of {entry}[{seen[label]}]{field}"

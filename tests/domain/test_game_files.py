@@ -154,6 +154,19 @@ BAD_FILES = [
         id="empty-matrix-label",
     ),
     pytest.param(
+        'labels = ["A", "  "]\nmatrix = [[0, 1], [-1, 0]]\n',
+        LabelError,
+        "labels[1] is an empty label",
+        id="blank-matrix-label",
+    ),
+    pytest.param(
+        'characters = [{ label = "A", p = 0.0, v = [1.0, 0.0] }, '
+        '{ label = "B\\nC", p = 0.0, v = [0.0, 1.0] }]\n',
+        LabelError,
+        "characters[1].label holds the control character '\\n': 'B\\nC'",
+        id="newline-in-label",
+    ),
+    pytest.param(
         "labels = [1, 2]\nmatrix = [[0, 1], [-1, 0]]\n",
         LabelError,
         "labels[0] must be a string, got 1",
