@@ -107,9 +107,13 @@ def make_git_repo(folder: Path) -> str:
     return git("rev-parse", "HEAD")
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """A Markdown table; columns after the first are right-aligned."""
-    align = ["---", *["---:"] * (len(headers) - 1)]
-    lines = [f"| {' | '.join(headers)} |", f"|{'|'.join(align)}|"]
+def markdown_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, align: str | None = None
+) -> list[str]:
+    """A Markdown table; ``align`` has one ``l`` or ``r`` per column (default: the first
+    column left, the others right)."""
+    align = align or "l" + "r" * (len(headers) - 1)
+    marks = ["---:" if side == "r" else "---" for side in align]
+    lines = [f"| {' | '.join(headers)} |", f"|{'|'.join(marks)}|"]
     lines.extend(f"| {' | '.join(row)} |" for row in rows)
     return lines

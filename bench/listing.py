@@ -228,7 +228,8 @@ def queries(conn: sqlite3.Connection, repeat: int, full_repeat: int) -> list[lis
     for cases, times in ((pages, repeat), (full, full_repeat)):
         for label, action in cases:
             ms, result = _timed(action, times)
-            per_row = f"{ms * 1000 / result:.2f}" if cases is full and result else "-"
+            listing = cases is full and not label.startswith("count")
+            per_row = f"{ms * 1000 / result:.2f}" if listing and result else "-"
             rows.append([label, f"{ms:.3f}", f"{result:,}", per_row, _plan(conn, action)])
     return rows
 
@@ -295,12 +296,14 @@ def processes(database: Path, folder: Path, repeat: int) -> list[list[str]]:
         for label, command in cases:
             times[label].append(_run_once(command, folder) * 1000.0)
     bare = median(times[cases[0][0]])
+    bare_min = min(times[cases[0][0]])
     return [
         [
             label,
             f"{median(times[label]):.1f}",
             f"{min(times[label]):.1f}",
             f"{median(times[label]) / bare:.2f}",
+            f"{min(times[label]) / bare_min:.2f}",
         ]
         for label, _ in cases
     ]
@@ -331,10 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             finally:
                 conn.close()
             headers = ["in-process, RunsRepository", "median ms", "rows", "us/row", "query plan"]
-            for line in markdown_table(headers, rows):
+            for line in markdown_table(headers, rows, align="lrrrl"):
                 print(line)
             print()
-            headers = ["whole process", "median ms", "min ms", "ratio to bare"]
+            headers = ["whole process", "median ms", "min ms", "median / bare", "min / bare min"]
             for line in markdown_table(headers, processes(database, Path(temp), repeat)):
                 print(line)
     print(f"\nload average at end: {load_average()}")
