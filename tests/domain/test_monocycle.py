@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from fractions import Fraction
 from typing import Any
@@ -372,3 +373,22 @@ def test_integer_roster_support_has_no_round_off_member(seed: int) -> None:
     equilibrium = solve(characters)
     assert min(w for w in equilibrium.row_strategy if w > 0) > 1e-9
     _assert_optimal(characters, equilibrium.row_strategy)
+
+
+@pytest.mark.parametrize("exact", [pytest.param(False, id="float"), pytest.param(True, id="exact")])
+@pytest.mark.parametrize("seed", range(4))
+def test_tiny_roster_is_solved_like_its_normal_sized_copy(seed: int, exact: bool) -> None:
+    """Vectors near 1e-170 (their cross products underflow) solve like the roster x 2^565."""
+    rng = random.Random(seed)
+    normal = [Character(c.label, 0.0, c.vector) for c in _random_roster(rng, 30, "gauss")]
+    tiny = [
+        Character(c.label, 0.0, (math.ldexp(c.vector[0], -565), math.ldexp(c.vector[1], -565)))
+        for c in normal
+    ]
+    expected = solve(normal, exact=exact)
+    got = solve(tiny, exact=exact)
+    assert got.row_strategy == pytest.approx(expected.row_strategy, abs=1e-12)
+    assert got.translation is not None and expected.translation is not None
+    assert got.translation == pytest.approx(
+        tuple(math.ldexp(a, -565) for a in expected.translation), rel=1e-9, abs=1e-200
+    )

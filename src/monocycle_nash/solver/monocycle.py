@@ -36,7 +36,7 @@ import heapq
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import compress
 
@@ -65,6 +65,7 @@ _VIOLATOR_CAP = 20_000  # a pass adds at most this many violators (the largest) 
 _ADD_PER_ROUND = 4  # pool violators added to the working set per double-oracle round
 _MAX_WORKING = 200  # beyond this the fast method gives up and the exact method takes over
 _MAX_PASSES = 12
+_TINY_SIZE = 2.0**-200  # rosters whose coordinates are all below this are scaled up
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +96,18 @@ class RosterSolution:
 
 def roster_scale(powers: Sequence[float], xs: Sequence[float], ys: Sequence[float]) -> float:
     """Return ``max|p| + 2 (max|x|^2 + max|y|^2)``, a bound on the size of the payoffs."""
-    max_x = max(map(abs, xs))
-    max_y = max(map(abs, ys))
-    return float(max(map(abs, powers)) + 2.0 * (max_x * max_x + max_y * max_y))
+    return _scale_of(*_extents(powers, xs, ys))
+
+
+def _extents(
+    powers: Sequence[float], xs: Sequence[float], ys: Sequence[float]
+) -> tuple[float, float, float]:
+    """Return (max|p|, max|x|, max|y|)."""
+    return float(max(map(abs, powers))), float(max(map(abs, xs))), float(max(map(abs, ys)))
+
+
+def _scale_of(max_p: float, max_x: float, max_y: float) -> float:
+    return max_p + 2.0 * (max_x * max_x + max_y * max_y)
 
 
 def translated_power_excess(
@@ -133,14 +143,49 @@ def solve_roster(
     if n == 0 or len(xs) != n or len(ys) != n:
         raise ValueError("a roster needs at least one character and equal-length p, x, y")
     ps, px, py = _as_list(powers), _as_list(xs), _as_list(ys)
-    scale = roster_scale(ps, px, py)
+    max_p, max_x, max_y = _extents(ps, px, py)
+    largest = max(max_x, max_y, math.sqrt(max_p))
+    shift = -math.frexp(largest)[1] if 0.0 < largest < _TINY_SIZE else 0
+    if shift:
+        # Tiny data: products of coordinates would underflow. Scaling v by 2^shift and
+        # p by 2^(2 shift) is exact and multiplies every payoff by 2^(2 shift), which
+        # leaves the optimal strategies unchanged.
+        ps = [math.ldexp(p, 2 * shift) for p in ps]
+        px = [math.ldexp(x, shift) for x in px]
+        py = [math.ldexp(y, shift) for y in py]
+        max_p, max_x, max_y = (
+            math.ldexp(max_p, 2 * shift),
+            math.ldexp(max_x, shift),
+            math.ldexp(max_y, shift),
+        )
+    scale = _scale_of(max_p, max_x, max_y)
+    return _downscaled(_solve_scaled(ps, px, py, scale, exact=exact, seed=seed), shift)
+
+
+def _solve_scaled(
+    ps: list[float], xs: list[float], ys: list[float], scale: float, *, exact: bool, seed: int
+) -> RosterSolution:
     if exact:
-        return _solve_exact(ps, px, py, scale, "monocycle-exact")
+        return _solve_exact(ps, xs, ys, scale, "monocycle-exact")
     rng = random.Random(seed)  # noqa: S311 - sampling, not secrets
-    solution = _solve_sampling(ps, px, py, scale, rng)
+    solution = _solve_sampling(ps, xs, ys, scale, rng)
     if solution is not None:
         return solution
-    return _solve_exact(ps, px, py, scale, "monocycle-exact-fallback")
+    return _solve_exact(ps, xs, ys, scale, "monocycle-exact-fallback")
+
+
+def _downscaled(solution: RosterSolution, shift: int) -> RosterSolution:
+    """Undo the tiny-roster scaling on translation, mean power, exploitability, tolerance."""
+    if not shift:
+        return solution
+    ax, ay = solution.translation
+    return replace(
+        solution,
+        translation=(math.ldexp(ax, -shift), math.ldexp(ay, -shift)),
+        mean_power=math.ldexp(solution.mean_power, -2 * shift),
+        exploitability=math.ldexp(solution.exploitability, -2 * shift),
+        tolerance=math.ldexp(solution.tolerance, -2 * shift),
+    )
 
 
 def _as_list(values: Sequence[float]) -> list[float]:
