@@ -4,6 +4,12 @@ Inside :func:`capture_output`, ``sys.stdout`` and ``sys.stderr`` are replaced by
 that write each text to the previous stream and, flushed at once, to a log file (UTF-8,
 appended). What bypasses ``sys.stdout``/``sys.stderr`` is not captured: output of child
 processes, writes to file descriptors 1 and 2, and bytes written to ``.buffer``.
+
+A log write that fails (disk full, I/O error) never breaks the program's own printing:
+that log stops, the console still gets everything, and the failure is kept in the
+:class:`CapturedOutput` that the block receives. ``RunSessionService.record()`` then
+ends the run ``fail`` and raises the failure, because a run whose logs are incomplete
+did not complete its record.
 """
 
 from __future__ import annotations
@@ -11,23 +17,41 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, TextIO
 
 from monocycle_nash.runmeta.errors import ArtifactWriteError
 
-__all__ = ["TeeStream", "capture_output"]
+__all__ = ["CapturedOutput", "TeeStream", "capture_output"]
+
+
+class CapturedOutput:
+    """What a :func:`capture_output` block learns: the log writes that failed, in order."""
+
+    __slots__ = ("failures",)
+
+    def __init__(self) -> None:
+        """Start with no failure."""
+        self.failures: list[ArtifactWriteError] = []
 
 
 class TeeStream(io.TextIOBase):
     """A text stream writing to a console stream and to a log file."""
 
-    def __init__(self, console: TextIO, log: IO[str], log_path: Path) -> None:
+    def __init__(
+        self,
+        console: TextIO,
+        log: IO[str],
+        log_path: Path,
+        failures: list[ArtifactWriteError] | None = None,
+    ) -> None:
+        """Write to ``console`` and to ``log``; a failed log write goes to ``failures``."""
         super().__init__()
         self._console = console
         self._log: IO[str] | None = log
         self._log_path = log_path
+        self._failures = failures if failures is not None else []
 
     def write(self, text: str) -> int:
         """Write ``text`` to the console stream and to the log."""
@@ -38,9 +62,10 @@ class TeeStream(io.TextIOBase):
                 log.write(text)
                 log.flush()
             except OSError as err:
-                # A full disk must not crash the program mid-print; stop logging and say so.
+                # A full disk must not crash the program mid-print: stop logging, keep
+                # the failure for whoever records the run.
                 self._log = None
-                self._console.write(f"\nrunmeta: {ArtifactWriteError(self._log_path, err)}\n")
+                self._failures.append(ArtifactWriteError(self._log_path, err))
         return written
 
     def flush(self) -> None:
@@ -81,11 +106,12 @@ def _open_log(path: Path) -> IO[str]:
 
 
 @contextmanager
-def capture_output(stdout_log: str | Path, stderr_log: str | Path) -> Iterator[None]:
+def capture_output(stdout_log: str | Path, stderr_log: str | Path) -> Iterator[CapturedOutput]:
     """Tee ``sys.stdout`` into ``stdout_log`` and ``sys.stderr`` into ``stderr_log``.
 
     The logs are appended to; the previous streams are restored and the logs closed on
-    exit. Raises :class:`ArtifactWriteError` when a log cannot be opened.
+    exit. Raises :class:`ArtifactWriteError` when a log cannot be opened; later write
+    failures are collected in the yielded :class:`CapturedOutput`.
     """
     out_path, err_path = Path(stdout_log), Path(stderr_log)
     out_log = _open_log(out_path)
@@ -94,13 +120,16 @@ def capture_output(stdout_log: str | Path, stderr_log: str | Path) -> Iterator[N
     except BaseException:
         out_log.close()
         raise
+    captured = CapturedOutput()
     previous_out, previous_err = sys.stdout, sys.stderr
-    sys.stdout = TeeStream(previous_out, out_log, out_path)
-    sys.stderr = TeeStream(previous_err, err_log, err_path)
+    sys.stdout = TeeStream(previous_out, out_log, out_path, captured.failures)
+    sys.stderr = TeeStream(previous_err, err_log, err_path, captured.failures)
     try:
-        yield
+        yield captured
     finally:
         sys.stdout, sys.stderr = previous_out, previous_err
-        for log in (out_log, err_log):
-            with suppress(OSError):  # already reported by the tee on its failed write
+        for log, path in ((out_log, out_path), (err_log, err_path)):
+            try:
                 log.close()
+            except OSError as err:
+                captured.failures.append(ArtifactWriteError(path, err))

@@ -49,7 +49,7 @@ from monocycle_nash.runmeta.models import (
     RunRecord,
     RunStatus,
 )
-from monocycle_nash.runmeta.output_capture import capture_output
+from monocycle_nash.runmeta.output_capture import CapturedOutput, capture_output
 from monocycle_nash.runmeta.process_identity import current_process
 from monocycle_nash.runmeta.project_links import link_run, refresh_link, unlink_run
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
@@ -421,12 +421,14 @@ class RunSessionService:
     ) -> Iterator[RunContext]:
         """Start a run, yield its context, and record how the block ended.
 
-        Normal exit (or ``sys.exit(0)``): ``success``. ``KeyboardInterrupt`` or
-        :class:`RunTerminated`: ``killed``. Any other exception: ``fail``, with the
-        traceback appended to ``logs/stderr.log``. The exception is re-raised. While
-        inside, ``sys.stdout``/``sys.stderr`` are also written to ``logs/stdout.log``
-        and ``logs/stderr.log``. With ``handle_sigterm`` (the default, main thread
-        only) SIGTERM raises :class:`RunTerminated` inside the block.
+        Normal exit (or ``sys.exit(0)``): ``success``, unless writing a log failed
+        (disk full): then ``fail``, and the :class:`ArtifactWriteError` is raised.
+        ``KeyboardInterrupt`` or :class:`RunTerminated`: ``killed``. Any other
+        exception: ``fail``, with the traceback appended to ``logs/stderr.log``. The
+        exception is re-raised. While inside, ``sys.stdout``/``sys.stderr`` are also
+        written to ``logs/stdout.log`` and ``logs/stderr.log``. With ``handle_sigterm``
+        (the default, main thread only) SIGTERM raises :class:`RunTerminated` inside
+        the block.
         """
         with ExitStack() as stack:
             if handle_sigterm:
@@ -434,21 +436,42 @@ class RunSessionService:
             ctx = self.start(
                 command, project_id, note, input_path=input_path, merged_input=merged_input
             )
+            captured: CapturedOutput | None = None
             try:
-                with capture_output(ctx.logs_dir / STDOUT_LOG, ctx.logs_dir / STDERR_LOG):
+                with capture_output(
+                    ctx.logs_dir / STDOUT_LOG, ctx.logs_dir / STDERR_LOG
+                ) as captured:
                     yield ctx
             except SystemExit as err:
                 if err.code in (None, 0):
-                    self.finish_success(ctx)
+                    self._finish_normal_end(ctx, captured)
                 else:
-                    self._end_after_error(ctx, "fail", err)
+                    self._end_after_error(ctx, "fail", err, captured)
                 raise
             except BaseException as err:
-                self._end_after_error(ctx, _status_for(err), err)
+                self._end_after_error(ctx, _status_for(err), err, captured)
                 raise
-            self.finish_success(ctx)
+            self._finish_normal_end(ctx, captured)
 
-    def _end_after_error(self, ctx: RunContext, status: RunStatus, err: BaseException) -> None:
+    def _finish_normal_end(self, ctx: RunContext, captured: CapturedOutput | None) -> None:
+        """Record ``success``, or ``fail`` and raise when a log could not be written."""
+        if captured is None or not captured.failures:
+            self.finish_success(ctx)
+            return
+        failure = captured.failures[0]
+        self._end_after_error(ctx, "fail", failure)
+        raise failure
+
+    def _end_after_error(
+        self,
+        ctx: RunContext,
+        status: RunStatus,
+        err: BaseException,
+        captured: CapturedOutput | None = None,
+    ) -> None:
+        if captured is not None:
+            for failure in captured.failures:
+                err.add_note(f"runmeta: {failure}")
         reason = _describe(err)
         if status == "fail":
             log_text = _traceback_text(err)
