@@ -109,6 +109,14 @@ def test_summary_lists_support_value_and_where(tmp_path: Path) -> None:
     )
 
 
+def test_summary_aligns_wide_and_combining_labels() -> None:
+    """Probabilities line up in a terminal for Japanese labels (2 columns per character)."""
+    labels = ("春麗", "Ken", "Zoe\u0301")  # the last: e + combining acute, 3 columns
+    equilibrium = Equilibrium(labels, (0.5, 0.25, 0.25), (0.5, 0.25, 0.25), 0.0, 0.0, "lp")
+    lines = format_summary(1, equilibrium, Path("result/1")).splitlines()[2:5]
+    assert lines == ["  春麗  0.500000", "  Ken   0.250000", "  Zoe\u0301   0.250000"]
+
+
 def test_summary_of_a_large_support_is_cut() -> None:
     """Only the most probable support members are listed, then a count of the rest."""
     size = MAX_LISTED + 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from monocycle_nash.equilibrium import Equilibrium
@@ -19,6 +20,14 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
         return str(resolved.relative_to(base))
     except ValueError:
         return str(resolved)
+
+
+def _columns(text: str) -> int:
+    """Terminal columns ``text`` takes: 2 per East Asian wide character, 0 per combining."""
+    return sum(
+        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        for char in text
+    )
 
 
 def _number(value: float, digits: int) -> str:
@@ -48,11 +57,15 @@ def format_summary(
         key=lambda index: (-weights[index], index),
     )
     shown = support[:MAX_LISTED]
-    width = max((len(labels[index]) for index in shown), default=0)
+    width = max((_columns(labels[index]) for index in shown), default=0)
     lines = [
         f"Solved by {equilibrium.solver}.",
         f"Equilibrium support ({len(support)} of {len(labels)}):",
-        *(f"  {labels[index]:<{width}}  {float(weights[index]):.6f}" for index in shown),
+        *(
+            f"  {labels[index]}{' ' * (width - _columns(labels[index]))}"
+            f"  {float(weights[index]):.6f}"
+            for index in shown
+        ),
     ]
     if len(support) > len(shown):
         lines.append(f"  ... and {len(support) - len(shown)} more")
