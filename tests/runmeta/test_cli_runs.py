@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta import cli_delete
+from monocycle_nash.runmeta import deletion
 from monocycle_nash.runmeta.cli import main
 from monocycle_nash.runmeta.clock import FixedClock
 from monocycle_nash.runmeta.db import SQLiteConnectionFactory, transaction
@@ -541,7 +541,7 @@ def test_delete_run_keeps_everything_when_the_link_cannot_be_removed(
     def refuse(project_path: object, run_id: int) -> bool:
         raise ProjectLinkError(link, "Read-only file system")
 
-    monkeypatch.setattr(cli_delete, "unlink_run", refuse)
+    monkeypatch.setattr(deletion, "unlink_run", refuse)
     code, out, err = cli(capsys, "delete-run", "--run-id", "1", "--with-files")
     assert (code, out) == (1, "")
     assert err == (

@@ -30,6 +30,7 @@ from monocycle_nash.runmeta import (
     RunSessionService,
     RunTerminated,
 )
+from monocycle_nash.runmeta.errors import RunStillRunningError
 from monocycle_nash.runmeta.repositories import RunsRepository
 
 T0 = "2026-02-14T19:30:12+09:00"
@@ -340,20 +341,33 @@ def test_sync_meta_repairs_and_keeps_extra_fields(service: RunSessionService) ->
 
 
 def test_delete_run_with_and_without_files(service: RunSessionService, tmp_path: Path) -> None:
-    """delete_run removes the row and link; with_files removes the folder too."""
+    """delete_run removes the row (the kept folder keeps its link); with_files the files too."""
     project = tmp_path / "analysis"
     project.mkdir()
     service.add_project("p", project)
     kept = service.finish_success(service.start("cmd", project_id="p"))
-    gone = service.finish_success(service.start("cmd"))
-    service.delete_run(kept.run_id)
-    service.delete_run(gone.run_id, with_files=True)
+    gone = service.finish_success(service.start("cmd", project_id="p"))
+    assert service.delete_run(kept.run_id).removed == ()
+    deleted = service.delete_run(gone.run_id, with_files=True)
+    assert deleted.record == gone
+    assert deleted.removed == (f"the link in {project}", str(service.store.run_dir(gone.run_id)))
     assert service.runs.count_runs() == 0
     assert service.store.run_dir(kept.run_id).is_dir()
+    assert (project / "experiment_refs" / str(kept.run_id)).is_symlink()
     assert not service.store.run_dir(gone.run_id).exists()
-    assert not (project / "experiment_refs" / str(kept.run_id)).exists()
+    assert not (project / "experiment_refs" / str(gone.run_id)).exists()
     with pytest.raises(RunNotFoundError):
         service.delete_run(gone.run_id)
+
+
+def test_delete_run_of_a_running_run_needs_force(service: RunSessionService) -> None:
+    """A running run is kept unless force is given, as with runmeta delete-run."""
+    ctx = service.start("still going")
+    with pytest.raises(RunStillRunningError):
+        service.delete_run(ctx.run_id, with_files=True)
+    assert service.store.run_dir(ctx.run_id).is_dir()
+    assert service.delete_run(ctx.run_id, with_files=True, force=True).record.status == "running"
+    assert service.runs.find_by_id(ctx.run_id) is None
 
 
 def test_project_changes_reach_meta(service: RunSessionService, tmp_path: Path) -> None:

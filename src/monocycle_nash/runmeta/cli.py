@@ -164,19 +164,12 @@ def _update_run(args: argparse.Namespace, context: CommandContext) -> int:
 
 
 def _delete_run(args: argparse.Namespace, context: CommandContext) -> int:
-    # Deleting files needs the artifact store (shutil): load it only here.
-    from monocycle_nash.runmeta.artifact_store import RunArtifactStore  # noqa: PLC0415
-    from monocycle_nash.runmeta.cli_delete import delete_run  # noqa: PLC0415
-
-    run, removed = delete_run(
-        context.connection(),
-        RunArtifactStore(context.result_root),
-        args.run_id,
-        with_files=args.with_files,
-        force=args.force,
+    # The same deletion as RunSessionService.delete_run: files first, then the row.
+    deleted = context.service().delete_run(
+        args.run_id, with_files=args.with_files, force=args.force
     )
-    print(f"deleted {describe_run(run)}")
-    for what in removed:
+    print(f"deleted {describe_run(deleted.record)}")
+    for what in deleted.removed:
         print(f"removed {what}")
     return 0
 

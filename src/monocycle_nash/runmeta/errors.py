@@ -28,9 +28,11 @@ __all__ = [
     "ProjectNotFoundError",
     "RunDirExistsError",
     "RunDirNotFoundError",
+    "RunFilesLeftError",
     "RunMetaError",
     "RunNotFoundError",
     "RunStatusChangedError",
+    "RunStillRunningError",
     "RunTerminated",
     "SchemaTooNewError",
 ]
@@ -56,6 +58,28 @@ class RunStatusChangedError(RunMetaError):
         self.expected = expected
         self.found = found
         super().__init__(f"run {run_id} is {found}, no longer {expected}; left unchanged")
+
+
+class RunStillRunningError(RunMetaError):
+    """The run's status is ``running``; deleting it needs ``force`` (``--force``)."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        super().__init__(
+            f"run {run_id} is still running; nothing deleted (give --force to delete it anyway)"
+        )
+
+
+class RunFilesLeftError(RunMetaError):
+    """Removing a run's files failed; its row is kept so that the deletion can be rerun."""
+
+    def __init__(self, run_id: int, reason: str, left: list[str]) -> None:
+        self.run_id = run_id
+        self.left = left
+        super().__init__(
+            f"{reason}; run {run_id} is kept in the database and {', '.join(left)} "
+            "remain; fix the cause and run delete-run --with-files again"
+        )
 
 
 class ProjectNotFoundError(RunMetaError):

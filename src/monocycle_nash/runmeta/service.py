@@ -27,6 +27,7 @@ from typing import Any, Final
 from monocycle_nash.runmeta.artifact_store import STDERR_LOG, STDOUT_LOG, RunArtifactStore
 from monocycle_nash.runmeta.clock import Clock, JstClock
 from monocycle_nash.runmeta.db import DEFAULT_BUSY_TIMEOUT, SQLiteConnectionFactory, transaction
+from monocycle_nash.runmeta.deletion import DeletedRun, delete_run
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
     DatabaseWriteError,
@@ -562,23 +563,16 @@ class RunSessionService:
         meta["warnings"].extend(warnings)
         self.store.write_meta(record.run_id, meta)
 
-    def delete_run(self, run_id: int, *, with_files: bool = False) -> RunRecord:
-        """Delete a run's row and its project link; with ``with_files`` its folder too.
+    def delete_run(
+        self, run_id: int, *, with_files: bool = False, force: bool = False
+    ) -> DeletedRun:
+        """Delete a run's row; with ``with_files`` its project link and folder first.
 
-        Returns the deleted row. Raises :class:`RunNotFoundError`; a folder that
-        cannot be removed raises :class:`ArtifactWriteError` (the row is gone already).
+        See :func:`~monocycle_nash.runmeta.deletion.delete_run` (the same code as
+        ``runmeta delete-run``): a ``running`` run needs ``force``; files that cannot
+        be removed raise :class:`RunFilesLeftError` and keep the row.
         """
-        with transaction(self.connection):
-            record = self.runs.get(run_id)
-            self.runs.delete(run_id)
-        if record.project_path is not None:
-            try:
-                unlink_run(record.project_path, run_id)
-            except ProjectLinkError as err:
-                sys.stderr.write(f"runmeta: warning: {err}\n")
-        if with_files:
-            self.store.delete_run_dir(run_id)
-        return record
+        return delete_run(self.connection, self.store, run_id, with_files=with_files, force=force)
 
     def add_project(
         self, project_id: str, project_path: str | Path, note: str = ""

@@ -1,53 +1,43 @@
-"""``delete-run``: files first, then the row, so that a failure can simply be retried.
+"""Deleting a run: files first, then the row, so that a failure can simply be retried.
 
-With ``--with-files`` the project's reference to the run and the run folder are removed
+With ``with_files`` the project's reference to the run and the run folder are removed
 before the database row. If removing a file fails, the row stays and the error says
-what is left, so running the same command again finishes the job; the reverse order
-would leave files that no row points to. A run whose status is ``running`` is only
-deleted with ``--force`` (its process may still be writing).
-
-``RunSessionService.delete_run`` deletes the row first; this module keeps the order the
-command line promises and does not print (``cli.py`` does).
+what is left, so running the same deletion again finishes the job; the reverse order
+would leave files that no row points to. Without ``with_files`` only the row goes:
+the folder stays, and so does the project's reference to it (it still points at
+something real). A run whose status is ``running`` is deleted only with ``force`` (its
+process may still be writing). ``RunSessionService.delete_run`` and ``runmeta
+delete-run`` both call :func:`delete_run`.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from monocycle_nash.runmeta.artifact_store import RunArtifactStore
 from monocycle_nash.runmeta.db import transaction
-from monocycle_nash.runmeta.errors import ArtifactWriteError, ProjectLinkError, RunMetaError
+from monocycle_nash.runmeta.errors import (
+    ArtifactWriteError,
+    ProjectLinkError,
+    RunFilesLeftError,
+    RunStillRunningError,
+)
 from monocycle_nash.runmeta.models import RunRecord
 from monocycle_nash.runmeta.project_links import unlink_run
 from monocycle_nash.runmeta.repositories import RunsRepository
 
-__all__ = ["RunFilesLeftError", "RunStillRunningError", "delete_run"]
+__all__ = ["DeletedRun", "delete_run"]
 
 
-class RunStillRunningError(RunMetaError):
-    """The run's status is ``running``; deleting it needs ``--force``."""
+@dataclass(frozen=True, slots=True)
+class DeletedRun:
+    """A deleted run: its last row, and the files removed, in words."""
 
-    def __init__(self, run_id: int) -> None:
-        """Name the run that is still running."""
-        self.run_id = run_id
-        super().__init__(
-            f"run {run_id} is still running; nothing deleted (give --force to delete it anyway)"
-        )
-
-
-class RunFilesLeftError(RunMetaError):
-    """Removing a run's files failed; its row is kept so that the deletion can be rerun."""
-
-    def __init__(self, run_id: int, reason: str, left: list[str]) -> None:
-        """Say why removal failed and what is still there."""
-        self.run_id = run_id
-        self.left = left
-        super().__init__(
-            f"{reason}; run {run_id} is kept in the database and {', '.join(left)} "
-            "remain; fix the cause and run delete-run --with-files again"
-        )
+    record: RunRecord
+    removed: tuple[str, ...]
 
 
 def _count_files(folder: Path) -> int:
@@ -59,12 +49,12 @@ def delete_run(
     store: RunArtifactStore,
     run_id: int,
     *,
-    with_files: bool,
-    force: bool,
-) -> tuple[RunRecord, list[str]]:
-    """Delete a run (and with ``with_files`` its link and folder); return it and what went.
+    with_files: bool = False,
+    force: bool = False,
+) -> DeletedRun:
+    """Delete a run (and with ``with_files`` its link and folder, first).
 
-    The second value lists the removed files in words (``"the project link ..."``,
+    ``removed`` lists the removed files in words (``"the link in /analysis"``,
     ``"result/42"``). Raises :class:`RunNotFoundError`, :class:`RunStillRunningError`
     without ``force``, and :class:`RunFilesLeftError` when a file cannot be removed
     (then the row is not deleted).
@@ -98,4 +88,4 @@ def delete_run(
             ) from err
     with transaction(connection):
         runs.delete(run_id)
-    return run, removed
+    return DeletedRun(run, tuple(removed))
