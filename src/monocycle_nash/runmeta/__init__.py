@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         normalize_timestamp,
         parse_timestamp,
     )
+    from monocycle_nash.runmeta.consistency import check_consistency
     from monocycle_nash.runmeta.db import (
         SCHEMA_VERSION,
         SQLiteConnectionFactory,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         schema_version,
         transaction,
     )
+    from monocycle_nash.runmeta.deletion import DeletedRun
     from monocycle_nash.runmeta.errors import (
         ArtifactWriteError,
         DatabaseAccessError,
@@ -56,8 +58,11 @@ if TYPE_CHECKING:
         ProjectNotFoundError,
         RunDirExistsError,
         RunDirNotFoundError,
+        RunFilesLeftError,
         RunMetaError,
         RunNotFoundError,
+        RunStatusChangedError,
+        RunStillRunningError,
         RunTerminated,
         SchemaTooNewError,
     )
@@ -94,6 +99,7 @@ if TYPE_CHECKING:
         refresh_link,
         unlink_run,
     )
+    from monocycle_nash.runmeta.reaper import reap
     from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
     from monocycle_nash.runmeta.service import RunSessionService
     from monocycle_nash.runmeta.signals import sigterm_raises
@@ -140,8 +146,11 @@ _EXPORTS: dict[str, str] = {
             "ProjectNotFoundError",
             "RunDirExistsError",
             "RunDirNotFoundError",
+            "RunFilesLeftError",
             "RunMetaError",
             "RunNotFoundError",
+            "RunStatusChangedError",
+            "RunStillRunningError",
             "RunTerminated",
             "SchemaTooNewError",
         ),
@@ -172,6 +181,9 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(("ProjectsRepository", "RunsRepository"), "repositories"),
     "RunSessionService": "service",
+    "check_consistency": "consistency",
+    "DeletedRun": "deletion",
+    "reap": "reaper",
     "sigterm_raises": "signals",
 }
 
@@ -186,6 +198,7 @@ __all__ = [
     "Clock",
     "DatabaseAccessError",
     "DatabaseWriteError",
+    "DeletedRun",
     "DuplicateProjectError",
     "FixedClock",
     "GitCommitProbe",
@@ -211,17 +224,21 @@ __all__ = [
     "RunContext",
     "RunDirExistsError",
     "RunDirNotFoundError",
+    "RunFilesLeftError",
     "RunMetaError",
     "RunNotFoundError",
     "RunRecord",
     "RunSessionService",
     "RunStatus",
+    "RunStatusChangedError",
+    "RunStillRunningError",
     "RunTerminated",
     "RunsRepository",
     "SQLiteConnectionFactory",
     "SchemaTooNewError",
     "build_meta",
     "capture_output",
+    "check_consistency",
     "current_process",
     "find_link",
     "format_timestamp",
@@ -233,6 +250,7 @@ __all__ = [
     "parse_status",
     "parse_timestamp",
     "read_git_commit",
+    "reap",
     "refresh_link",
     "schema_version",
     "sigterm_raises",
