@@ -19,6 +19,7 @@ from monocycle_nash.matrix import (
     PayoffMatrix,
     check_labels,
     check_rows,
+    count,
     default_labels,
     finite_number,
 )
@@ -162,7 +163,9 @@ def _parse_matrix(data: Mapping[str, Any], source: str) -> Game:
         labels = check_labels(raw_labels, source, "labels")
         if len(labels) != len(rows):
             raise MatrixShapeError(
-                source, f"labels has {len(labels)} entries but matrix has {len(rows)} rows"
+                source,
+                f"labels has {count(len(labels), 'entry', 'entries')} "
+                f"but matrix has {count(len(rows), 'row', 'rows')}",
             )
     if len(rows) < _MIN_STRATEGIES:
         raise MatrixShapeError(

@@ -10,9 +10,21 @@ from dataclasses import dataclass
 from monocycle_nash.character import MAX_PAYOFF, Character
 from monocycle_nash.errors import GameNumberError, LabelError, MatrixShapeError
 
-__all__ = ["PayoffMatrix", "check_labels", "check_rows", "default_labels", "finite_number"]
+__all__ = [
+    "PayoffMatrix",
+    "check_labels",
+    "check_rows",
+    "count",
+    "default_labels",
+    "finite_number",
+]
 
 _SOURCE = "payoff matrix"
+
+
+def count(number: int, one: str, many: str) -> str:
+    """Return ``"1 entry"`` or ``"3 entries"``: a number with its noun for messages."""
+    return f"{number} {one if number == 1 else many}"
 
 
 def default_labels(size: int) -> tuple[str, ...]:
@@ -81,7 +93,8 @@ def check_rows(rows: object, source: str, entry: str = "matrix") -> tuple[tuple[
         if len(row) != size:
             raise MatrixShapeError(
                 source,
-                f"{entry}[{i}] has {len(row)} entries, expected {size} (the matrix must be square)",
+                f"{entry}[{i}] has {count(len(row), 'entry', 'entries')}, expected {size} "
+                "(the matrix must be square)",
             )
         checked.append(
             tuple(finite_number(value, source, f"{entry}[{i}][{j}]") for j, value in enumerate(row))

@@ -96,7 +96,7 @@ BAD_FILES = [
     pytest.param(
         "matrix = [[0, 1], [1]]\n",
         MatrixShapeError,
-        "matrix[1] has 1 entries, expected 2 (the matrix must be square)",
+        "matrix[1] has 1 entry, expected 2 (the matrix must be square)",
         id="ragged-rows",
     ),
     pytest.param(
@@ -138,7 +138,7 @@ BAD_FILES = [
     pytest.param(
         'labels = ["A", "B"]\nmatrix = [[0.0]]\n',
         MatrixShapeError,
-        "labels has 2 entries but matrix has 1 rows",
+        "labels has 2 entries but matrix has 1 row",
         id="label-count",
     ),
     pytest.param(

@@ -45,7 +45,7 @@ def test_from_characters_uses_power_difference_plus_cross_product() -> None:
     [
         pytest.param((), (), MatrixShapeError, "rows is empty", id="empty"),
         pytest.param(
-            ("A", "B"), ((0.0, 1.0), (1.0,)), MatrixShapeError, "rows[1] has 1 entries", id="ragged"
+            ("A", "B"), ((0.0, 1.0), (1.0,)), MatrixShapeError, "rows[1] has 1 entry,", id="ragged"
         ),
         pytest.param(
             ("A",), ((0.0, 1.0),), MatrixShapeError, "rows[0] has 2 entries", id="non-square"
