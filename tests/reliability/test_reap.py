@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,19 @@ def test_nothing_running_and_a_bad_database(root: Path, capsys: pytest.CaptureFi
     assert (code, out) == (1, "")
     assert err.startswith("runmeta: error: cannot open run database")
     assert len(err.splitlines()) == 1
+
+
+def test_zombie_of_a_killed_run_is_dead(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A killed run process that its parent has not collected yet counts as gone."""
+    with held_run(root, "zombie") as (process, run_id):
+        process.send_signal(signal.SIGKILL)
+        stat = Path("/proc", str(process.pid), "stat")
+        deadline = time.monotonic() + 30
+        # Until the kernel has made it a zombie (it is not collected: no wait() yet).
+        while stat.read_text(encoding="ascii").rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        (finding,) = runmeta_json(capsys, root, "reap")["runs"]
+        assert finding["outcome"] == "killed"
+        assert finding["detail"].endswith("(exited; its parent has not collected it yet)")
+    assert row(root, run_id).status == "killed"

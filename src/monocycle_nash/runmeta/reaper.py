@@ -87,9 +87,16 @@ class ReapFinding:
 
 def _gone(host: str, pid: int) -> str:
     detail = f"process {pid} on host {host} is gone"
-    if sys.platform.startswith("linux") and Path("/proc", str(pid)).exists():
-        detail += f" (pid {pid} now belongs to another process)"
-    return detail
+    if not sys.platform.startswith("linux"):
+        return detail
+    try:
+        stat = Path("/proc", str(pid), "stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return detail  # no such pid any more
+    state = stat[stat.rfind(")") + 2 :][:1]
+    if state in {"Z", "X", "x"}:
+        return f"{detail} (exited; its parent has not collected it yet)"
+    return f"{detail} (pid {pid} now belongs to another process)"
 
 
 def reap(
