@@ -14,7 +14,17 @@ __all__ = [
     "GameNumberError",
     "LabelError",
     "MatrixShapeError",
+    "brief",
 ]
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """Return ``repr(value)`` cut to ``limit`` characters (ending in ``...``) for messages.
+
+    A wrong value can be a whole table of thousands of numbers; a message shows its start.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class GameError(Exception):

@@ -14,6 +14,7 @@ from monocycle_nash.errors import (
     GameFileError,
     GameFormatError,
     MatrixShapeError,
+    brief,
 )
 from monocycle_nash.matrix import (
     PayoffMatrix,
@@ -159,7 +160,9 @@ def _parse_matrix(data: Mapping[str, Any], source: str) -> Game:
         labels = default_labels(len(rows))
     else:
         if isinstance(raw_labels, str) or not isinstance(raw_labels, Sequence):
-            raise GameFormatError(source, f"labels must be a list of strings, got {raw_labels!r}")
+            raise GameFormatError(
+                source, f"labels must be a list of strings, got {brief(raw_labels)}"
+            )
         labels = check_labels(raw_labels, source, "labels")
         if len(labels) != len(rows):
             raise MatrixShapeError(
@@ -176,7 +179,7 @@ def _parse_matrix(data: Mapping[str, Any], source: str) -> Game:
 
 def _parse_characters(raw: object, source: str) -> list[Character]:
     if isinstance(raw, str) or not isinstance(raw, Sequence):
-        raise GameFormatError(source, f"characters must be a list of tables, got {raw!r}")
+        raise GameFormatError(source, f"characters must be a list of tables, got {brief(raw)}")
     if not raw:
         raise GameFormatError(source, "characters is empty")
     entries = [
@@ -198,7 +201,7 @@ def _parse_character(
 ) -> tuple[object, float, tuple[float, float]]:
     """Check one ``characters`` entry; return its (label, unchecked), p and v."""
     if not isinstance(entry, Mapping):
-        raise CharacterEntryError(source, f"{name} must be a table, got {entry!r}")
+        raise CharacterEntryError(source, f"{name} must be a table, got {brief(entry)}")
     for key in _CHARACTER_KEYS:
         if key not in entry:
             raise CharacterEntryError(source, f"{name} is missing '{key}'")
@@ -210,7 +213,9 @@ def _parse_character(
     power = finite_number(entry["p"], source, f"{name}.p", limit=MAX_POWER)
     vector = entry["v"]
     if isinstance(vector, str) or not isinstance(vector, Sequence):
-        raise CharacterEntryError(source, f"{name}.v must be a list of 2 numbers, got {vector!r}")
+        raise CharacterEntryError(
+            source, f"{name}.v must be a list of 2 numbers, got {brief(vector)}"
+        )
     if len(vector) != 2:
         raise CharacterEntryError(source, f"{name}.v must have 2 numbers, got {len(vector)}")
     x = finite_number(vector[0], source, f"{name}.v[0]", limit=MAX_COORDINATE)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from monocycle_nash.character import MAX_PAYOFF, Character
-from monocycle_nash.errors import GameNumberError, LabelError, MatrixShapeError
+from monocycle_nash.errors import GameNumberError, LabelError, MatrixShapeError, brief
 
 __all__ = [
     "PayoffMatrix",
@@ -45,15 +45,17 @@ def check_labels(
     for index, label in enumerate(labels):
         name = f"{entry}[{index}]{field}"
         if not isinstance(label, str):
-            raise LabelError(source, f"{name} must be a string, got {label!r}")
+            raise LabelError(source, f"{name} must be a string, got {brief(label)}")
         if not label.strip():
             raise LabelError(source, f"{name} is an empty label")
         control = next((char for char in label if unicodedata.category(char) == "Cc"), None)
         if control is not None:
-            raise LabelError(source, f"{name} holds the control character {control!r}: {label!r}")
+            raise LabelError(
+                source, f"{name} holds the control character {control!r}: {brief(label)}"
+            )
         if label in seen:
             raise LabelError(
-                source, f"{name} repeats the label {label!r} of {entry}[{seen[label]}]{field}"
+                source, f"{name} repeats the label {brief(label)} of {entry}[{seen[label]}]{field}"
             )
         seen[label] = index
         result.append(label)
@@ -67,7 +69,7 @@ def finite_number(value: object, source: str, entry: str, *, limit: float = MAX_
     from them would overflow to infinity.
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise GameNumberError(source, f"{entry} must be a number, got {value!r}")
+        raise GameNumberError(source, f"{entry} must be a number, got {brief(value)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise GameNumberError(source, f"{entry} must be finite, got {value!r}")
     if abs(value) > limit:
@@ -82,14 +84,16 @@ def finite_number(value: object, source: str, entry: str, *, limit: float = MAX_
 def check_rows(rows: object, source: str, entry: str = "matrix") -> tuple[tuple[float, ...], ...]:
     """Return ``rows`` as a non-empty square tuple of tuples of finite floats, else raise."""
     if isinstance(rows, str | bytes) or not isinstance(rows, Sequence):
-        raise MatrixShapeError(source, f"{entry} must be a list of rows, got {rows!r}")
+        raise MatrixShapeError(source, f"{entry} must be a list of rows, got {brief(rows)}")
     size = len(rows)
     if size == 0:
         raise MatrixShapeError(source, f"{entry} is empty")
     checked: list[tuple[float, ...]] = []
     for i, row in enumerate(rows):
         if isinstance(row, str | bytes) or not isinstance(row, Sequence):
-            raise MatrixShapeError(source, f"{entry}[{i}] must be a list of numbers, got {row!r}")
+            raise MatrixShapeError(
+                source, f"{entry}[{i}] must be a list of numbers, got {brief(row)}"
+            )
         if len(row) != size:
             raise MatrixShapeError(
                 source,

@@ -293,3 +293,16 @@ def test_read_input_falls_back_to_the_default_storage(tmp_path: Path) -> None:
     assert isinstance(reading.error, InputFileError)
     assert reading.storage == StorageLocation.default(tmp_path.resolve())
     assert reading.files == ()
+
+
+def test_a_huge_wrong_setting_is_cut_in_the_message(tmp_path: Path) -> None:
+    """A settings value of thousands of entries shows only its start in the one-line error."""
+    (tmp_path / "g.toml").write_text(RPS, encoding="utf-8")
+    values = ", ".join(str(i) for i in range(2000))
+    (tmp_path / "run.toml").write_text(
+        f'game = "g.toml"\n[solver]\nexact = [{values}]\n', encoding="utf-8"
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_input(tmp_path / "run.toml", tmp_path)
+    message = str(caught.value)
+    assert message.endswith("got [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16...")

@@ -346,3 +346,29 @@ def test_utf8_byte_order_mark_is_skipped(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + RPS_MATRIX.encode("utf-8"))
     assert load_game(path).labels == ("Rock", "Paper", "Scissors")
     assert read_toml_file(path) == read_toml_file(_write(tmp_path, RPS_MATRIX))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "[matrix]\n" + "".join(f"k{i} = {i}\n" for i in range(1000)), id="matrix-as-table"
+        ),
+        pytest.param(
+            "characters = [[" + ", ".join(str(i) for i in range(1000)) + "]]\n",
+            id="character-as-list",
+        ),
+        pytest.param(
+            'labels = [["' + "x" * 5000 + '"], "b"]\nmatrix = [[0, 1], [-1, 0]]\n',
+            id="long-label-in-a-list",
+        ),
+    ],
+)
+def test_message_shows_only_the_start_of_a_huge_wrong_value(tmp_path: Path, text: str) -> None:
+    """A wrong value of thousands of entries is cut in the message, which stays short."""
+    path = _write(tmp_path, text)
+    with pytest.raises(GameError) as caught:
+        load_game(path)
+    detail = str(caught.value).removeprefix(f"{path}: ")
+    assert len(detail) < 160
+    assert detail.endswith("...")

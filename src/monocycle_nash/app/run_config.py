@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
 from monocycle_nash.app.toml_writer import dumps
-from monocycle_nash.errors import GameFileError
+from monocycle_nash.errors import GameFileError, brief
 from monocycle_nash.game import read_toml_file
 
 __all__ = [
@@ -196,7 +196,7 @@ class _Reader:
         unknown = sorted(config.keys() - _RUN_CONFIG_KEYS)
         if unknown:
             raise RunConfigError(
-                f"{self.path}: unknown entry {unknown[0]!r} in a run config "
+                f"{self.path}: unknown entry {brief(unknown[0])} in a run config "
                 f"(expected: {', '.join(sorted(_RUN_CONFIG_KEYS - {'sources'}))})"
             )
         folder = self.path.parent
@@ -311,7 +311,7 @@ class _Section:
         if not isinstance(value, str) or not (allow_empty or value.strip()):
             kind = "a string" if allow_empty else "a non-empty string"
             raise SettingsError(
-                f"{self.origin[key]}: [{self.name}] {key} must be {kind}, got {value!r}"
+                f"{self.origin[key]}: [{self.name}] {key} must be {kind}, got {brief(value)}"
             )
         return value
 
@@ -319,7 +319,7 @@ class _Section:
 def _path_text(value: object, config_path: Path, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise RunConfigError(
-            f"{config_path}: '{key}' must be a path (a non-empty string), got {value!r}"
+            f"{config_path}: '{key}' must be a path (a non-empty string), got {brief(value)}"
         )
     return value
 
@@ -328,7 +328,7 @@ def _check_settings_file(data: Mapping[str, Any], path: Path) -> None:
     for name in data:
         if name not in _SECTIONS:
             raise SettingsError(
-                f"{path}: unknown entry {name!r} in a settings file "
+                f"{path}: unknown entry {brief(name)} in a settings file "
                 f"(expected tables: {', '.join(_SECTIONS)})"
             )
 
@@ -347,11 +347,11 @@ def _merge_section(
             continue
         table = source[name]
         if not isinstance(table, Mapping):
-            raise SettingsError(f"{path}: [{name}] must be a table, got {table!r}")
+            raise SettingsError(f"{path}: [{name}] must be a table, got {brief(table)}")
         for key, value in table.items():
             if key not in _SECTIONS[name]:
                 raise SettingsError(
-                    f"{path}: unknown key {key!r} in [{name}] "
+                    f"{path}: unknown key {brief(key)} in [{name}] "
                     f"(expected: {', '.join(sorted(_SECTIONS[name]))})"
                 )
             values[key] = value
@@ -365,6 +365,6 @@ def _exact(section: _Section) -> bool:
     value = section.values["exact"]
     if not isinstance(value, bool):
         raise SettingsError(
-            f"{section.origin['exact']}: [solver] exact must be true or false, got {value!r}"
+            f"{section.origin['exact']}: [solver] exact must be true or false, got {brief(value)}"
         )
     return value
