@@ -38,7 +38,6 @@ Opening an up-to-date database costs one ``PRAGMA user_version`` read.
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -101,6 +100,8 @@ def retry_busy(
     e.g. when a failed ``COMMIT`` has closed the transaction. Only for operations that
     are safe to repeat.
     """
+    import random  # noqa: PLC0415 - only a busy database pays for it
+
     deadline = time.monotonic() + timeout
     pause = _RETRY_FIRST_PAUSE
     while True:
