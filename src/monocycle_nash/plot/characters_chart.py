@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from monocycle_nash.character import Character, cross
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.plot.equilibrium_chart import format_number
+from monocycle_nash.plot.label_placement import Obstacles, place_labels
 from monocycle_nash.plot.scales import color_at, nice_ticks
 from monocycle_nash.plot.svg import SvgBuilder, fmt, id_prefix
-from monocycle_nash.plot.text import shorten, text_width
+from monocycle_nash.plot.text import shorten
 
 __all__ = [
     "MAX_CHARACTER_POINTS",
@@ -37,7 +38,6 @@ _SUPPORT_R = 7.5
 _LABEL_FONT = 12.0
 _MAX_LABEL_WIDTH = 120.0
 _MAX_LABEL_ATTEMPTS = 400
-_CELL = 32.0
 _HULL_COLOR = "#d6604d"
 _MUTED = "#666666"
 _TIMES = "\u00d7"  # the cross product sign, written as an escape for the linter
@@ -150,85 +150,6 @@ def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
             upper.pop()
         upper.append(point)
     return lower[:-1] + upper[:-1]
-
-
-Box = tuple[float, float, float, float]
-
-
-class _Obstacles:
-    """Boxes already taken on the canvas, bucketed on a grid for quick overlap tests."""
-
-    def __init__(self) -> None:
-        self._cells: dict[tuple[int, int], list[Box]] = {}
-
-    def _keys(self, box: Box) -> list[tuple[int, int]]:
-        x0, y0, x1, y1 = box
-        return [
-            (cx, cy)
-            for cx in range(math.floor(x0 / _CELL), math.floor(x1 / _CELL) + 1)
-            for cy in range(math.floor(y0 / _CELL), math.floor(y1 / _CELL) + 1)
-        ]
-
-    def add(self, box: Box) -> None:
-        for key in self._keys(box):
-            self._cells.setdefault(key, []).append(box)
-
-    def hits(self, box: Box) -> bool:
-        x0, y0, x1, y1 = box
-        for key in self._keys(box):
-            for a0, b0, a1, b1 in self._cells.get(key, ()):
-                if x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1:
-                    return True
-        return False
-
-
-@dataclass(frozen=True, slots=True)
-class _Label:
-    index: int
-    text: str
-    x: float
-    y: float
-    anchor: str
-
-
-def _place_labels(
-    order: Sequence[int],
-    texts: Sequence[str],
-    roster: _Roster,
-    points: _Obstacles,
-) -> list[_Label]:
-    """Greedy, deterministic label placement: first fitting spot among four, else none.
-
-    Support labels must avoid other labels only; the rest must also avoid the points.
-    """
-    left, top, size = PLOT_BOX
-    support = set(roster.support)
-    labels = _Obstacles()
-    placed: list[_Label] = []
-    for index in order[:_MAX_LABEL_ATTEMPTS]:
-        text = texts[index]
-        width = text_width(text, _LABEL_FONT)
-        cx, cy = roster.centres[index]
-        r = _SUPPORT_R if index in support else roster.point_r
-        gap = r + 3
-        spots = (
-            (cx + gap, cy + 4, "start", cx + gap, cy - 8),
-            (cx - gap, cy + 4, "end", cx - gap - width, cy - 8),
-            (cx, cy - gap - 3, "middle", cx - width / 2, cy - gap - 15),
-            (cx, cy + gap + 11, "middle", cx - width / 2, cy + gap - 1),
-        )
-        for x, y, anchor, box_x, box_y in spots:
-            box = (box_x, box_y, box_x + width, box_y + 14)
-            inside = box[0] >= left and box[2] <= left + size
-            inside = inside and box[1] >= top and box[3] <= top + size
-            if not inside or labels.hits(box):
-                continue
-            if index not in support and points.hits(box):
-                continue
-            labels.add(box)
-            placed.append(_Label(index, text, x, y, anchor))
-            break
-    return placed
 
 
 def _draw_axes(svg: SvgBuilder, scale: PlotScale) -> None:
@@ -484,7 +405,7 @@ def characters_svg(characters: Sequence[Character], equilibrium: Equilibrium) ->
     svg.close()
     svg.page(f"Characters: matchup vectors v and power p ({count} characters)", margin=_MARGIN)
     _draw_axes(svg, roster.scale)
-    obstacles = _Obstacles()
+    obstacles = Obstacles()
     _draw_points(svg, roster, obstacles, in_support=False)
     _draw_hull(svg, roster)
     _draw_points(svg, roster, obstacles, in_support=True)
@@ -525,7 +446,7 @@ def _draw_hull(svg: SvgBuilder, roster: _Roster) -> None:
 
 
 def _draw_points(
-    svg: SvgBuilder, roster: _Roster, obstacles: _Obstacles, *, in_support: bool
+    svg: SvgBuilder, roster: _Roster, obstacles: Obstacles, *, in_support: bool
 ) -> None:
     """Draw the support's points or all the others; add their boxes to the obstacles."""
     support = set(roster.support)
@@ -566,7 +487,7 @@ def _draw_points(
     svg.close()
 
 
-def _draw_translation(svg: SvgBuilder, roster: _Roster, obstacles: _Obstacles) -> None:
+def _draw_translation(svg: SvgBuilder, roster: _Roster, obstacles: Obstacles) -> None:
     translation = roster.equilibrium.translation
     if translation is None:
         return
@@ -587,7 +508,7 @@ def _draw_translation(svg: SvgBuilder, roster: _Roster, obstacles: _Obstacles) -
     )
 
 
-def _draw_labels(svg: SvgBuilder, roster: _Roster, obstacles: _Obstacles) -> int:
+def _draw_labels(svg: SvgBuilder, roster: _Roster, obstacles: Obstacles) -> int:
     """Draw the labels that fit; return how many were drawn."""
     characters = roster.characters
     strategy = roster.equilibrium.row_strategy
@@ -604,7 +525,17 @@ def _draw_labels(svg: SvgBuilder, roster: _Roster, obstacles: _Obstacles) -> int
             index,
         ),
     )
-    placed = _place_labels(order, texts, roster, obstacles)
+    left, top, size = PLOT_BOX
+    placed = place_labels(
+        order[:_MAX_LABEL_ATTEMPTS],
+        texts,
+        centres=roster.centres,
+        radius=lambda index: _SUPPORT_R if index in support else roster.point_r,
+        bounds=(left, top, left + size, top + size),
+        points=obstacles,
+        font_size=_LABEL_FONT,
+        over_points=support,
+    )
     svg.open("g", {"class": "labels", "font-size": _LABEL_FONT})
     for label in sorted(placed, key=lambda item: item.index):
         full = characters[label.index].label
