@@ -22,6 +22,8 @@ small and two full passes are typical. Tolerances are relative to the data's sca
 aims for ``1e-12 S`` (far above float round-off, about ``1e-16 S``), and an answer is
 certified when its exploitability is at most ``1e-9 S``; if the search stalls, the best
 answer within ``1e-9 S`` is returned, and without one the exact method takes over.
+A tiny roster (coordinates below ``2^-200``) is first scaled up by an exact power of two,
+so that neither its payoffs nor its tolerances underflow.
 
 Exact method (``monocycle-exact``): the same double oracle over all characters in
 rational arithmetic (``fractions.Fraction``; floats convert exactly), adding one exact
