@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -95,3 +96,85 @@ def test_real_lock_is_raised_after_the_connection_busy_timeout(tmp_path: Path) -
     finally:
         first.close()
         second.close()
+
+
+class _FlakyConnection(sqlite3.Connection):
+    """A real connection whose chosen statements first answer SQLITE_BUSY, as under load."""
+
+    busy: ClassVar[dict[str, int]] = {}
+    rollback_on_busy: ClassVar[bool] = False
+    seen: ClassVar[list[str]] = []
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        """Run ``sql``, unless it is still due to fail with SQLITE_BUSY."""
+        _FlakyConnection.seen.append(sql)
+        if _FlakyConnection.busy.get(sql, 0) > 0:
+            _FlakyConnection.busy[sql] -= 1
+            if _FlakyConnection.rollback_on_busy:
+                super().execute("ROLLBACK")  # as if SQLite had given the transaction up
+            raise _busy()
+        return super().execute(sql, *args)
+
+
+@pytest.fixture
+def flaky(monkeypatch: pytest.MonkeyPatch) -> type[_FlakyConnection]:
+    """Make every new connection a _FlakyConnection (no statement flaky yet)."""
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(_FlakyConnection, "busy", {})
+    monkeypatch.setattr(_FlakyConnection, "seen", [])
+    monkeypatch.setattr(_FlakyConnection, "rollback_on_busy", False)
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        return real_connect(*args, factory=_FlakyConnection, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    return _FlakyConnection
+
+
+def test_busy_wal_switch_of_a_new_database_is_retried(
+    tmp_path: Path, flaky: type[_FlakyConnection]
+) -> None:
+    """The WAL switch answering SQLITE_BUSY at once (many processes opening) is retried."""
+    flaky.busy["PRAGMA journal_mode = WAL"] = 3
+    conn = SQLiteConnectionFactory(tmp_path / "new.db", busy_timeout=5).connect()
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
+    assert flaky.seen.count("PRAGMA journal_mode = WAL") == 4
+
+
+def test_busy_commit_of_an_open_transaction_is_retried_and_the_insert_runs_once(
+    tmp_path: Path, flaky: type[_FlakyConnection]
+) -> None:
+    """A busy COMMIT leaves the transaction open: COMMIT is retried, the INSERT is not."""
+    conn = SQLiteConnectionFactory(tmp_path / "db.sqlite", busy_timeout=5).connect()
+    try:
+        flaky.seen.clear()  # opening migrated the new database in its own transaction
+        flaky.busy.update({"BEGIN IMMEDIATE": 2, "COMMIT": 2})
+        with transaction(conn):
+            conn.execute("INSERT INTO projects VALUES ('p', '/p', 't', '')")
+        assert conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 1
+    finally:
+        conn.close()
+    assert flaky.seen.count("BEGIN IMMEDIATE") == 3
+    assert flaky.seen.count("COMMIT") == 3
+    assert sum(sql.startswith("INSERT") for sql in flaky.seen) == 1
+
+
+def test_busy_commit_after_the_transaction_ended_is_raised(
+    tmp_path: Path, flaky: type[_FlakyConnection]
+) -> None:
+    """If the transaction is gone after a busy COMMIT, nothing is retried or re-run."""
+    conn = SQLiteConnectionFactory(tmp_path / "db.sqlite", busy_timeout=5).connect()
+    try:
+        flaky.seen.clear()
+        flaky.busy["COMMIT"] = 1
+        flaky.rollback_on_busy = True
+        with pytest.raises(sqlite3.OperationalError, match="locked"), transaction(conn):
+            conn.execute("INSERT INTO projects VALUES ('p', '/p', 't', '')")
+        assert conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
+        assert not conn.in_transaction
+    finally:
+        conn.close()
+    assert flaky.seen.count("COMMIT") == 1
