@@ -201,3 +201,25 @@ def test_zombie_of_a_killed_run_is_dead(root: Path, capsys: pytest.CaptureFixtur
         assert finding["outcome"] == "killed"
         assert finding["detail"].endswith("(exited; its parent has not collected it yet)")
     assert row(root, run_id).status == "killed"
+
+
+def test_reaped_run_updates_its_project_text_reference(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the project holds a text reference (no symlinks), reap rewrites its status."""
+    analysis = tmp_path / "analysis"
+    analysis.mkdir()
+
+    def no_symlinks(self: Path, *args: object, **kwargs: object) -> None:
+        raise OSError(1, "symlinks not allowed here")
+
+    monkeypatch.setattr(Path, "symlink_to", no_symlinks)
+    with RunSessionService.open(root) as service:
+        service.add_project("main", analysis)
+        ctx = service.start("attached run", project_id="main")
+    reference = analysis / "experiment_refs" / f"{ctx.run_id}.txt"
+    assert reference.read_text(encoding="utf-8").splitlines()[-1] == "status: running"
+    _rewrite_process(root, ctx.run_id, start_time="other-boot:1")
+    assert runmeta_json(capsys, root, "reap")["runs"][0]["outcome"] == "killed"
+    assert reference.read_text(encoding="utf-8").splitlines()[-1] == "status: killed"
+    assert read_meta(root, ctx.run_id)["project_id"] == "main"
