@@ -28,6 +28,7 @@ from monocycle_nash.matrix import (
 __all__ = ["Game", "load_game", "parse_game", "read_toml_file"]
 
 _CHARACTER_KEYS = ("label", "p", "v")
+_GAME_KEYS = frozenset({"matrix", "labels", "characters"})
 # A game file with one strategy offers no choice: almost surely a mistake (a lost row).
 # The library itself (PayoffMatrix, solve) still accepts one.
 _MIN_STRATEGIES = 2
@@ -135,8 +136,8 @@ def read_toml_file(path: str | Path) -> dict[str, Any]:
 def parse_game(data: Mapping[str, Any], source: str) -> Game:
     """Build a game from an already-parsed TOML table holding ``matrix`` or ``characters``.
 
-    The game must have at least 2 strategies. Other top-level keys are ignored, so a
-    merged run configuration can be passed whole.
+    The game must have at least 2 strategies. Any other entry (a misspelt ``lables``)
+    is an error rather than silently ignored.
     """
     has_matrix = "matrix" in data
     has_characters = "characters" in data
@@ -144,6 +145,13 @@ def parse_game(data: Mapping[str, Any], source: str) -> Game:
         raise GameFormatError(source, "has both 'matrix' and 'characters'; give exactly one")
     if not has_matrix and not has_characters:
         raise GameFormatError(source, "has neither 'matrix' nor 'characters'; give exactly one")
+    unknown = sorted(str(key) for key in data if key not in _GAME_KEYS)
+    if unknown:
+        raise GameFormatError(
+            source,
+            f"unknown entry {brief(unknown[0])} (a game holds 'matrix' with optional "
+            "'labels', or 'characters')",
+        )
     if has_matrix:
         return _parse_matrix(data, source)
     if "labels" in data:

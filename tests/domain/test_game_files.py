@@ -71,14 +71,20 @@ def test_roster_file_gives_characters_and_a_lazy_matrix(tmp_path: Path) -> None:
     assert game.matrix is game.matrix
 
 
-def test_parse_game_ignores_unrelated_top_level_keys() -> None:
-    """A merged run configuration can be parsed whole: other keys are ignored."""
-    game = parse_game({"matrix": [[0.0, 1.0], [-1.0, 0.0]], "settings": {"seed": 1}}, "run.toml")
+def test_parse_game_names_its_source() -> None:
+    """parse_game builds the game from a parsed table and keeps the given source."""
+    game = parse_game({"matrix": [[0.0, 1.0], [-1.0, 0.0]]}, "run.toml [game]")
     assert game.labels == ("s0", "s1")
-    assert game.source == "run.toml"
+    assert game.source == "run.toml [game]"
 
 
 BAD_FILES = [
+    pytest.param(
+        'lables = ["A", "B"]\nmatrix = [[0, 1], [-1, 0]]\n',
+        GameFormatError,
+        "unknown entry 'lables' (a game holds 'matrix' with optional 'labels', or 'characters')",
+        id="misspelt-labels",
+    ),
     pytest.param("matrix = [[0, 1]", GameFileError, "invalid TOML", id="invalid-toml"),
     pytest.param(
         RPS_MATRIX + RPS_ROSTER,
