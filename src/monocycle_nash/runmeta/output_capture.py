@@ -132,4 +132,6 @@ def capture_output(stdout_log: str | Path, stderr_log: str | Path) -> Iterator[C
             try:
                 log.close()
             except OSError as err:
-                captured.failures.append(ArtifactWriteError(path, err))
+                # A log whose write failed fails again flushing its buffer: once is enough.
+                if all(failure.path != path for failure in captured.failures):
+                    captured.failures.append(ArtifactWriteError(path, err))
