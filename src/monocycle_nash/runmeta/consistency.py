@@ -229,8 +229,6 @@ class _Checker:
             )
             return
         self.temp_files(run_id)
-        stamp = self.service.clock.timestamp()
-        rebuilt = f"meta.json rebuilt from the database by runmeta check --repair at {stamp}"
         try:
             meta = store.read_meta(run_id)
         except MetaNotFoundError:
@@ -238,7 +236,7 @@ class _Checker:
                 run_id,
                 "missing-meta",
                 f"{store.meta_path(run_id)} does not exist",
-                lambda: self._rebuild(run_id, rebuilt, None),
+                lambda: self._rebuild(run_id, None),
             )
             return
         except MetaCorruptError as err:
@@ -246,7 +244,7 @@ class _Checker:
                 run_id,
                 "unreadable-meta",
                 str(err),
-                lambda: self._rebuild(run_id, rebuilt, store.meta_path(run_id)),
+                lambda: self._rebuild(run_id, store.meta_path(run_id)),
             )
             return
         fields = meta_mismatches(meta, record)
@@ -275,7 +273,9 @@ class _Checker:
         self.service.sync_meta(run_id)
         return "rewritten from the database"
 
-    def _rebuild(self, run_id: int, warning: str, unreadable: Path | None) -> str:
+    def _rebuild(self, run_id: int, unreadable: Path | None) -> str:
+        stamp = self.service.clock.timestamp()
+        warning = f"meta.json rebuilt from the database by runmeta check --repair at {stamp}"
         kept = ""
         if unreadable is not None:
             kept = f", the unreadable file kept as {_set_aside(unreadable).name}"
