@@ -150,11 +150,21 @@ def test_project_registered_concurrently_is_used(
     assert len(calls) >= 2
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(RunMetaError("disk says no"), id="runmeta"),
+        pytest.param(sqlite3.OperationalError("disk says no"), id="sqlite-locked"),
+    ],
+)
 def test_project_registration_failure_is_a_recorded_fail(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    error: Exception,
 ) -> None:
-    """A runmeta error while registering the project: one line, exit 1, run recorded as fail."""
-    monkeypatch.setattr(ProjectsRepository, "add", _raise(RunMetaError("disk says no")))
+    """A runmeta or SQLite error while registering: one line, exit 1, run recorded as fail."""
+    monkeypatch.setattr(ProjectsRepository, "add", _raise(error))
     (tmp_path / "g.toml").write_text(RPS, encoding="utf-8")
     (tmp_path / "run.toml").write_text(
         'game = "g.toml"\n[analysis_project]\nproject_id = "p"\nproject_path = "."\n',

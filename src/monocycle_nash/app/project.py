@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from monocycle_nash.app.errors import InputError
 from monocycle_nash.app.run_config import ProjectSettings
-from monocycle_nash.runmeta import (
-    DuplicateProjectError,
-    RunMetaError,
-    RunSessionService,
-    transaction,
-)
+from monocycle_nash.runmeta import DuplicateProjectError, RunMetaError, RunSessionService
 
 __all__ = ["ProjectSetupError", "prepare_project"]
 
@@ -38,14 +34,11 @@ def prepare_project(service: RunSessionService, project: ProjectSettings) -> str
                 "[analysis_project] project_path in the settings"
             )
         try:
-            with transaction(service.connection):
-                service.projects.add(
-                    project_id, project.project_path, service.clock.timestamp(), project.note
-                )
+            service.add_project(project_id, project.project_path, project.note)
         except DuplicateProjectError:
             # Another run registered it since find(): use it if the paths agree.
             existing = service.projects.find(project_id)
-        except RunMetaError as err:
+        except (RunMetaError, sqlite3.Error) as err:  # e.g. the database stayed locked
             raise ProjectSetupError(f"cannot register project {project_id!r}: {err}") from err
     if (
         existing is not None
