@@ -117,6 +117,18 @@ def test_summary_aligns_wide_and_combining_labels() -> None:
     assert lines == ["  春麗  0.500000", "  Ken   0.250000", "  Zoe\u0301   0.250000"]
 
 
+def test_summary_cuts_very_long_labels() -> None:
+    """A 5000-character label is cut to 40 columns, so short labels are not padded to it."""
+    labels = ("x" * 5000, "y", "名" * 30)
+    equilibrium = Equilibrium(labels, (0.5, 0.25, 0.25), (0.5, 0.25, 0.25), 0.0, 0.0, "lp")
+    lines = format_summary(1, equilibrium, Path("result/1")).splitlines()[2:5]
+    assert lines == [
+        f"  {'x' * 39}\u2026  0.500000",
+        f"  y{' ' * 39}  0.250000",
+        f"  {'名' * 19}\u2026   0.250000",  # 39 columns, padded to 40
+    ]
+
+
 def test_summary_of_a_large_support_is_cut() -> None:
     """Only the most probable support members are listed, then a count of the rest."""
     size = MAX_LISTED + 5

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from monocycle_nash.equilibrium import Equilibrium
 
-__all__ = ["MAX_LISTED", "display_path", "format_header", "format_summary"]
+__all__ = ["MAX_LABEL_COLUMNS", "MAX_LISTED", "display_path", "format_header", "format_summary"]
 
 MAX_LISTED = 10
+MAX_LABEL_COLUMNS = 40
+"""Wider labels are cut (with an ellipsis) in the summary; the JSON outputs keep them whole."""
 
 
 def display_path(path: Path, cwd: Path | None = None) -> str:
@@ -22,12 +24,29 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
         return str(resolved)
 
 
+def _char_columns(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
 def _columns(text: str) -> int:
     """Terminal columns ``text`` takes: 2 per East Asian wide character, 0 per combining."""
-    return sum(
-        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
-        for char in text
-    )
+    return sum(map(_char_columns, text))
+
+
+def _fit(label: str) -> str:
+    """Return ``label``, or its start and ``…`` when it is wider than ``MAX_LABEL_COLUMNS``."""
+    if _columns(label) <= MAX_LABEL_COLUMNS:
+        return label
+    kept: list[str] = []
+    used = 0
+    for char in label:
+        used += _char_columns(char)
+        if used > MAX_LABEL_COLUMNS - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "\u2026"
 
 
 def _number(value: float, digits: int) -> str:
@@ -48,7 +67,7 @@ def format_summary(
     ``runmeta`` is how the user calls the run CLI (``uv run runmeta`` under uv).
 
     At most ``MAX_LISTED`` support members are listed (most probable first), then a count
-    of the rest.
+    of the rest; labels wider than ``MAX_LABEL_COLUMNS`` are cut.
     """
     labels = equilibrium.labels
     weights = equilibrium.row_strategy
@@ -56,15 +75,14 @@ def format_summary(
         (index for index, weight in enumerate(weights) if weight > 0),
         key=lambda index: (-weights[index], index),
     )
-    shown = support[:MAX_LISTED]
-    width = max((_columns(labels[index]) for index in shown), default=0)
+    shown = [(_fit(labels[index]), weights[index]) for index in support[:MAX_LISTED]]
+    width = max((_columns(label) for label, _ in shown), default=0)
     lines = [
         f"Solved by {equilibrium.solver}.",
         f"Equilibrium support ({len(support)} of {len(labels)}):",
         *(
-            f"  {labels[index]}{' ' * (width - _columns(labels[index]))}"
-            f"  {float(weights[index]):.6f}"
-            for index in shown
+            f"  {label}{' ' * (width - _columns(label))}  {float(weight):.6f}"
+            for label, weight in shown
         ),
     ]
     if len(support) > len(shown):
