@@ -28,7 +28,9 @@ def cross(a: tuple[float, float], b: tuple[float, float]) -> float:
 class Character:
     """One selectable character: ``label``, ``power`` p and matchup ``vector`` v = (x, y).
 
-    Against another character j its advantage is ``p_i - p_j + v_i x v_j``.
+    Against another character j its advantage is ``p_i - p_j + v_i x v_j``. Numbers must
+    be finite, ``|power| <= MAX_POWER`` and ``|x|, |y| <= MAX_COORDINATE`` (``ValueError``
+    otherwise), so that every payoff is a finite float.
     """
 
     label: str
