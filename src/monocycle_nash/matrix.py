@@ -110,8 +110,9 @@ def check_rows(rows: object, source: str, entry: str = "matrix") -> tuple[tuple[
 class PayoffMatrix:
     """A square payoff matrix: ``rows[i][j]`` is the row player's payoff for i against j.
 
-    Construction validates everything: at least one strategy, square, finite numbers,
-    one unique non-empty label per strategy. Violations raise ``GameError`` subclasses.
+    Construction validates everything: at least one strategy, square, finite numbers of
+    at most ``MAX_PAYOFF`` in absolute value, one unique label per strategy (see
+    ``check_labels``). Violations raise ``GameError`` subclasses.
     """
 
     labels: tuple[str, ...]
