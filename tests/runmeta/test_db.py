@@ -93,6 +93,7 @@ def test_schema_has_every_column_and_index(tmp_path: Path) -> None:
                 ["project_id"],
                 ["project_id", "created_at"],
                 ["status", "created_at"],
+                ["project_id", "status", "created_at"],
             ]
         )
         fk = conn.execute("PRAGMA foreign_key_list(runs)").fetchone()
@@ -305,3 +306,30 @@ def test_unopenable_path_is_a_typed_error(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(DatabaseAccessError, match=r"run_history\.db"):
         SQLiteConnectionFactory(folder).connect()
+
+
+def test_version_1_database_is_upgraded_with_its_runs_kept(tmp_path: Path) -> None:
+    """A database left at schema version 1 gains the version 2 index and keeps its rows."""
+    db_path = tmp_path / "old.db"
+    raw = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        migrate(raw, steps=MIGRATIONS[:1])
+        raw.execute(
+            "INSERT INTO runs (created_at, started_at, status, command, updated_at)"
+            " VALUES ('2026-01-01T00:00:00+09:00', '2026-01-01T00:00:00+09:00', 'success',"
+            " 'old run', '2026-01-01T00:00:00+09:00')"
+        )
+        assert schema_version(raw) == 1
+    finally:
+        raw.close()
+    conn = SQLiteConnectionFactory(db_path).connect()
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION == 2
+        assert _indexes(conn)["idx_runs_project_status_created"] == [
+            "project_id",
+            "status",
+            "created_at",
+        ]
+        assert [row["command"] for row in conn.execute("SELECT command FROM runs")] == ["old run"]
+    finally:
+        conn.close()

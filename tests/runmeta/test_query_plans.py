@@ -81,6 +81,11 @@ def _plan(conn: sqlite3.Connection, **filters: object) -> list[str]:
             "SEARCH r USING INDEX idx_runs_project_created (project_id=? AND created_at<?)",
             id="project-to",
         ),
+        pytest.param(
+            {"project_id": "p3", "status": "killed"},
+            "SEARCH r USING INDEX idx_runs_project_status_created (project_id=? AND status=?)",
+            id="project-status",
+        ),
     ],
 )
 def test_page_reads_the_matching_index_without_sorting(

@@ -30,9 +30,10 @@ import argparse
 import os
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from monocycle_nash.runmeta.db import SQLiteConnectionFactory
+
+TYPE_CHECKING = False  # typing stays off the start-up path
 
 if TYPE_CHECKING:
     import sqlite3

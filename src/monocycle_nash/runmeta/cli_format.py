@@ -14,9 +14,11 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain, islice
-from typing import TYPE_CHECKING, TextIO
 
+TYPE_CHECKING = False  # typing stays off the CLI's start-up path
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from monocycle_nash.runmeta.models import ProjectRecord, RunRecord
 
 __all__ = [
