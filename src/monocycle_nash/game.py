@@ -29,9 +29,6 @@ __all__ = ["Game", "load_game", "parse_game", "read_toml_file"]
 
 _CHARACTER_KEYS = ("label", "p", "v")
 _GAME_KEYS = frozenset({"matrix", "labels", "characters"})
-# A game file with one strategy offers no choice: almost surely a mistake (a lost row).
-# The library itself (PayoffMatrix, solve) still accepts one.
-_MIN_STRATEGIES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +133,7 @@ def read_toml_file(path: str | Path) -> dict[str, Any]:
 def parse_game(data: Mapping[str, Any], source: str) -> Game:
     """Build a game from an already-parsed TOML table holding ``matrix`` or ``characters``.
 
-    The game must have at least 2 strategies. Any other entry (a misspelt ``lables``)
+    Any other entry (a misspelt ``lables``)
     is an error rather than silently ignored.
     """
     has_matrix = "matrix" in data
@@ -178,10 +175,6 @@ def _parse_matrix(data: Mapping[str, Any], source: str) -> Game:
                 f"labels has {count(len(labels), 'entry', 'entries')} "
                 f"but matrix has {count(len(rows), 'row', 'rows')}",
             )
-    if len(rows) < _MIN_STRATEGIES:
-        raise MatrixShapeError(
-            source, "matrix is 1x1; a game needs at least 2 strategies to choose from"
-        )
     return Game.of_matrix(PayoffMatrix(labels, rows), source)
 
 
@@ -194,10 +187,6 @@ def _parse_characters(raw: object, source: str) -> list[Character]:
         _parse_character(entry, f"characters[{index}]", source) for index, entry in enumerate(raw)
     ]
     labels = check_labels((label for label, _, _ in entries), source, "characters", ".label")
-    if len(entries) < _MIN_STRATEGIES:
-        raise GameFormatError(
-            source, "characters has 1 entry; a game needs at least 2 characters to choose from"
-        )
     return [
         Character(label, power, vector)
         for label, (_, power, vector) in zip(labels, entries, strict=True)

@@ -215,9 +215,6 @@ BAD_INPUTS = [
         "characters[0].v[0] is too large",
         id="overflowing-vector",
     ),
-    pytest.param(
-        {"bad.toml": "matrix = [[0.0]]"}, "bad.toml", "at least 2 strategies", id="one-strategy"
-    ),
     pytest.param({"bad.toml": "x = 1"}, "bad.toml", "neither a game file", id="not-a-game"),
     pytest.param(
         {"run.toml": 'game = "g.toml"\n[solver]\nexact = "yes"', "g.toml": RPS},

@@ -18,6 +18,7 @@ from monocycle_nash import (
     MatrixShapeError,
     load_game,
     parse_game,
+    solve,
 )
 from monocycle_nash.game import read_toml_file
 
@@ -232,18 +233,6 @@ BAD_FILES = [
         id="text-power",
     ),
     pytest.param(
-        'labels = ["Only"]\nmatrix = [[0.0]]\n',
-        MatrixShapeError,
-        "matrix is 1x1; a game needs at least 2 strategies",
-        id="one-strategy-matrix",
-    ),
-    pytest.param(
-        'characters = [{ label = "Only", p = 0.0, v = [1.0, 0.0] }]\n',
-        GameFormatError,
-        "characters has 1 entry; a game needs at least 2 characters",
-        id="one-character",
-    ),
-    pytest.param(
         "matrix = [[0, 1e301], [-1, 0]]\n",
         GameNumberError,
         "matrix[0][1] is too large (1e+301); at most 1e+300",
@@ -378,3 +367,23 @@ def test_message_shows_only_the_start_of_a_huge_wrong_value(tmp_path: Path, text
     detail = str(caught.value).removeprefix(f"{path}: ")
     assert len(detail) < 160
     assert detail.endswith("...")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('labels = ["Only"]\nmatrix = [[0.0]]\n', id="one-strategy-matrix"),
+        pytest.param(
+            'characters = [{ label = "Only", p = 0.0, v = [1.0, 0.0] }]\n', id="one-character"
+        ),
+    ],
+)
+def test_game_of_one_strategy_is_solved_as_that_strategy(tmp_path: Path, text: str) -> None:
+    """A one-strategy game file is valid: its equilibrium plays that strategy, value 0."""
+    path = tmp_path / "one.toml"
+    path.write_text(text, encoding="utf-8")
+    equilibrium = solve(load_game(path))
+    assert equilibrium.labels == ("Only",)
+    assert equilibrium.row_strategy == (1.0,)
+    assert equilibrium.value == 0.0
+    assert equilibrium.exploitability == 0.0
