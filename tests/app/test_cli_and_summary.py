@@ -187,3 +187,10 @@ def test_json_refuses_nan_and_leaves_no_temp_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="JSON"):
         write_json(tmp_path / "x.json", {"value": float("nan")})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_header_of_a_one_strategy_game_is_singular() -> None:
+    """The start line says '1 strategy', not '1 strategies'."""
+    assert format_header(3, "one.toml", 1, "monocycle roster") == (
+        "Run 3: solving one.toml (1 strategy, monocycle roster)"
+    )

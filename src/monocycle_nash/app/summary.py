@@ -6,6 +6,7 @@ import unicodedata
 from pathlib import Path
 
 from monocycle_nash.equilibrium import Equilibrium
+from monocycle_nash.matrix import count
 
 __all__ = ["MAX_LABEL_COLUMNS", "MAX_LISTED", "display_path", "format_header", "format_summary"]
 
@@ -56,7 +57,7 @@ def _number(value: float, digits: int) -> str:
 
 def format_header(run_id: int, game_name: str, size: int, kind: str) -> str:
     """Return the line printed before solving: run id and game."""
-    return f"Run {run_id}: solving {game_name} ({size} strategies, {kind})"
+    return f"Run {run_id}: solving {game_name} ({count(size, 'strategy', 'strategies')}, {kind})"
 
 
 def format_summary(
