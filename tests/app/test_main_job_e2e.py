@@ -133,6 +133,21 @@ def test_second_run_gets_the_next_id(tmp_path: Path) -> None:
     assert (tmp_path / "result" / "2" / "output" / "equilibrium.json").is_file()
 
 
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="needs the code in a git checkout")
+def test_git_commit_is_the_code_checkout_s_even_with_root_outside_it(tmp_path: Path) -> None:
+    """With --root outside any repository, the run records the commit of the code run."""
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    result = run_main(tmp_path, "--root", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    [row] = rows(tmp_path / ".runmeta" / "run_history.db")
+    assert row["git_commit"] == head
+
+
 def test_roster_game_file(tmp_path: Path) -> None:
     """A roster game file is solved by the monocycle solver and drawn with characters.svg."""
     game = tmp_path / "roster.toml"

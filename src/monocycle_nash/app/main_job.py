@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from monocycle_nash import GameError, divergences, parse_game, pure_strategy_payoffs, solve
@@ -33,6 +33,7 @@ from monocycle_nash.app.summary import display_path, format_header, format_summa
 from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
 from monocycle_nash.runmeta import RunContext, RunMetaError, RunSessionService, RunTerminated
 from monocycle_nash.runmeta.artifact_store import MERGED_INPUT
+from monocycle_nash.runmeta.git_probe import GitCommitProbe
 
 __all__ = [
     "EXIT_FAILURE",
@@ -70,6 +71,7 @@ def run_main_job(arguments: Arguments, command: str) -> int:
                 arguments.root,
                 db_path=reading.storage.db_path,
                 result_root=reading.storage.result_root,
+                git_probe=_code_commit_probe(arguments.root),
             )
         except (RunMetaError, StorageError) as err:
             _error(str(err))
@@ -80,6 +82,21 @@ def run_main_job(arguments: Arguments, command: str) -> int:
         # Before a run exists (a run's own interruption is handled in _run).
         print(f"{PROGRAM}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _code_commit_probe(root: Path) -> Callable[[], str | None]:
+    """Return a probe of the commit of the code being run, else of the project root.
+
+    The solver's version is what makes a result reproducible, and ``--root`` is often a
+    data folder outside any repository, so the checkout holding this package comes first.
+    """
+    code_probe = GitCommitProbe(Path(__file__).resolve().parent)
+    root_probe = GitCommitProbe(root)
+
+    def probe() -> str | None:
+        return code_probe() or root_probe()
+
+    return probe
 
 
 def _check_result_root(storage: StorageLocation) -> None:
