@@ -363,3 +363,23 @@ def test_signal_during_a_long_solve_is_recorded_as_killed(
     [row] = rows(tmp_path / ".runmeta" / "run_history.db")
     assert row["status"] == "killed"
     assert_meta_matches_row(tmp_path / "result" / "1", row)
+
+
+def test_closed_stdout_pipe_does_not_fail_the_run(tmp_path: Path) -> None:
+    """A reader that closes the pipe (`| head -0`) leaves a success run and a full log."""
+    process = subprocess.Popen(
+        [sys.executable, str(MAIN)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # before the job prints anything
+    _, stderr = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, stderr
+    assert stderr == ""
+    [row] = rows(tmp_path / ".runmeta" / "run_history.db")
+    assert row["status"] == "success"
+    log = (tmp_path / "result" / "1" / "logs" / "stdout.log").read_text("utf-8")
+    assert log.startswith("Run 1: solving") and "Results: result/1" in log

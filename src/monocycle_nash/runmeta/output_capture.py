@@ -5,6 +5,9 @@ that write each text to the previous stream and, flushed at once, to a log file 
 appended). What bypasses ``sys.stdout``/``sys.stderr`` is not captured: output of child
 processes, writes to file descriptors 1 and 2, and bytes written to ``.buffer``.
 
+A console that goes away (a closed pipe, as in ``program | head -1``) is not an error of
+the run: the tee stops writing to it and the log keeps everything.
+
 A log write that fails (disk full, I/O error) never breaks the program's own printing:
 that log stops, the console still gets everything, and the failure is kept in the
 :class:`CapturedOutput` that the block receives. ``RunSessionService.record()`` then
@@ -48,14 +51,20 @@ class TeeStream(io.TextIOBase):
     ) -> None:
         """Write to ``console`` and to ``log``; a failed log write goes to ``failures``."""
         super().__init__()
-        self._console = console
+        self._console: TextIO | None = console
+        self._console_stream = console
         self._log: IO[str] | None = log
         self._log_path = log_path
         self._failures = failures if failures is not None else []
 
     def write(self, text: str) -> int:
         """Write ``text`` to the console stream and to the log."""
-        written = self._console.write(text)
+        console = self._console
+        if console is not None:
+            try:
+                console.write(text)
+            except BrokenPipeError:
+                self._console = None
         log = self._log
         if log is not None:
             try:
@@ -66,15 +75,20 @@ class TeeStream(io.TextIOBase):
                 # the failure for whoever records the run.
                 self._log = None
                 self._failures.append(ArtifactWriteError(self._log_path, err))
-        return written
+        return len(text)
 
     def flush(self) -> None:
-        """Flush the console stream."""
-        self._console.flush()
+        """Flush the console stream (a closed pipe is dropped, not raised)."""
+        console = self._console
+        if console is not None:
+            try:
+                console.flush()
+            except BrokenPipeError:
+                self._console = None
 
     def isatty(self) -> bool:
         """Answer for the console stream."""
-        return self._console.isatty()
+        return self._console_stream.isatty()
 
     def writable(self) -> bool:
         """A tee is always writable."""
@@ -82,20 +96,25 @@ class TeeStream(io.TextIOBase):
 
     def fileno(self) -> int:
         """The console's descriptor (writes through it are not logged)."""
-        return self._console.fileno()
+        return self._console_stream.fileno()
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
         """The console's encoding."""
-        return str(getattr(self._console, "encoding", "utf-8") or "utf-8")
+        return str(getattr(self._console_stream, "encoding", "utf-8") or "utf-8")
 
     @property
     def errors(self) -> str | None:  # type: ignore[override]
         """The console's error handler."""
-        return getattr(self._console, "errors", None)
+        return getattr(self._console_stream, "errors", None)
+
+    @property
+    def console_closed(self) -> bool:
+        """Tell whether the console went away (a closed pipe) while the tee was in use."""
+        return self._console is None
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._console, name)
+        return getattr(self._console_stream, name)
 
 
 def _open_log(path: Path) -> IO[str]:
