@@ -333,3 +333,12 @@ def test_version_1_database_is_upgraded_with_its_runs_kept(tmp_path: Path) -> No
         assert [row["command"] for row in conn.execute("SELECT command FROM runs")] == ["old run"]
     finally:
         conn.close()
+
+
+def test_database_under_a_file_names_the_file(tmp_path: Path) -> None:
+    """A database path whose parent is a file says which part is not a folder."""
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    db_path = tmp_path / "notes.txt" / "deep" / "run_history.db"
+    with pytest.raises(DatabaseAccessError) as caught:
+        SQLiteConnectionFactory(db_path).connect()
+    assert str(caught.value).endswith(f"{tmp_path / 'notes.txt'} is a file, not a folder")

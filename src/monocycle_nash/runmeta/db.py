@@ -315,6 +315,9 @@ class SQLiteConnectionFactory:
         if isinstance(path, Path):
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError) as err:
+                blocker = _first_non_folder(path.parent)
+                raise DatabaseAccessError(path, f"{blocker} is a file, not a folder") from err
             except OSError as err:
                 raise DatabaseAccessError(path, err.strerror or str(err)) from err
         try:
@@ -353,3 +356,11 @@ class SQLiteConnectionFactory:
     def migrate(self, conn: sqlite3.Connection) -> None:
         """Bring ``conn``'s schema up to date (see :func:`migrate`)."""
         migrate(conn)
+
+
+def _first_non_folder(folder: Path) -> Path:
+    """Return the first existing ancestor of ``folder`` (or itself) that is not a folder."""
+    for candidate in reversed((folder, *folder.parents)):
+        if candidate.exists() and not candidate.is_dir():
+            return candidate
+    return folder
