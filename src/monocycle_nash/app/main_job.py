@@ -160,7 +160,12 @@ def _run(
         return EXIT_TERMINATED
     except RunMetaError as err:
         # Starting or finishing the record failed; the message says what to repair.
-        _error(str(err) if ctx is None else f"{err} (run {ctx.run_id})")
+        if ctx is not None:
+            _error(f"{err} (run {ctx.run_id})")
+        elif err.failed_run_id is not None:
+            _error(f"{err} (run {err.failed_run_id} recorded as fail)")
+        else:
+            _error(str(err))
         return EXIT_FAILURE
     except Exception as err:
         # A bug: recorded as fail with its traceback in the log; one line here.

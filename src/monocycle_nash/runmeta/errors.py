@@ -41,6 +41,10 @@ __all__ = [
 class RunMetaError(Exception):
     """Base class of every runmeta error; ``str(err)`` is a one-line user-facing message."""
 
+    failed_run_id: int | None = None
+    """Set by ``RunSessionService.start`` when the error ended a run it had inserted:
+    that run is recorded as ``fail`` with this error as its reason."""
+
 
 class RunNotFoundError(RunMetaError):
     """No run with this id in the database."""

@@ -225,6 +225,8 @@ class RunSessionService:
                 link_kind=link_kind,
             )
             self._record_failed_start(failed, err, own_folder=run_dir is not None)
+            if isinstance(err, RunMetaError):
+                err.failed_run_id = run_id
             raise
         return self._context(
             record,
