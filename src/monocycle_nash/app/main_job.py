@@ -160,12 +160,7 @@ def _run(
         return EXIT_TERMINATED
     except RunMetaError as err:
         # Starting or finishing the record failed; the message says what to repair.
-        if ctx is not None:
-            _error(f"{err} (run {ctx.run_id})")
-        elif err.failed_run_id is not None:
-            _error(f"{err} (run {err.failed_run_id} recorded as fail)")
-        else:
-            _error(str(err))
+        _error(_record_error_message(err, ctx))
         return EXIT_FAILURE
     except Exception as err:
         # A bug: recorded as fail with its traceback in the log; one line here.
@@ -177,6 +172,15 @@ def _run(
         _error(f"unexpected {what}{_recorded(ctx, 'fail')}{where}")
         return EXIT_FAILURE
     return EXIT_SUCCESS
+
+
+def _record_error_message(err: RunMetaError, ctx: RunContext | None) -> str:
+    """The one line for a failure of the record itself, naming the run when there is one."""
+    if ctx is not None:
+        return f"{err} (run {ctx.run_id})"
+    if err.failed_run_id is not None:
+        return f"{err} (run {err.failed_run_id} recorded as fail)"
+    return str(err)
 
 
 def _recorded(ctx: RunContext | None, status: str) -> str:
