@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from monocycle_nash.runmeta.errors import (
         ArtifactWriteError,
         DatabaseAccessError,
+        DatabaseLockedError,
         DatabaseWriteError,
         DuplicateProjectError,
         InputNotFoundError,
@@ -132,6 +133,7 @@ _EXPORTS: dict[str, str] = {
         (
             "ArtifactWriteError",
             "DatabaseAccessError",
+            "DatabaseLockedError",
             "DatabaseWriteError",
             "DuplicateProjectError",
             "InputNotFoundError",
@@ -197,6 +199,7 @@ __all__ = [
     "ArtifactWriteError",
     "Clock",
     "DatabaseAccessError",
+    "DatabaseLockedError",
     "DatabaseWriteError",
     "DeletedRun",
     "DuplicateProjectError",

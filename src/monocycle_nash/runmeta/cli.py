@@ -43,8 +43,6 @@ from monocycle_nash.runmeta.cli_format import (
     terminal_width,
 )
 from monocycle_nash.runmeta.cli_time import from_bound, to_bound
-from monocycle_nash.runmeta.clock import JstClock
-from monocycle_nash.runmeta.db import transaction
 from monocycle_nash.runmeta.errors import RunMetaError
 from monocycle_nash.runmeta.models import RUN_STATUSES
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
@@ -273,11 +271,7 @@ def _register_runs(commands: Commands) -> None:
 
 
 def _add_project(args: argparse.Namespace, context: CommandContext) -> int:
-    connection = context.connection()
-    with transaction(connection):
-        project = ProjectsRepository(connection).add(
-            args.project_id, args.project_path, JstClock().timestamp(), args.note
-        )
+    project = context.service().add_project(args.project_id, args.project_path, args.note)
     print(f"added project {project.project_id} at {project.project_path}")
     return 0
 

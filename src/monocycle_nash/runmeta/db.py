@@ -46,6 +46,7 @@ from pathlib import Path
 
 from monocycle_nash.runmeta.errors import (
     DatabaseAccessError,
+    DatabaseLockedError,
     NotADatabaseError,
     SchemaTooNewError,
 )
@@ -203,19 +204,38 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             raise
         conn.execute("RELEASE runmeta_nested")
         return
-    # Nothing has happened before BEGIN succeeds: safe to retry.
-    _execute_retrying(conn, "BEGIN IMMEDIATE")
+    try:
+        # Nothing has happened before BEGIN succeeds: safe to retry.
+        _execute_retrying(conn, "BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as err:
+        _raise_if_locked(conn, err)
+        raise
     try:
         yield conn
         # A busy COMMIT leaves the transaction open and uncommitted: retry only then.
         _execute_retrying(conn, "COMMIT", may_retry=lambda: _in_transaction(conn))
-    except BaseException:
+    except BaseException as err:
         # SQLite may already have rolled back (e.g. after SQLITE_FULL); only roll back
         # what is still open, and never let a failed ROLLBACK hide the first error.
         if _in_transaction(conn):
             with suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
+        _raise_if_locked(conn, err)
         raise
+
+
+def _raise_if_locked(conn: sqlite3.Connection, err: BaseException) -> None:
+    """Turn a busy error that outlasted the busy timeout into :class:`DatabaseLockedError`.
+
+    Called once nothing of the transaction is left (never begun or rolled back).
+    """
+    if is_busy(err) and not isinstance(err, DatabaseLockedError):
+        waited = conn.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
+        locked = DatabaseLockedError(_database_file(conn), waited)
+        # Keep SQLite's code, so is_busy() and callers that inspect it still see SQLITE_BUSY.
+        locked.sqlite_errorcode = getattr(err, "sqlite_errorcode", _SQLITE_BUSY)
+        locked.sqlite_errorname = getattr(err, "sqlite_errorname", "SQLITE_BUSY")
+        raise locked from err
 
 
 def _execute_retrying(
@@ -343,6 +363,9 @@ class SQLiteConnectionFactory:
                         timeout=self._busy_timeout,
                     )
                 migrate(conn)
+        except DatabaseLockedError:
+            conn.close()
+            raise
         except sqlite3.DatabaseError as err:
             conn.close()
             if getattr(err, "sqlite_errorcode", None) == _SQLITE_NOTADB:

@@ -9,11 +9,13 @@ like ``KeyboardInterrupt`` it derives from ``BaseException`` so that ordinary
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 __all__ = [
     "ArtifactWriteError",
     "DatabaseAccessError",
+    "DatabaseLockedError",
     "DatabaseWriteError",
     "DuplicateProjectError",
     "InputNotFoundError",
@@ -135,6 +137,23 @@ class DatabaseAccessError(RunMetaError):
         self.db_path = str(db_path)
         self.reason = reason
         super().__init__(f"cannot open run database {self.db_path}: {reason}")
+
+
+class DatabaseLockedError(RunMetaError, sqlite3.OperationalError):
+    """Another process kept the database locked for the whole busy timeout.
+
+    Raised by :func:`~monocycle_nash.runmeta.db.transaction` after rolling back, so
+    nothing was changed. It is also an ``sqlite3.OperationalError``: code that catches
+    ``sqlite3.Error`` around a write keeps working.
+    """
+
+    def __init__(self, db_path: str | Path, waited: float) -> None:
+        self.db_path = str(db_path)
+        self.waited = waited
+        super().__init__(
+            f"run database {self.db_path} is locked by another process (waited {waited:g} s);"
+            " nothing was changed, try again later"
+        )
 
 
 class NotADatabaseError(DatabaseAccessError):
