@@ -48,6 +48,14 @@ def _project(project_id: str) -> ProjectRecord | None:
         connection.close()
 
 
+def _projects() -> list[ProjectRecord]:
+    connection = SQLiteConnectionFactory(DB).connect()
+    try:
+        return ProjectsRepository(connection).list()
+    finally:
+        connection.close()
+
+
 def _run(run_id: int) -> RunRecord:
     connection = SQLiteConnectionFactory(DB).connect()
     try:
@@ -84,19 +92,25 @@ def test_add_project_stores_an_absolute_path(
     [
         pytest.param("main", "project 'main' already exists", id="duplicate"),
         pytest.param("  ", "project id", id="blank-id"),
+        pytest.param("a\nb", "invalid project id 'a\\nb': it must not hold control", id="newline"),
+        pytest.param("x", "invalid project path '': it must not be empty", id="empty-path"),
+        pytest.param("y", "it is a file, not a folder", id="file-path"),
     ],
 )
 def test_add_project_refusals_exit_1(
     workspace: Path, capsys: pytest.CaptureFixture[str], project_id: str, message: str
 ) -> None:
-    """A duplicate or blank id exits 1 with one line; the first project is unchanged."""
+    """A duplicate, blank or control-character id, an empty or file path: exit 1, one line."""
     assert cli(capsys, "add-project", "--project-id", "main", "--project-path", "a")[0] == 0
-    code, out, err = cli(capsys, "add-project", "--project-id", project_id, "--project-path", "b")
+    (workspace / "notes.txt").write_text("not a folder\n", encoding="utf-8")
+    path = {"x": "", "y": "notes.txt"}.get(project_id, "b")
+    code, out, err = cli(capsys, "add-project", "--project-id", project_id, "--project-path", path)
     assert (code, out) == (1, "")
     assert err.startswith("runmeta: error: ") and message in err
     assert err.count("\n") == 1
     project = _project("main")
     assert project is not None and project.project_path == str(workspace.resolve() / "a")
+    assert [p.project_id for p in _projects()] == ["main"]
 
 
 def test_add_project_needs_an_id_and_a_path(
@@ -115,10 +129,12 @@ def test_add_project_needs_an_id_and_a_path(
 def test_update_project_changes_path_and_note_and_the_runs_meta(
     service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
 ) -> None:
-    """update-project changes the row and the project_path in its runs' meta.json."""
+    """update-project changes the row, moves its runs' links and rewrites their meta.json."""
     (workspace / "old").mkdir()
+    (workspace / "new").mkdir()
     service.add_project("main", workspace / "old")
     service.finish_success(service.start("python src/main.py", project_id="main"))
+    assert (workspace / "old" / "experiment_refs" / "1").is_symlink()
     code, out, err = cli(
         capsys, "update-project", "--project-id", "main", "--project-path", "new", "--note", "moved"
     )
@@ -128,6 +144,49 @@ def test_update_project_changes_path_and_note_and_the_runs_meta(
     project = _project("main")
     assert project is not None and (project.project_path, project.note) == (new_path, "moved")
     assert _meta(1)["project_path"] == new_path == _run(1).project_path
+    new_link = workspace / "new" / "experiment_refs" / "1"
+    assert new_link.resolve() == (workspace / "result" / "1").resolve()
+    assert not (workspace / "old" / "experiment_refs" / "1").is_symlink()
+    assert cli(capsys, "delete-run", "--run-id", "1", "--with-files")[0] == 0
+    assert not new_link.is_symlink()
+    assert list((workspace / "old" / "experiment_refs").iterdir()) == []
+
+
+def test_update_project_to_a_missing_folder_warns_and_keeps_the_old_link(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    """A new folder that does not exist: exit 0, a warning, the old link kept; rerun repairs."""
+    (workspace / "old").mkdir()
+    service.add_project("main", workspace / "old")
+    service.finish_success(service.start("python src/main.py", project_id="main"))
+    code, out, err = cli(capsys, "update-project", "--project-id", "main", "--project-path", "new")
+    assert (code, out) == (0, f"updated project main at {workspace.resolve() / 'new'}\n")
+    assert err.startswith("runmeta: warning: run 1: project link not made: ")
+    assert err.count("\n") == 1 and "the one in" in err
+    assert (workspace / "old" / "experiment_refs" / "1").is_symlink()
+    assert "project link not made" in _meta(1)["warnings"][-1]  # type: ignore[index]
+    (workspace / "new").mkdir()
+    code, _, err = cli(capsys, "update-project", "--project-id", "main", "--project-path", "new")
+    assert (code, err) == (0, "")
+    assert (workspace / "new" / "experiment_refs" / "1").is_symlink()
+
+
+def test_update_project_to_a_file_is_refused(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    """A new path that is a file exits 1 with one line and changes nothing."""
+    service.add_project("main", workspace / "old")
+    (workspace / "notes.txt").write_text("x\n", encoding="utf-8")
+    code, out, err = cli(
+        capsys, "update-project", "--project-id", "main", "--project-path", "notes.txt"
+    )
+    assert (code, out) == (1, "")
+    assert err == (
+        f"runmeta: error: invalid project path '{workspace.resolve() / 'notes.txt'}':"
+        " it is a file, not a folder\n"
+    )
+    project = _project("main")
+    assert project is not None and project.project_path == str(workspace.resolve() / "old")
 
 
 def test_update_project_note_only_keeps_the_path(
@@ -172,6 +231,9 @@ def test_delete_project_keeps_its_runs_without_a_project(
     service.finish_success(service.start("python a.py", project_id="main"))
     service.finish_success(service.start("python b.py", project_id="main"))
     service.finish_success(service.start("python c.py"))
+    refs = workspace / "analysis" / "experiment_refs"
+    (refs / "notes.md").write_text("mine\n", encoding="utf-8")
+    before = _run(1).updated_at
     code, out, err = cli(capsys, "delete-project", "--project-id", "main")
     assert (code, err) == (0, "")
     assert out == "deleted project main (2 runs now without a project)\n"
@@ -179,6 +241,9 @@ def test_delete_project_keeps_its_runs_without_a_project(
     for run_id in (1, 2):
         assert _run(run_id).project_id is None
         assert (_meta(run_id)["project_id"], _meta(run_id)["project_path"]) == (None, None)
+        assert _run(run_id).updated_at > before
+        assert _meta(run_id)["updated_at"] == _run(run_id).updated_at
+    assert [path.name for path in refs.iterdir()] == ["notes.md"]  # only the run links went
 
 
 def test_delete_project_of_an_unknown_project_is_refused(

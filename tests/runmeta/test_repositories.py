@@ -318,6 +318,17 @@ def test_project_delete_sets_runs_project_to_null(
     assert runs.get(1).project_id is None
 
 
+def test_detach_project_sets_updated_at(populated: sqlite3.Connection) -> None:
+    """detach_project empties the runs' project, stamps updated_at and returns their ids."""
+    runs = RunsRepository(populated)
+    with transaction(populated):
+        assert runs.detach_project("a", "2026-03-01T00:00:00+09:00") == [1, 3, 5]
+    for run_id in (1, 3, 5):
+        detached = runs.get(run_id)
+        assert (detached.project_id, detached.updated_at) == (None, "2026-03-01T00:00:00+09:00")
+    assert runs.get(2).project_id == "b"
+
+
 def test_ids_of_project(populated: sqlite3.Connection) -> None:
     """ids_of_project lists a project's runs oldest first."""
     assert RunsRepository(populated).ids_of_project("a") == [1, 3, 5]

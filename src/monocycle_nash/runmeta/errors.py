@@ -21,6 +21,7 @@ __all__ = [
     "InputNotFoundError",
     "InputReadError",
     "InvalidProjectIdError",
+    "InvalidProjectPathError",
     "InvalidStatusError",
     "InvalidTimestampError",
     "MetaCorruptError",
@@ -105,11 +106,19 @@ class DuplicateProjectError(RunMetaError):
 
 
 class InvalidProjectIdError(RunMetaError):
-    """A project id that is empty or only whitespace."""
+    """A project id that is empty, only whitespace, or holds control characters."""
 
-    def __init__(self, project_id: str) -> None:
+    def __init__(self, project_id: str, reason: str = "it must not be empty") -> None:
         self.project_id = project_id
-        super().__init__(f"invalid project id {project_id!r}: it must not be empty")
+        super().__init__(f"invalid project id {project_id!r}: {reason}")
+
+
+class InvalidProjectPathError(RunMetaError):
+    """A project path that is empty or names something that is not a folder."""
+
+    def __init__(self, project_path: str | Path, reason: str) -> None:
+        self.project_path = str(project_path)
+        super().__init__(f"invalid project path {self.project_path!r}: {reason}")
 
 
 class InvalidStatusError(RunMetaError):

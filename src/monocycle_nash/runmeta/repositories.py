@@ -16,6 +16,7 @@ from monocycle_nash.runmeta.clock import normalize_timestamp
 from monocycle_nash.runmeta.errors import (
     DuplicateProjectError,
     InvalidProjectIdError,
+    InvalidProjectPathError,
     ProjectNotFoundError,
     RunNotFoundError,
 )
@@ -279,6 +280,19 @@ class RunsRepository:
         row = self._conn.execute(sql, params).fetchone()
         return int(row[0])
 
+    def detach_project(self, project_id: str, updated_at: str) -> builtins.list[int]:
+        """Detach every run of a project (no project, ``updated_at`` set); return their ids.
+
+        The ids come oldest first. Call it before deleting the project, so that the
+        detached runs record when they changed.
+        """
+        run_ids = self.ids_of_project(project_id)
+        self._conn.execute(
+            "UPDATE runs SET project_id = NULL, updated_at = ? WHERE project_id = ?",
+            (updated_at, project_id),
+        )
+        return run_ids
+
     def ids_of_project(self, project_id: str) -> builtins.list[int]:
         """Return the ids of the runs attached to a project, oldest first."""
         rows = self._conn.execute(
@@ -309,9 +323,25 @@ def _run_filters(
 
 
 def _absolute(project_path: str | Path) -> str:
+    """Return the project folder as an absolute path; refuse an empty path or a file.
+
+    A folder that does not exist yet is accepted: runs warn until it is created.
+    """
     from pathlib import Path  # noqa: PLC0415 - see TYPE_CHECKING above
 
-    return str(Path(project_path).expanduser().resolve())
+    if not str(project_path).strip():
+        raise InvalidProjectPathError(project_path, "it must not be empty")
+    path = Path(project_path).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise InvalidProjectPathError(path, "it is a file, not a folder")
+    return str(path)
+
+
+def _check_project_id(project_id: str) -> None:
+    if not project_id.strip():
+        raise InvalidProjectIdError(project_id)
+    if not project_id.isprintable():
+        raise InvalidProjectIdError(project_id, "it must not hold control characters")
 
 
 class ProjectsRepository:
@@ -331,11 +361,12 @@ class ProjectsRepository:
     ) -> ProjectRecord:
         """Register a project and return it.
 
-        Raises :class:`DuplicateProjectError` when the id is taken and
-        :class:`InvalidProjectIdError` for an empty id.
+        Raises :class:`DuplicateProjectError` when the id is taken,
+        :class:`InvalidProjectIdError` for an empty id or one with control characters
+        (a line break, a tab), and :class:`InvalidProjectPathError` for an empty path
+        or one that is a file.
         """
-        if not project_id.strip():
-            raise InvalidProjectIdError(project_id)
+        _check_project_id(project_id)
         record = ProjectRecord(project_id, _absolute(project_path), created_at, note)
         try:
             self._conn.execute(
@@ -356,7 +387,8 @@ class ProjectsRepository:
     ) -> ProjectRecord:
         """Change the path and/or note of a project and return it.
 
-        Raises :class:`ProjectNotFoundError` for an unknown id.
+        Raises :class:`ProjectNotFoundError` for an unknown id and
+        :class:`InvalidProjectPathError` as :meth:`add` does.
         """
         assignments: list[str] = []
         params: list[object] = []

@@ -590,31 +590,76 @@ class RunSessionService:
         project_path: str | Path | None = None,
         note: str | None = None,
     ) -> ProjectRecord:
-        """Change a project; when its path changes, its runs' meta.json follow."""
+        """Change a project; with a path, its runs' references and meta.json follow.
+
+        With ``project_path`` every run of the project whose folder exists gets its
+        reference in the (new) folder's ``experiment_refs``, made again when missing,
+        so repeating the command repairs references. When the path changed, the run's
+        reference in the old folder is removed once the new one exists; one that
+        cannot be made is a warning (stderr and meta.json) and the old one is kept.
+        """
         with transaction(self.connection):
+            before = self.projects.get(project_id)
             project = self.projects.update(project_id, project_path=project_path, note=note)
-            run_ids = self.runs.ids_of_project(project_id) if project_path is not None else []
-        self._sync_quietly(run_ids)
+            runs = self.runs.list_runs(project_id=project_id) if project_path is not None else []
+        for run in reversed(runs):  # oldest first
+            if self.store.run_dir(run.run_id).is_dir():
+                warnings = self._move_reference(run, before.project_path)
+                self._sync_quietly(run.run_id, warnings)
         return project
+
+    def _move_reference(self, run: RunRecord, old_path: str) -> list[str]:
+        """Link ``run`` from its project's folder, then unlink it from ``old_path``."""
+        if run.project_path is None:  # pragma: no cover - the run was selected by project
+            return []
+        try:
+            link_run(
+                run.project_path,
+                run.run_id,
+                self.store.run_dir(run.run_id),
+                run.created_at,
+                run.status,
+            )
+        except ProjectLinkError as err:
+            kept = "" if old_path == run.project_path else f" (the one in {old_path} is kept)"
+            return [f"project link not made: {err}{kept}"]
+        if old_path == run.project_path:
+            return []
+        try:
+            unlink_run(old_path, run.run_id)
+        except ProjectLinkError as err:
+            return [f"old project link not removed: {err}"]
+        return []
 
     def delete_project(self, project_id: str) -> list[int]:
         """Delete a project; its runs stay, detached, with meta.json updated.
 
-        Returns the ids of the runs that were attached. The project folder and its
-        ``experiment_refs`` are left alone.
+        Returns the ids of the runs that were attached (oldest first); their
+        ``updated_at`` is set. As with a run detached by :meth:`update_run`, each run's
+        reference in the project's ``experiment_refs`` is removed; the project folder
+        and anything else in it are left alone.
         """
+        now = self.clock.timestamp()
         with transaction(self.connection):
-            run_ids = self.runs.ids_of_project(project_id)
+            project = self.projects.get(project_id)
+            run_ids = self.runs.detach_project(project_id, now)
             self.projects.delete(project_id)
-        self._sync_quietly(run_ids)
+        for run_id in run_ids:
+            warnings: list[str] = []
+            try:
+                unlink_run(project.project_path, run_id)
+            except ProjectLinkError as err:
+                warnings.append(f"project link not removed: {err}")
+            self._sync_quietly(run_id, warnings)
         return run_ids
 
-    def _sync_quietly(self, run_ids: Sequence[int]) -> None:
-        """Sync meta.json of runs whose folder exists; report write failures on stderr."""
-        for run_id in run_ids:
-            if not self.store.run_dir(run_id).is_dir():
-                continue
-            try:
-                self.sync_meta(run_id)
-            except RunMetaError as err:
-                sys.stderr.write(f"runmeta: warning: run {run_id}: {err}\n")
+    def _sync_quietly(self, run_id: int, warnings: Sequence[str] = ()) -> None:
+        """Sync meta.json (with ``warnings``) if the folder exists; report problems on stderr."""
+        for message in warnings:
+            sys.stderr.write(f"runmeta: warning: run {run_id}: {message}\n")
+        if not self.store.run_dir(run_id).is_dir():
+            return
+        try:
+            self.sync_meta(run_id, warnings=warnings)
+        except RunMetaError as err:
+            sys.stderr.write(f"runmeta: warning: run {run_id}: {err}\n")
