@@ -404,13 +404,12 @@ def test_update_run_attaches_a_project_and_links_it(
         pytest.param(
             ["--run-id", "1", "--project-id", "ghost"], "project 'ghost' not found", id="project"
         ),
-        pytest.param(["--run-id", "1", "--status", "running"], "'running'", id="back-to-running"),
     ],
 )
 def test_update_run_refusals_exit_1_and_change_nothing(
     service: RunSessionService, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    """Unknown ids and a status the library refuses exit 1; row and meta.json stay."""
+    """Unknown run or project ids exit 1; row and meta.json stay."""
     service.finish_success(service.start("python src/main.py"))
     row, meta = _row(1), _meta(1)
     code, out, err = cli(capsys, "update-run", *argv)
@@ -427,7 +426,16 @@ def test_update_run_refusals_exit_1_and_change_nothing(
         pytest.param(["--status", "fail"], "required: --run-id", id="no-run-id"),
         pytest.param(["--run-id", "1", "--status", "done"], "invalid choice", id="bad-status"),
         pytest.param(["--run-id", "-3", "--note", "x"], "--run-id", id="negative-id"),
-        pytest.param(["--run-id", str(2**63), "--note", "x"], "positive", id="id-too-big"),
+        pytest.param(
+            ["--run-id", str(2**63), "--note", "x"],
+            f"'{2**63}' is too large (at most {2**63 - 1})",
+            id="id-too-big",
+        ),
+        pytest.param(
+            ["--run-id", "1", "--status", "running"],
+            "invalid choice: 'running' (choose from 'success', 'fail', 'killed')",
+            id="back-to-running",
+        ),
         pytest.param(
             ["--run-id", "1", "--project-id", "p", "--no-project"],
             "not allowed with argument",

@@ -44,7 +44,7 @@ from monocycle_nash.runmeta.cli_format import (
 )
 from monocycle_nash.runmeta.cli_time import from_bound, to_bound
 from monocycle_nash.runmeta.errors import RunMetaError
-from monocycle_nash.runmeta.models import RUN_STATUSES
+from monocycle_nash.runmeta.models import FINAL_STATUSES, RUN_STATUSES
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
 
 __all__ = [
@@ -69,8 +69,10 @@ def _positive_int(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= _MAX_ID:
+    if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    if value > _MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is too large (at most {_MAX_ID})")
     return value
 
 
@@ -208,8 +210,8 @@ def _update_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--status",
-        choices=RUN_STATUSES,
-        help="the new status (the library accepts only final ones: success, fail, killed)",
+        choices=FINAL_STATUSES,
+        help="the new status (a run is running only while its process records it)",
     )
     parser.add_argument("--note", metavar="TEXT", help='the new note ("" clears it)')
     project = parser.add_mutually_exclusive_group()
