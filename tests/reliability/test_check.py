@@ -126,12 +126,18 @@ def _stale_meta(root: Path) -> None:
     _hand_edit_note(root)
 
 
+def _truncated_meta(root: Path) -> None:
+    # Valid JSON that lost most fields (created_at among them): damage, not another run.
+    _meta_path(root, 2).write_text('{"run_id": 2, "status": "fail"}', encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("damage", "kind"),
     [
         pytest.param(_delete_meta, "missing-meta", id="missing-meta"),
         pytest.param(_corrupt_meta, "unreadable-meta", id="unreadable-meta"),
         pytest.param(_stale_meta, "stale-meta", id="disagreeing-meta"),
+        pytest.param(_truncated_meta, "stale-meta", id="meta-missing-fields"),
     ],
 )
 def test_meta_findings_are_repaired_from_the_database(
@@ -150,7 +156,9 @@ def test_meta_findings_are_repaired_from_the_database(
     assert out.endswith("checked 2 runs and 2 folders: 1 repaired, now consistent\n")
     meta = read_meta(root, 2)
     assert meta_mismatches(meta, row(root, 2)) == []
-    if kind == "stale-meta":
+    if damage is _truncated_meta:
+        assert meta["status"] == "fail" and meta["created_at"] == row(root, 2).created_at
+    elif kind == "stale-meta":
         # What only meta.json knew is kept.
         assert meta["note"] == "edited by hand"
         assert (meta["solver"], meta["reason"]) == ("lp", "boom")

@@ -8,8 +8,9 @@
 - ``unreadable-meta``: a meta.json that is not a JSON object;
 - ``stale-meta``: a meta.json whose row fields disagree with the database (a crash
   between the two writes, or a database edit by hand);
-- ``foreign-meta``: a meta.json that describes another run (other ``run_id`` or
-  ``created_at``), e.g. a folder left from an older database;
+- ``foreign-meta``: a meta.json that describes another run (another ``run_id`` or
+  ``created_at``; a missing one is only a disagreement), e.g. a folder left from an
+  older database;
 - ``temp-file``: a ``.meta.json.<pid>.<n>.tmp`` left by a write that was interrupted.
 
 With ``repair=True``, meta.json is rewritten from the database (``stale-meta``; for
@@ -172,6 +173,14 @@ def _remover(path: Path) -> Callable[[], str]:
     return remove
 
 
+def _describes_another_run(meta: dict[str, Any], record: RunRecord) -> bool:
+    """A ``run_id`` or ``created_at`` that is there and differs; a missing one is damage."""
+    return any(
+        key in meta and meta[key] != value
+        for key, value in (("run_id", record.run_id), ("created_at", record.created_at))
+    )
+
+
 def _owner_alive(meta: dict[str, Any]) -> bool:
     process = recorded_process(meta)
     if process is None:
@@ -250,7 +259,7 @@ class _Checker:
         fields = meta_mismatches(meta, record)
         if not fields:
             return
-        if meta.get("run_id") != run_id or meta.get("created_at") != record.created_at:
+        if _describes_another_run(meta, record):
             self.add(
                 run_id,
                 "foreign-meta",
