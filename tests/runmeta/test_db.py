@@ -342,3 +342,12 @@ def test_database_under_a_file_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(DatabaseAccessError) as caught:
         SQLiteConnectionFactory(db_path).connect()
     assert str(caught.value).endswith(f"{tmp_path / 'notes.txt'} is a file, not a folder")
+
+
+def test_database_path_that_is_a_folder_says_so(tmp_path: Path) -> None:
+    """A database path naming a folder is refused as a folder, not 'unable to open'."""
+    with pytest.raises(DatabaseAccessError) as caught:
+        SQLiteConnectionFactory(tmp_path).connect()
+    assert str(caught.value) == (
+        f"cannot open run database {tmp_path}: it is a folder, not a database file"
+    )

@@ -343,7 +343,7 @@ class SQLiteConnectionFactory:
         try:
             conn = sqlite3.connect(path, timeout=self._busy_timeout, isolation_level=None)
         except sqlite3.Error as err:
-            raise DatabaseAccessError(path, str(err)) from err
+            raise DatabaseAccessError(path, _open_failure(path, err)) from err
         try:
             conn.row_factory = sqlite3.Row
             # The first read: fails here, before anything is written, for a non-database.
@@ -370,7 +370,7 @@ class SQLiteConnectionFactory:
             conn.close()
             if getattr(err, "sqlite_errorcode", None) == _SQLITE_NOTADB:
                 raise NotADatabaseError(path) from err
-            raise DatabaseAccessError(path, str(err)) from err
+            raise DatabaseAccessError(path, _open_failure(path, err)) from err
         except BaseException:
             conn.close()
             raise
@@ -379,6 +379,13 @@ class SQLiteConnectionFactory:
     def migrate(self, conn: sqlite3.Connection) -> None:
         """Bring ``conn``'s schema up to date (see :func:`migrate`)."""
         migrate(conn)
+
+
+def _open_failure(path: str | Path, err: sqlite3.Error) -> str:
+    """Say why the database could not be opened, in the user's terms when SQLite's are vague."""
+    if isinstance(path, Path) and path.is_dir():
+        return "it is a folder, not a database file"
+    return str(err)
 
 
 def _first_non_folder(folder: Path) -> Path:
