@@ -102,6 +102,40 @@ def test_missing_or_unknown_subcommand_exits_2(
 
 
 @pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["--db-path", "", "list-runs"], "--db-path: an empty path", id="empty-db"),
+        pytest.param(["list-runs", "--result-root", " "], "--result-root: an empty",
+                     id="empty-root"),
+        pytest.param(["--result-root", "notes.txt", "check"], "notes.txt is a file",
+                     id="file-root"),
+        pytest.param(
+            ["delete-run", "--run-id", "1", "--with-files", "--result-root", "notes.txt"],
+            "--result-root: notes.txt is a file, not a folder",
+            id="file-root-delete",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_global_option_values_are_usage_errors(
+    argv: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An empty --db-path or --result-root, or a file as result root: exit 2, nothing opened."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("x\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert captured.out == ""
+    assert message in captured.err.splitlines()[-1]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize(
     ("argv", "db_path", "result_root"),
     [
         pytest.param(["list-runs"], ".runmeta/run_history.db", "result", id="defaults"),

@@ -76,6 +76,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _database_path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path is not a database file")
+    return text
+
+
+def _result_root(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path is not a folder")
+    if Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
+    return text
+
+
 def _print_lines(lines: Iterable[str]) -> None:
     write = sys.stdout.write
     for line in lines:
@@ -373,12 +387,14 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     # subcommand's name overrides one given before it and an absent one changes nothing.
     parser.add_argument(
         "--db-path",
+        type=_database_path,
         default=argparse.SUPPRESS if suppress else DEFAULT_DB_PATH,
         metavar="PATH",
         help=f"the run database (default: {DEFAULT_DB_PATH})",
     )
     parser.add_argument(
         "--result-root",
+        type=_result_root,
         default=argparse.SUPPRESS if suppress else DEFAULT_RESULT_ROOT,
         metavar="DIR",
         help=f"the folder holding result/<run_id>/ (default: {DEFAULT_RESULT_ROOT})",
