@@ -75,3 +75,28 @@ def test_every_exported_name_resolves() -> None:
     for name in runmeta.__all__:
         assert getattr(runmeta, name) is not None
     assert set(runmeta.__all__) <= set(dir(runmeta))
+
+
+_LISTING_SCRIPT = """
+import contextlib, io, sys
+from monocycle_nash.runmeta.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["list-runs"])
+print(repr((code, sorted(sys.modules))))
+"""
+
+
+def test_list_runs_loads_no_heavy_module(tmp_path: Path) -> None:
+    """runmeta list-runs, on a new database and an existing one, loads none of the slow modules."""
+    slow = {"typing", "dataclasses", "shutil", "tempfile", "hashlib", "inspect", "random"}
+    for attempt in ("creates the database", "reads it"):
+        result = subprocess.run(
+            [sys.executable, "-c", _LISTING_SCRIPT],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        code, loaded = ast.literal_eval(result.stdout)
+        assert code == 0, attempt
+        assert slow.isdisjoint(loaded), (attempt, slow & set(loaded))

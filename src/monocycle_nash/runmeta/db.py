@@ -104,8 +104,6 @@ def retry_busy(
     e.g. when a failed ``COMMIT`` has closed the transaction. Only for operations that
     are safe to repeat.
     """
-    import random  # noqa: PLC0415 - only a busy database pays for it
-
     deadline = time.monotonic() + timeout
     pause = _RETRY_FIRST_PAUSE
     while True:
@@ -116,6 +114,8 @@ def retry_busy(
                 raise
             if time.monotonic() + pause > deadline:
                 raise
+        import random  # noqa: PLC0415 - after a busy answer: only a busy database pays for it
+
         time.sleep(pause * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not secrets
         pause = min(pause * 2, _RETRY_LONGEST_PAUSE)
 
