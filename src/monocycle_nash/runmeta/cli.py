@@ -330,7 +330,11 @@ def _add_project_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _update_project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project-id", required=True, metavar="PID", help="the project")
-    parser.add_argument("--project-path", metavar="PATH", help="the project's new folder")
+    parser.add_argument(
+        "--project-path",
+        metavar="PATH",
+        help="the project's new folder; its runs' links (experiment_refs/) move there",
+    )
     parser.add_argument("--note", metavar="TEXT", help='the new note ("" clears it)')
 
 
@@ -354,12 +358,24 @@ def _register_projects(commands: Commands) -> None:
     commands.add(
         "update-project",
         help="change a project's folder or note",
+        description=(
+            "Change a project's folder or note. With --project-path, each run of the "
+            "project gets its link in the new folder's experiment_refs/ and loses the one "
+            "in the old folder, and its meta.json gets the new path. A link that cannot be "
+            "made (the folder does not exist yet) is a warning and the old link is kept: "
+            "run the command again once the folder exists."
+        ),
         handler=_update_project,
         arguments=_update_project_arguments,
     )
     commands.add(
         "delete-project",
         help="delete a project; its runs stay, without a project",
+        description=(
+            "Delete a project. Its runs stay, without a project (row and meta.json), and "
+            "their links in the project's experiment_refs/ are removed; the project "
+            "folder and anything else in it are left alone."
+        ),
         handler=_delete_project,
         arguments=_delete_project_arguments,
     )
