@@ -397,6 +397,36 @@ def test_update_run_attaches_a_project_and_links_it(
     assert not link.is_symlink() and not text.exists()
 
 
+def test_update_run_to_a_missing_project_folder_warns(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    """A project whose folder is missing: the run is attached, with a warning on stderr."""
+    service.add_project("main", workspace / "analysis")
+    service.finish_success(service.start("python src/main.py"))
+    code, out, err = cli(capsys, "update-run", "--run-id", "1", "--project-id", "main")
+    assert (code, out) == (0, "updated run 1 (success, project main)\n")
+    assert err == (
+        f"runmeta: warning: run 1: project link not updated: cannot link run into "
+        f"{workspace / 'analysis'}: the project folder does not exist\n"
+    )
+    assert _meta(1)["warnings"] == [err.split(": ", 3)[3].rstrip("\n")]
+    assert _row(1).project_id == "main"
+
+
+def test_update_run_without_a_folder_makes_no_dangling_link(
+    service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    """Attaching a run whose folder is gone changes the row and links nothing."""
+    (workspace / "analysis").mkdir()
+    service.add_project("main", workspace / "analysis")
+    service.finish_success(service.start("python src/main.py"))
+    shutil.rmtree(workspace / "result" / "1")
+    code, out, err = cli(capsys, "update-run", "--run-id", "1", "--project-id", "main")
+    assert (code, out, err) == (0, "updated run 1 (success, project main)\n", "")
+    assert not (workspace / "analysis" / "experiment_refs" / "1").is_symlink()
+    assert not (workspace / "analysis" / "experiment_refs" / "1.txt").exists()
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -81,6 +81,11 @@ def _status_for(err: BaseException) -> RunStatus:
     return "killed" if isinstance(err, KeyboardInterrupt | RunTerminated) else "fail"
 
 
+def _print_warnings(run_id: int, warnings: Sequence[str]) -> None:
+    for message in warnings:
+        sys.stderr.write(f"runmeta: warning: run {run_id}: {message}\n")
+
+
 def _traceback_text(err: BaseException) -> str:
     import traceback  # noqa: PLC0415 - only a failing run pays for it
 
@@ -505,8 +510,9 @@ class RunSessionService:
         """Change a run's row, then its meta.json and project links; return the new row.
 
         ``status`` must be final (``success``, ``fail``, ``killed``); ``reason`` is
-        stored in meta.json. A run whose folder is gone is updated in the database only.
-        Link problems become warnings in meta.json. With ``expected_status``, the row is
+        stored in meta.json. A run whose folder is gone is updated in the database only
+        (and gets no link that would point at nothing). Link problems become warnings,
+        in meta.json and on stderr. With ``expected_status``, the row is
         changed only if it still has that status when the write lock is held (else
         :class:`RunStatusChangedError`): ``reap`` never overwrites a run that ended
         between its look and its change.
@@ -526,18 +532,20 @@ class RunSessionService:
             )
         warnings: list[str] = []
         run_dir = self.store.run_dir(run_id)
+        has_folder = run_dir.is_dir()
         try:
             if before.project_id != after.project_id:
                 if before.project_path is not None:
                     unlink_run(before.project_path, run_id)
-                if after.project_path is not None:
+                if after.project_path is not None and has_folder:  # never a dangling link
                     link_run(after.project_path, run_id, run_dir, after.created_at, after.status)
             elif after.project_path is not None and before.status != after.status:
                 refresh_link(after.project_path, run_id, run_dir, after.created_at, after.status)
         except ProjectLinkError as err:
             warnings.append(f"project link not updated: {err}")
-        if run_dir.is_dir():
+        if has_folder:
             self._write_synced_meta(after, reason=reason, warnings=warnings)
+        _print_warnings(run_id, warnings)
         return after
 
     def sync_meta(self, run_id: int, *, warnings: Sequence[str] = ()) -> None:
@@ -655,8 +663,7 @@ class RunSessionService:
 
     def _sync_quietly(self, run_id: int, warnings: Sequence[str] = ()) -> None:
         """Sync meta.json (with ``warnings``) if the folder exists; report problems on stderr."""
-        for message in warnings:
-            sys.stderr.write(f"runmeta: warning: run {run_id}: {message}\n")
+        _print_warnings(run_id, warnings)
         if not self.store.run_dir(run_id).is_dir():
             return
         try:
