@@ -219,11 +219,7 @@ class RunsRepository:
         ``from_at <= created_at <= to_at`` (both inclusive; any offset is accepted and
         compared in Japan time); ``limit`` caps the number of rows.
         """
-        cursor = self._select_runs(from_at, to_at, status, project_id, limit)
-        try:
-            return [RunRecord(*row) for row in cursor]
-        finally:
-            cursor.close()
+        return builtins.list(self.iter_runs(from_at, to_at, status, project_id, limit))
 
     def iter_runs(
         self,
