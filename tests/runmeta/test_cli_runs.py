@@ -456,6 +456,9 @@ def test_update_run_refusals_exit_1_and_change_nothing(
         pytest.param(["--status", "fail"], "required: --run-id", id="no-run-id"),
         pytest.param(["--run-id", "1", "--status", "done"], "invalid choice", id="bad-status"),
         pytest.param(["--run-id", "-3", "--note", "x"], "--run-id", id="negative-id"),
+        pytest.param(["--run-id", "1_0", "--note", "x"], "'1_0' is not a whole", id="underscore"),
+        pytest.param(["--run-id", "\u0661", "--note", "x"], "is not a whole", id="arabic-digit"),
+        pytest.param(["--run-id", "", "--note", "x"], "'' is not a whole", id="empty-id"),
         pytest.param(
             ["--run-id", str(2**63), "--note", "x"],
             f"'{2**63}' is too large (at most {2**63 - 1})",

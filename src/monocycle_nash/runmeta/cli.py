@@ -65,10 +65,11 @@ _MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    # Plain ASCII digits only: int() would also take "1_0" (10) or other scripts' digits.
+    digits = text.strip().removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     if value > _MAX_ID:
