@@ -424,3 +424,35 @@ def test_context_paths(service: RunSessionService) -> None:
     assert ctx.input_dir == ctx.run_dir / "input"
     assert ctx.output_dir == ctx.run_dir / "output"
     assert ctx.logs_dir == ctx.run_dir / "logs"
+
+
+def test_text_links_follow_the_run_and_its_project(
+    service: RunSessionService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without symlinks, <id>.txt is made, refreshed, moved with the project and deleted."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(1314, "A required privilege is not held by the client")
+
+    monkeypatch.setattr(os, "symlink", refuse)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    service.add_project("p", tmp_path / "a")
+    ctx = service.start("cmd", project_id="p")
+    old_text = tmp_path / "a" / "experiment_refs" / f"{ctx.run_id}.txt"
+    assert old_text.read_text().splitlines()[-1] == "status: running"
+    service.finish_success(ctx)
+    assert old_text.read_text().splitlines()[-1] == "status: success"
+    service.update_run(ctx.run_id, status="fail")
+    assert old_text.read_text().splitlines()[-1] == "status: fail"
+    service.update_project("p", project_path=tmp_path / "b")
+    new_text = tmp_path / "b" / "experiment_refs" / f"{ctx.run_id}.txt"
+    assert not old_text.exists()
+    assert new_text.read_text().splitlines() == [
+        str(service.store.run_dir(ctx.run_id).absolute()),
+        f"created_at: {ctx.created_at}",
+        "status: fail",
+    ]
+    _assert_meta_matches_row(service, ctx.run_id)
+    service.delete_run(ctx.run_id, with_files=True)
+    assert not new_text.exists()
