@@ -113,3 +113,33 @@ def test_cli_on_a_locked_database_prints_one_line(
     assert "is locked by another process" in err
     meta = json.loads((root / "result" / "1" / "meta.json").read_text(encoding="utf-8"))
     assert meta["note"] == ""
+
+
+def test_opening_a_locked_rollback_journal_database_says_it_is_locked(
+    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without WAL a writer blocks readers: list-runs then says 'locked', in one line."""
+    db = root / ".runmeta" / "run_history.db"
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("PRAGMA journal_mode = DELETE")
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(DatabaseLockedError, match="is locked by another process"):
+            SQLiteConnectionFactory(db, busy_timeout=_SHORT).connect()
+        original = SQLiteConnectionFactory.__init__
+
+        def quick(self: SQLiteConnectionFactory, path: Path, **kwargs: Any) -> None:
+            original(self, path, busy_timeout=_SHORT)
+
+        monkeypatch.setattr(SQLiteConnectionFactory, "__init__", quick)
+        monkeypatch.chdir(root)
+        assert main(["list-runs"]) == 1
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"runmeta: error: run database {Path('.runmeta/run_history.db')} is locked by another"
+        " process (waited 0.1 s); nothing was changed, try again later\n"
+    )

@@ -48,6 +48,7 @@ from monocycle_nash.runmeta.errors import (
     DatabaseAccessError,
     DatabaseLockedError,
     NotADatabaseError,
+    RunMetaError,
     SchemaTooNewError,
 )
 
@@ -368,9 +369,7 @@ class SQLiteConnectionFactory:
             raise
         except sqlite3.DatabaseError as err:
             conn.close()
-            if getattr(err, "sqlite_errorcode", None) == _SQLITE_NOTADB:
-                raise NotADatabaseError(path) from err
-            raise DatabaseAccessError(path, _open_failure(path, err)) from err
+            raise _open_error(path, err, self._busy_timeout) from err
         except BaseException:
             conn.close()
             raise
@@ -379,6 +378,15 @@ class SQLiteConnectionFactory:
     def migrate(self, conn: sqlite3.Connection) -> None:
         """Bring ``conn``'s schema up to date (see :func:`migrate`)."""
         migrate(conn)
+
+
+def _open_error(path: str | Path, err: sqlite3.Error, busy_timeout: float) -> RunMetaError:
+    """The typed error for a database that could not be opened or read."""
+    if getattr(err, "sqlite_errorcode", None) == _SQLITE_NOTADB:
+        return NotADatabaseError(path)
+    if is_busy(err):  # a rollback-journal database held by a writer
+        return DatabaseLockedError(path, busy_timeout)
+    return DatabaseAccessError(path, _open_failure(path, err))
 
 
 def _open_failure(path: str | Path, err: sqlite3.Error) -> str:
