@@ -456,3 +456,18 @@ def test_text_links_follow_the_run_and_its_project(
     _assert_meta_matches_row(service, ctx.run_id)
     service.delete_run(ctx.run_id, with_files=True)
     assert not new_text.exists()
+
+
+def test_update_run_keeps_an_unreadable_meta_aside(service: RunSessionService) -> None:
+    """An unreadable meta.json is not overwritten by update_run: it is kept beside the new one."""
+    ctx = service.start("cmd")
+    service.finish_success(ctx)
+    service.store.meta_path(ctx.run_id).write_bytes(b'{"run_id": 1, "sta')
+    service.update_run(ctx.run_id, note="checked")
+    kept = ctx.run_dir / "meta.json.unreadable"
+    assert kept.read_bytes() == b'{"run_id": 1, "sta'
+    meta = _assert_meta_matches_row(service, ctx.run_id)
+    assert meta["warnings"] == ["the unreadable meta.json was kept as meta.json.unreadable"]
+    service.store.meta_path(ctx.run_id).write_bytes(b"[]")
+    assert service.sync_meta(ctx.run_id) == ctx.run_dir / "meta.json.unreadable.2"
+    assert kept.read_bytes() == b'{"run_id": 1, "sta'

@@ -41,6 +41,7 @@ __all__ = [
     "STDOUT_LOG",
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
+    "UNREADABLE_SUFFIX",
     "RunArtifactStore",
     "is_temp_file",
 ]
@@ -55,6 +56,8 @@ STDERR_LOG: Final = "stderr.log"
 TEMP_PREFIX: Final = ".meta.json."
 """Temporary meta.json files are named ``.meta.json.<pid>.<n>.tmp``."""
 TEMP_SUFFIX: Final = ".tmp"
+UNREADABLE_SUFFIX: Final = ".unreadable"
+"""An unreadable meta.json is kept as ``meta.json.unreadable`` (``.2``, ... if taken)."""
 
 _CHUNK: Final = 1 << 20
 _temp_counter = itertools.count()
@@ -268,6 +271,24 @@ class RunArtifactStore:
         if not isinstance(data, dict):
             raise MetaCorruptError(path, "not a JSON object")
         return data
+
+    def set_aside_meta(self, run_id: int) -> Path:
+        """Rename the run's (unreadable) meta.json to ``meta.json.unreadable``; return it.
+
+        A name already taken gets a number (``meta.json.unreadable.2``): nothing is
+        overwritten. Raises :class:`ArtifactWriteError` when the rename fails.
+        """
+        path = self.meta_path(run_id)
+        target = path.with_name(META_FILE + UNREADABLE_SUFFIX)
+        number = 1
+        while target.exists():
+            number += 1
+            target = path.with_name(f"{META_FILE}{UNREADABLE_SUFFIX}.{number}")
+        try:
+            path.rename(target)
+        except OSError as err:
+            raise ArtifactWriteError(path, err) from err
+        return target
 
     def append_log(self, run_id: int, text: str, name: str = STDERR_LOG) -> None:
         """Append ``text`` to a log file of the run (``stderr.log`` by default)."""

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from monocycle_nash.runmeta.artifact_store import META_FILE, TEMP_PREFIX, TEMP_SUFFIX
+from monocycle_nash.runmeta.artifact_store import TEMP_PREFIX, TEMP_SUFFIX
 from monocycle_nash.runmeta.errors import MetaCorruptError, MetaNotFoundError, RunMetaError
 from monocycle_nash.runmeta.liveness import recorded_process
 from monocycle_nash.runmeta.meta import meta_mismatches
@@ -76,8 +76,6 @@ _REPAIRABLE: Final = frozenset({"missing-meta", "unreadable-meta", "stale-meta",
 
 TEMP_FILE_MAX_AGE: Final = 600.0
 """Seconds after which a temp file is a leftover even if a process with its pid runs."""
-
-UNREADABLE_SUFFIX: Final = ".unreadable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,17 +150,6 @@ def _leftover_temp_files(service: RunSessionService, run_id: int) -> Iterator[Pa
         writer_gone = pid is None or is_process_alive(host, pid, None) == "dead"
         if writer_gone or age > TEMP_FILE_MAX_AGE:
             yield path
-
-
-def _set_aside(meta_path: Path) -> Path:
-    """Rename an unreadable meta.json to ``meta.json.unreadable`` (or ``...unreadable.2``)."""
-    target = meta_path.with_name(META_FILE + UNREADABLE_SUFFIX)
-    number = 1
-    while target.exists():
-        number += 1
-        target = meta_path.with_name(f"{META_FILE}{UNREADABLE_SUFFIX}.{number}")
-    meta_path.rename(target)
-    return target
 
 
 def _remover(path: Path) -> Callable[[], str]:
@@ -245,7 +232,7 @@ class _Checker:
                 run_id,
                 "missing-meta",
                 f"{store.meta_path(run_id)} does not exist",
-                lambda: self._rebuild(run_id, None),
+                lambda: self._rebuild(run_id),
             )
             return
         except MetaCorruptError as err:
@@ -253,7 +240,7 @@ class _Checker:
                 run_id,
                 "unreadable-meta",
                 str(err),
-                lambda: self._rebuild(run_id, store.meta_path(run_id)),
+                lambda: self._rebuild(run_id),
             )
             return
         fields = meta_mismatches(meta, record)
@@ -282,14 +269,13 @@ class _Checker:
         self.service.sync_meta(run_id)
         return "rewritten from the database"
 
-    def _rebuild(self, run_id: int, unreadable: Path | None) -> str:
+    def _rebuild(self, run_id: int) -> str:
         stamp = self.service.clock.timestamp()
         warning = f"meta.json rebuilt from the database by runmeta check --repair at {stamp}"
-        kept = ""
-        if unreadable is not None:
-            kept = f", the unreadable file kept as {_set_aside(unreadable).name}"
-        self.service.sync_meta(run_id, warnings=[warning])
-        return f"rebuilt from the database{kept}"
+        kept = self.service.sync_meta(run_id, warnings=[warning])
+        return "rebuilt from the database" + (
+            "" if kept is None else f", the unreadable file kept as {kept.name}"
+        )
 
     def orphan(self, run_id: int) -> None:
         """Report a folder without a row (after checking the row again: a run may be new)."""

@@ -548,30 +548,40 @@ class RunSessionService:
         _print_warnings(run_id, warnings)
         return after
 
-    def sync_meta(self, run_id: int, *, warnings: Sequence[str] = ()) -> None:
+    def sync_meta(self, run_id: int, *, warnings: Sequence[str] = ()) -> Path | None:
         """Rewrite the run's meta.json from its row, keeping every other field.
 
-        An unreadable meta.json is replaced. ``warnings`` are appended to its
-        ``warnings`` list (e.g. that it was rebuilt). Raises :class:`RunNotFoundError`
-        and :class:`RunDirNotFoundError` (the folder is not recreated).
+        An unreadable meta.json is kept as ``meta.json.unreadable`` (its path is
+        returned, else ``None``) and a new one is built from the row. ``warnings`` are
+        appended to its ``warnings`` list (e.g. that it was rebuilt). Raises
+        :class:`RunNotFoundError` and :class:`RunDirNotFoundError` (the folder is not
+        recreated).
         """
         record = self.runs.get(run_id)
         if not self.store.run_dir(run_id).is_dir():
             raise RunDirNotFoundError(self.store.run_dir(run_id))
-        self._write_synced_meta(record, warnings=warnings)
+        return self._write_synced_meta(record, warnings=warnings)
 
     def _write_synced_meta(
         self, record: RunRecord, *, reason: str | None = None, warnings: Sequence[str] = ()
-    ) -> None:
+    ) -> Path | None:
+        """Write meta.json from the row; an unreadable one is set aside first (returned)."""
+        kept: Path | None = None
         try:
             existing: dict[str, Any] = self.store.read_meta(record.run_id)
-        except (MetaNotFoundError, MetaCorruptError):
+        except MetaNotFoundError:
             existing = {}
+        except MetaCorruptError:
+            existing = {}
+            kept = self.store.set_aside_meta(record.run_id)
         meta = sync_row(existing, record)
         if reason is not None:
             meta["reason"] = reason
+        if kept is not None:
+            meta["warnings"].append(f"the unreadable meta.json was kept as {kept.name}")
         meta["warnings"].extend(warnings)
         self.store.write_meta(record.run_id, meta)
+        return kept
 
     def delete_run(
         self, run_id: int, *, with_files: bool = False, force: bool = False
