@@ -19,6 +19,7 @@ from monocycle_nash.runmeta import (
     ArtifactWriteError,
     DatabaseWriteError,
     FixedClock,
+    ForeignMetaError,
     InputNotFoundError,
     ProcessIdentity,
     ProjectNotFoundError,
@@ -471,3 +472,27 @@ def test_update_run_keeps_an_unreadable_meta_aside(service: RunSessionService) -
     service.store.meta_path(ctx.run_id).write_bytes(b"[]")
     assert service.sync_meta(ctx.run_id) == ctx.run_dir / "meta.json.unreadable.2"
     assert kept.read_bytes() == b'{"run_id": 1, "sta'
+
+
+def test_edits_never_overwrite_another_runs_meta(
+    service: RunSessionService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder holding another run's meta.json (older database) is left alone, with a warning."""
+    (tmp_path / "a").mkdir()
+    service.add_project("p", tmp_path / "a")
+    ctx = service.start("cmd", project_id="p")
+    service.finish_success(ctx)
+    path = service.store.meta_path(ctx.run_id)
+    foreign = {**_meta(service, ctx.run_id), "created_at": "2020-01-01T00:00:00+09:00"}
+    path.write_text(json.dumps(foreign), encoding="utf-8")
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert service.update_run(ctx.run_id, note="mine").note == "mine"
+    assert path.read_bytes() == before
+    err = capsys.readouterr().err
+    assert err.startswith(f"runmeta: warning: run {ctx.run_id}: meta.json not updated: {path}")
+    assert "describes another run (created_at '2020-01-01T00:00:00+09:00'); left alone" in err
+    assert service.delete_project("p") == [ctx.run_id]
+    assert path.read_bytes() == before
+    with pytest.raises(ForeignMetaError):
+        service.sync_meta(ctx.run_id)

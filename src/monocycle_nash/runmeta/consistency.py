@@ -36,7 +36,7 @@ from typing import Any, Final, Literal
 from monocycle_nash.runmeta.artifact_store import TEMP_PREFIX, TEMP_SUFFIX
 from monocycle_nash.runmeta.errors import MetaCorruptError, MetaNotFoundError, RunMetaError
 from monocycle_nash.runmeta.liveness import recorded_process
-from monocycle_nash.runmeta.meta import meta_mismatches
+from monocycle_nash.runmeta.meta import describes_another_run, meta_mismatches
 from monocycle_nash.runmeta.models import RunRecord
 from monocycle_nash.runmeta.process_identity import current_host, is_process_alive
 from monocycle_nash.runmeta.service import RunSessionService
@@ -160,14 +160,6 @@ def _remover(path: Path) -> Callable[[], str]:
     return remove
 
 
-def _describes_another_run(meta: dict[str, Any], record: RunRecord) -> bool:
-    """A ``run_id`` or ``created_at`` that is there and differs; a missing one is damage."""
-    return any(
-        key in meta and meta[key] != value
-        for key, value in (("run_id", record.run_id), ("created_at", record.created_at))
-    )
-
-
 def _owner_alive(meta: dict[str, Any]) -> bool:
     process = recorded_process(meta)
     if process is None:
@@ -246,7 +238,7 @@ class _Checker:
         fields = meta_mismatches(meta, record)
         if not fields:
             return
-        if _describes_another_run(meta, record):
+        if describes_another_run(meta, record):
             self.add(
                 run_id,
                 "foreign-meta",

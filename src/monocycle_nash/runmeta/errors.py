@@ -18,6 +18,7 @@ __all__ = [
     "DatabaseLockedError",
     "DatabaseWriteError",
     "DuplicateProjectError",
+    "ForeignMetaError",
     "InputNotFoundError",
     "InputReadError",
     "InvalidProjectIdError",
@@ -254,6 +255,16 @@ class MetaCorruptError(RunMetaError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path} is unreadable: {reason}")
+
+
+class ForeignMetaError(RunMetaError):
+    """The run folder's meta.json describes another run (an older database's); not written."""
+
+    def __init__(self, path: str | Path, created_at: object) -> None:
+        self.path = Path(path)
+        super().__init__(
+            f"{self.path} describes another run (created_at {created_at!r}); left alone"
+        )
 
 
 class ProjectLinkError(RunMetaError):

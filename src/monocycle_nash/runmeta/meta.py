@@ -26,7 +26,14 @@ from monocycle_nash.runmeta.models import (
     RunRecord,
 )
 
-__all__ = ["META_SCHEMA_VERSION", "RESERVED_FIELDS", "build_meta", "meta_mismatches", "sync_row"]
+__all__ = [
+    "META_SCHEMA_VERSION",
+    "RESERVED_FIELDS",
+    "build_meta",
+    "describes_another_run",
+    "meta_mismatches",
+    "sync_row",
+]
 
 META_SCHEMA_VERSION: Final = 1
 """Version of the meta.json layout; bumped when a field changes meaning."""
@@ -81,3 +88,15 @@ def meta_mismatches(meta: Mapping[str, Any], record: RunRecord) -> list[str]:
     """Return the row fields whose meta.json value differs from the database (or is missing)."""
     row = record.to_dict()
     return [name for name in RUN_FIELDS if name not in meta or meta[name] != row[name]]
+
+
+def describes_another_run(meta: Mapping[str, Any], record: RunRecord) -> bool:
+    """Tell whether ``meta`` belongs to another run than ``record`` (never to be overwritten).
+
+    True for a ``run_id`` or ``created_at`` that is there and differs, as in a folder
+    left by an older database; a missing one is damage to repair, not another run.
+    """
+    return any(
+        key in meta and meta[key] != value
+        for key, value in (("run_id", record.run_id), ("created_at", record.created_at))
+    )

@@ -31,6 +31,7 @@ from monocycle_nash.runmeta.deletion import DeletedRun, delete_run
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
     DatabaseWriteError,
+    ForeignMetaError,
     MetaCorruptError,
     MetaNotFoundError,
     ProjectLinkError,
@@ -40,7 +41,7 @@ from monocycle_nash.runmeta.errors import (
     RunTerminated,
 )
 from monocycle_nash.runmeta.git_probe import GitCommitProbe
-from monocycle_nash.runmeta.meta import build_meta, sync_row
+from monocycle_nash.runmeta.meta import build_meta, describes_another_run, sync_row
 from monocycle_nash.runmeta.models import (
     InputSnapshotInfo,
     LinkKind,
@@ -544,7 +545,10 @@ class RunSessionService:
         except ProjectLinkError as err:
             warnings.append(f"project link not updated: {err}")
         if has_folder:
-            self._write_synced_meta(after, reason=reason, warnings=warnings)
+            try:
+                self._write_synced_meta(after, reason=reason, warnings=warnings)
+            except ForeignMetaError as err:  # the row changed; the folder is not this run's
+                warnings.append(f"meta.json not updated: {err}")
         _print_warnings(run_id, warnings)
         return after
 
@@ -554,8 +558,9 @@ class RunSessionService:
         An unreadable meta.json is kept as ``meta.json.unreadable`` (its path is
         returned, else ``None``) and a new one is built from the row. ``warnings`` are
         appended to its ``warnings`` list (e.g. that it was rebuilt). Raises
-        :class:`RunNotFoundError` and :class:`RunDirNotFoundError` (the folder is not
-        recreated).
+        :class:`RunNotFoundError`, :class:`RunDirNotFoundError` (the folder is not
+        recreated) and :class:`ForeignMetaError` for a meta.json of another run, which
+        is never overwritten.
         """
         record = self.runs.get(run_id)
         if not self.store.run_dir(run_id).is_dir():
@@ -574,6 +579,8 @@ class RunSessionService:
         except MetaCorruptError:
             existing = {}
             kept = self.store.set_aside_meta(record.run_id)
+        if describes_another_run(existing, record):
+            raise ForeignMetaError(self.store.meta_path(record.run_id), existing.get("created_at"))
         meta = sync_row(existing, record)
         if reason is not None:
             meta["reason"] = reason
