@@ -31,7 +31,7 @@ from monocycle_nash.runmeta import (
     RunSessionService,
     RunTerminated,
 )
-from monocycle_nash.runmeta.errors import RunStillRunningError
+from monocycle_nash.runmeta.errors import RunFilesLeftError, RunStillRunningError
 from monocycle_nash.runmeta.repositories import RunsRepository
 
 T0 = "2026-02-14T19:30:12+09:00"
@@ -496,3 +496,19 @@ def test_edits_never_overwrite_another_runs_meta(
     assert path.read_bytes() == before
     with pytest.raises(ForeignMetaError):
         service.sync_meta(ctx.run_id)
+
+
+def test_delete_run_with_files_keeps_another_runs_folder(service: RunSessionService) -> None:
+    """--with-files never removes a folder whose meta.json is another run's; the row stays."""
+    ctx = service.start("cmd")
+    service.finish_success(ctx)
+    path = service.store.meta_path(ctx.run_id)
+    foreign = {**_meta(service, ctx.run_id), "created_at": "2020-01-01T00:00:00+09:00"}
+    path.write_text(json.dumps(foreign), encoding="utf-8")
+    with pytest.raises(RunFilesLeftError, match="describes another run") as caught:
+        service.delete_run(ctx.run_id, with_files=True)
+    assert caught.value.left == [f"the run folder {ctx.run_dir}"]
+    assert path.is_file()
+    assert service.runs.get(ctx.run_id).status == "success"
+    assert service.delete_run(ctx.run_id).record.run_id == ctx.run_id  # the row alone: fine
+    assert path.is_file()

@@ -6,8 +6,10 @@ what is left, so running the same deletion again finishes the job; the reverse o
 would leave files that no row points to. Without ``with_files`` only the row goes:
 the folder stays, and so does the project's reference to it (it still points at
 something real). A run whose status is ``running`` is deleted only with ``force`` (its
-process may still be writing). ``RunSessionService.delete_run`` and ``runmeta
-delete-run`` both call :func:`delete_run`.
+process may still be writing). A folder whose meta.json describes another run (left by
+an older database, which is why this run's start failed) is never removed.
+``RunSessionService.delete_run`` and ``runmeta delete-run`` both call
+:func:`delete_run`.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from monocycle_nash.runmeta.artifact_store import RunArtifactStore
 from monocycle_nash.runmeta.db import transaction
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
+    MetaCorruptError,
+    MetaNotFoundError,
     ProjectLinkError,
     RunFilesLeftError,
     RunStillRunningError,
 )
+from monocycle_nash.runmeta.meta import describes_another_run
 from monocycle_nash.runmeta.models import RunRecord
 from monocycle_nash.runmeta.project_links import unlink_run
 from monocycle_nash.runmeta.repositories import RunsRepository
@@ -42,6 +47,18 @@ class DeletedRun:
 
 def _count_files(folder: Path) -> int:
     return sum(len(names) for _, _, names in os.walk(folder))
+
+
+def _refuse_another_runs_folder(store: RunArtifactStore, run: RunRecord) -> None:
+    """Raise :class:`RunFilesLeftError` when the folder's meta.json is another run's."""
+    try:
+        meta = store.read_meta(run.run_id)
+    except (MetaNotFoundError, MetaCorruptError):
+        return  # nothing says the folder belongs to another run
+    if describes_another_run(meta, run):
+        reason = f"{store.meta_path(run.run_id)} describes another run (created_at "
+        reason += f"{meta.get('created_at')!r}, not {run.created_at}), so it is not removed"
+        raise RunFilesLeftError(run.run_id, reason, [f"the run folder {store.run_dir(run.run_id)}"])
 
 
 def delete_run(
@@ -66,6 +83,7 @@ def delete_run(
     removed: list[str] = []
     if with_files:
         run_dir = store.run_dir(run_id)
+        _refuse_another_runs_folder(store, run)
         if run.project_path is not None:
             try:
                 if unlink_run(run.project_path, run_id):
