@@ -80,11 +80,19 @@ def test_add_project_stores_an_absolute_path(
     )  # fmt: skip
     assert (code, err) == (0, "")
     expected = workspace.resolve() / "analysis" / "main"
-    assert out == f"added project main at {expected}\n"
+    assert out == (
+        f"added project main at {expected} (no such folder yet: create it; until then its runs"
+        " warn that no link was made)\n"
+    )
     project = _project("main")
     assert project is not None
     assert (project.project_path, project.note) == (str(expected), "baseline study")
     assert project.created_at.endswith("+09:00")
+    expected.mkdir(parents=True)
+    code, out, err = cli(
+        capsys, "add-project", "--project-id", "b", "--project-path", str(expected)
+    )
+    assert (code, out, err) == (0, f"added project b at {expected}\n", "")
 
 
 @pytest.mark.parametrize(

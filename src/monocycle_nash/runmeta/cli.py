@@ -289,7 +289,10 @@ def _register_runs(commands: Commands) -> None:
 
 def _add_project(args: argparse.Namespace, context: CommandContext) -> int:
     project = context.service().add_project(args.project_id, args.project_path, args.note)
-    print(f"added project {project.project_id} at {project.project_path}")
+    line = f"added project {project.project_id} at {project.project_path}"
+    if not Path(project.project_path).is_dir():
+        line += " (no such folder yet: create it; until then its runs warn that no link was made)"
+    print(line)
     return 0
 
 
