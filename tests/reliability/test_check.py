@@ -220,3 +220,16 @@ def test_a_real_crash_between_row_and_meta_is_found_and_repaired(
     assert all(f["repaired"] for f in repaired["findings"])
     assert meta_mismatches(read_meta(root, 3), row(root, 3)) == []
     assert not list((root / "result" / "3").glob(".meta.json.*"))
+
+
+def test_summary_counts_one_run_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One run and one folder read 'checked 1 run and 1 folder', not '1 runs'."""
+    with RunSessionService.open(tmp_path) as service:
+        service.finish_success(service.start("only"))
+    assert runmeta(capsys, tmp_path, "check") == (
+        0,
+        "checked 1 run and 1 folder: consistent\n",
+        "",
+    )

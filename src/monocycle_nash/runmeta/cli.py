@@ -38,6 +38,7 @@ from monocycle_nash.runmeta.cli_format import (
     format_run_details,
     format_run_table,
     json_array_lines,
+    plural,
     project_to_json,
     run_to_json,
     terminal_width,
@@ -310,8 +311,9 @@ def _update_project(args: argparse.Namespace, context: CommandContext) -> int:
 def _delete_project(args: argparse.Namespace, context: CommandContext) -> int:
     # Through the service: the detached runs' meta.json lose their project too.
     detached = context.service().delete_project(args.project_id)
-    runs = "run" if len(detached) == 1 else "runs"
-    print(f"deleted project {args.project_id} ({len(detached)} {runs} now without a project)")
+    print(
+        f"deleted project {args.project_id} ({plural(len(detached), 'run')} now without a project)"
+    )
     return 0
 
 

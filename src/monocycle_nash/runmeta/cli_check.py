@@ -12,7 +12,13 @@ import json
 import sys
 
 from monocycle_nash.runmeta.cli_context import CommandContext, Commands
-from monocycle_nash.runmeta.cli_format import Column, clean, format_table, terminal_width
+from monocycle_nash.runmeta.cli_format import (
+    Column,
+    clean,
+    format_table,
+    plural,
+    terminal_width,
+)
 
 __all__ = ["register"]
 
@@ -69,7 +75,10 @@ def _check(args: argparse.Namespace, context: CommandContext) -> int:
         )
         for line in format_table(_COLUMNS, rows, terminal_width()):
             print(line)
-    checked = f"checked {report.runs_checked} runs and {report.folders_checked} folders"
+    checked = (
+        f"checked {plural(report.runs_checked, 'run')} and"
+        f" {plural(report.folders_checked, 'folder')}"
+    )
     problems = report.problems
     repaired = len(findings) - len(problems)
     if not findings:
@@ -78,7 +87,7 @@ def _check(args: argparse.Namespace, context: CommandContext) -> int:
         print(f"{checked}: {repaired} repaired, now consistent")
     else:
         repairable = sum(f.repairable for f in problems) if not args.repair else 0
-        parts = [f"{len(problems)} problem{'' if len(problems) == 1 else 's'} left"]
+        parts = [f"{plural(len(problems), 'problem')} left"]
         if repaired:
             parts.insert(0, f"{repaired} repaired")
         if repairable:

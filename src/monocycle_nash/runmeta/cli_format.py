@@ -36,6 +36,7 @@ __all__ = [
     "format_size",
     "format_table",
     "json_array_lines",
+    "plural",
     "project_to_json",
     "run_to_json",
     "status_text",
@@ -322,6 +323,11 @@ def json_array_lines(items: Iterable[object]) -> Iterator[str]:
         yield ("[\n  " if first else ",\n  ") + json.dumps(item)
         first = False
     yield "[]\n" if first else "\n]\n"
+
+
+def plural(count: int, noun: str) -> str:
+    """Return ``"1 run"``, ``"2 runs"``: the count and the noun, in the plural unless 1."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def format_size(size: int) -> str:

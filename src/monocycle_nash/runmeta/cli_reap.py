@@ -12,7 +12,13 @@ import json
 import sys
 
 from monocycle_nash.runmeta.cli_context import CommandContext, Commands
-from monocycle_nash.runmeta.cli_format import Column, clean, format_table, terminal_width
+from monocycle_nash.runmeta.cli_format import (
+    Column,
+    clean,
+    format_table,
+    plural,
+    terminal_width,
+)
 
 __all__ = ["register"]
 
@@ -54,9 +60,9 @@ def _reap(args: argparse.Namespace, context: CommandContext) -> int:
             print(line)
     marked = sum(f.marked for f in findings)
     dead = sum(f.outcome == "dead" for f in findings)
-    runs = "run" if len(findings) == 1 else "runs"
+    running = plural(len(findings), "running run")
     if args.dry_run:
-        print(f"{len(findings)} running {runs}: {dead} would be marked killed (dry run)")
+        print(f"{running}: {dead} would be marked killed (dry run)")
     else:
-        print(f"{len(findings)} running {runs}: {marked} marked killed")
+        print(f"{running}: {marked} marked killed")
     return 0
