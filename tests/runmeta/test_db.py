@@ -351,3 +351,40 @@ def test_database_path_that_is_a_folder_says_so(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"cannot open run database {tmp_path}: it is a folder, not a database file"
     )
+
+
+def test_sqlite_file_of_another_program_is_left_untouched(tmp_path: Path) -> None:
+    """An SQLite file with other tables and no schema version is refused, byte for byte kept."""
+    db_path = tmp_path / "other.sqlite"
+    other = sqlite3.connect(db_path)
+    try:
+        with other:
+            other.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    finally:
+        other.close()
+    before = db_path.read_bytes()
+    with pytest.raises(DatabaseAccessError) as caught:
+        SQLiteConnectionFactory(db_path).connect()
+    assert str(caught.value) == (
+        f"cannot open run database {db_path}: it is an SQLite database of another program"
+        " (tables: invoices); left untouched"
+    )
+    assert db_path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite"]
+
+
+def test_schema_typed_in_from_the_design_is_adopted(tmp_path: Path) -> None:
+    """A file holding only the design's projects and runs tables (version 0) is migrated."""
+    db_path = tmp_path / "run_history.db"
+    typed = sqlite3.connect(db_path)
+    try:
+        with typed:
+            for statement in MIGRATIONS[0].statements[:2]:
+                typed.execute(statement)
+    finally:
+        typed.close()
+    conn = SQLiteConnectionFactory(db_path).connect()
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION
+    finally:
+        conn.close()

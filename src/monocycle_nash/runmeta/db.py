@@ -356,6 +356,7 @@ class SQLiteConnectionFactory:
                 if version > SCHEMA_VERSION:
                     raise SchemaTooNewError(path, version, SCHEMA_VERSION)
                 if in_file and version == 0:
+                    _refuse_other_schema(conn, path)
                     # Persistent in the file; cannot be changed inside a transaction. The
                     # switch does not wait on the busy timeout when another process
                     # holds the file, hence the retry (setting it twice is harmless).
@@ -378,6 +379,29 @@ class SQLiteConnectionFactory:
     def migrate(self, conn: sqlite3.Connection) -> None:
         """Bring ``conn``'s schema up to date (see :func:`migrate`)."""
         migrate(conn)
+
+
+_OWN_TABLES: Final = frozenset({"projects", "runs"})
+
+
+def _refuse_other_schema(conn: sqlite3.Connection, path: str | Path) -> None:
+    """Refuse an SQLite file of another program: tables, but no schema version of ours.
+
+    A new database has no tables; one whose schema was typed in from the design
+    document has only ``projects`` and ``runs``. Anything else is left untouched.
+    """
+    others = sorted(
+        str(row[0])
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        if row[0] not in _OWN_TABLES
+    )
+    if others:
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise DatabaseAccessError(
+            path, f"it is an SQLite database of another program (tables: {shown}); left untouched"
+        )
 
 
 def _open_error(path: str | Path, err: sqlite3.Error, busy_timeout: float) -> RunMetaError:
