@@ -3,71 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from monocycle_nash.runmeta.cli import main
-from monocycle_nash.runmeta.clock import FixedClock
-from monocycle_nash.runmeta.db import SQLiteConnectionFactory
-from monocycle_nash.runmeta.models import ProjectRecord, RunRecord
-from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
+from monocycle_nash.runmeta.models import ProjectRecord
+from monocycle_nash.runmeta.repositories import ProjectsRepository
 from monocycle_nash.runmeta.service import RunSessionService
-
-DB = Path(".runmeta/run_history.db")
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty project root that is also the current folder (the CLI's defaults)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COLUMNS", raising=False)
-    return tmp_path
-
-
-@pytest.fixture
-def service(workspace: Path) -> Iterator[RunSessionService]:
-    with RunSessionService.open(
-        workspace, clock=FixedClock("2026-02-14T19:30:12+09:00", step=10)
-    ) as opened:
-        yield opened
+from tests.runmeta.cli_support import DB, cli, connect, get_run, read_meta
 
 
 def _project(project_id: str) -> ProjectRecord | None:
-    connection = SQLiteConnectionFactory(DB).connect()
-    try:
+    with connect() as connection:
         return ProjectsRepository(connection).find(project_id)
-    finally:
-        connection.close()
 
 
 def _projects() -> list[ProjectRecord]:
-    connection = SQLiteConnectionFactory(DB).connect()
-    try:
+    with connect() as connection:
         return ProjectsRepository(connection).list()
-    finally:
-        connection.close()
-
-
-def _run(run_id: int) -> RunRecord:
-    connection = SQLiteConnectionFactory(DB).connect()
-    try:
-        return RunsRepository(connection).get(run_id)
-    finally:
-        connection.close()
-
-
-def _meta(run_id: int) -> dict[str, object]:
-    data = json.loads(Path(f"result/{run_id}/meta.json").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
 
 
 def test_add_project_stores_an_absolute_path(
@@ -151,7 +105,7 @@ def test_update_project_changes_path_and_note_and_the_runs_meta(
     assert out == f"updated project main at {new_path}\n"
     project = _project("main")
     assert project is not None and (project.project_path, project.note) == (new_path, "moved")
-    assert _meta(1)["project_path"] == new_path == _run(1).project_path
+    assert read_meta(1)["project_path"] == new_path == get_run(1).project_path
     new_link = workspace / "new" / "experiment_refs" / "1"
     assert new_link.resolve() == (workspace / "result" / "1").resolve()
     assert not (workspace / "old" / "experiment_refs" / "1").is_symlink()
@@ -172,7 +126,7 @@ def test_update_project_to_a_missing_folder_warns_and_keeps_the_old_link(
     assert err.startswith("runmeta: warning: run 1: project link not made: ")
     assert err.count("\n") == 1 and "the one in" in err
     assert (workspace / "old" / "experiment_refs" / "1").is_symlink()
-    assert "project link not made" in _meta(1)["warnings"][-1]  # type: ignore[index]
+    assert "project link not made" in read_meta(1)["warnings"][-1]  # type: ignore[index]
     (workspace / "new").mkdir()
     code, _, err = cli(capsys, "update-project", "--project-id", "main", "--project-path", "new")
     assert (code, err) == (0, "")
@@ -241,16 +195,16 @@ def test_delete_project_keeps_its_runs_without_a_project(
     service.finish_success(service.start("python c.py"))
     refs = workspace / "analysis" / "experiment_refs"
     (refs / "notes.md").write_text("mine\n", encoding="utf-8")
-    before = _run(1).updated_at
+    before = get_run(1).updated_at
     code, out, err = cli(capsys, "delete-project", "--project-id", "main")
     assert (code, err) == (0, "")
     assert out == "deleted project main (2 runs now without a project)\n"
     assert _project("main") is None
     for run_id in (1, 2):
-        assert _run(run_id).project_id is None
-        assert (_meta(run_id)["project_id"], _meta(run_id)["project_path"]) == (None, None)
-        assert _run(run_id).updated_at > before
-        assert _meta(run_id)["updated_at"] == _run(run_id).updated_at
+        assert get_run(run_id).project_id is None
+        assert (read_meta(run_id)["project_id"], read_meta(run_id)["project_path"]) == (None, None)
+        assert get_run(run_id).updated_at > before
+        assert read_meta(run_id)["updated_at"] == get_run(run_id).updated_at
     assert [path.name for path in refs.iterdir()] == ["notes.md"]  # only the run links went
 
 

@@ -12,77 +12,33 @@ import pytest
 
 from monocycle_nash.runmeta import deletion
 from monocycle_nash.runmeta.cli import main
-from monocycle_nash.runmeta.clock import FixedClock
-from monocycle_nash.runmeta.db import SQLiteConnectionFactory, transaction
+from monocycle_nash.runmeta.db import transaction
 from monocycle_nash.runmeta.errors import ProjectLinkError
 from monocycle_nash.runmeta.models import RUN_FIELDS, RunRecord
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
 from monocycle_nash.runmeta.service import RunSessionService
-
-DB = Path(".runmeta/run_history.db")
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty project root that is also the current folder (the CLI's defaults)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COLUMNS", raising=False)
-    return tmp_path
-
-
-@pytest.fixture
-def service(workspace: Path) -> Iterator[RunSessionService]:
-    with RunSessionService.open(
-        workspace,
-        clock=FixedClock("2026-02-14T19:30:12+09:00", step=10),
-        git_probe=lambda: "abc123",
-    ) as opened:
-        yield opened
-
-
-def _row(run_id: int) -> RunRecord | None:
-    connection = SQLiteConnectionFactory(DB).connect()
-    try:
-        return RunsRepository(connection).find_by_id(run_id)
-    finally:
-        connection.close()
-
-
-def _meta(run_id: int) -> dict[str, object]:
-    data = json.loads(Path(f"result/{run_id}/meta.json").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+from tests.runmeta.cli_support import DB, cli, connect, find_run, get_run, read_meta
 
 
 def _seed_rows(rows: list[tuple[str, str, str | None]]) -> None:
     """Insert finished runs (created_at, status, project_id) straight into the database."""
-    connection = SQLiteConnectionFactory(DB).connect()
-    try:
-        with transaction(connection):
-            projects = ProjectsRepository(connection)
-            for name in sorted({p for _, _, p in rows if p is not None}):
-                projects.add(name, f"/analysis/{name}", "2026-01-01T00:00:00+09:00")
-            runs = RunsRepository(connection)
-            for index, (created_at, status, project_id) in enumerate(rows):
-                run_id = runs.create_running(
-                    f"python job.py {index}",
-                    None,
-                    "",
-                    project_id,
-                    created_at,
-                    created_at,
-                    created_at,
-                )
-                if status != "running":
-                    runs.finish(run_id, status, created_at, created_at)
-    finally:
-        connection.close()
+    with connect() as connection, transaction(connection):
+        projects = ProjectsRepository(connection)
+        for name in sorted({p for _, _, p in rows if p is not None}):
+            projects.add(name, f"/analysis/{name}", "2026-01-01T00:00:00+09:00")
+        runs = RunsRepository(connection)
+        for index, (created_at, status, project_id) in enumerate(rows):
+            run_id = runs.create_running(
+                f"python job.py {index}",
+                None,
+                "",
+                project_id,
+                created_at,
+                created_at,
+                created_at,
+            )
+            if status != "running":
+                runs.finish(run_id, status, created_at, created_at)
 
 
 # --- list-runs ----------------------------------------------------------------------
@@ -98,8 +54,8 @@ def test_list_runs_on_a_missing_database_creates_it_and_prints_nothing_found(
     """A read on a missing database creates it (with its folder) and answers empty."""
     code, out, err = cli(capsys, "list-runs", "--db-path", "deep/down/runs.db", *flag)
     assert (code, err) == (0, "")
-    assert out.splitlines() == [expected] if flag else out.startswith(expected)
-    assert len(out.splitlines()) == 1
+    (line,) = out.splitlines()
+    assert (line == expected) if flag else line.startswith(expected)
     assert (workspace / "deep/down/runs.db").is_file()
 
 
@@ -309,7 +265,7 @@ def test_show_run_json_has_run_meta_and_files(
     data = json.loads(out)
     assert set(data) == {"run", "meta", "files"}
     assert data["run"] == service.runs.get(1).to_dict()
-    assert data["meta"] == _meta(1)
+    assert data["meta"] == read_meta(1)
     files = {item["path"]: item["size"] for item in data["files"]}
     assert files["output/answer.txt"] == 3
     assert files["meta.json"] == Path("result/1/meta.json").stat().st_size
@@ -364,11 +320,11 @@ def test_update_run_changes_row_and_meta_together(
     )
     assert (code, err) == (0, "")
     assert out == "updated run 1 (killed, no project, note 'oom')\n"
-    after = _row(1)
+    after = find_run(1)
     assert after is not None
     assert (after.status, after.note) == ("killed", "oom")
     assert after.updated_at > before.updated_at
-    meta = _meta(1)
+    meta = read_meta(1)
     for field in RUN_FIELDS:
         assert meta[field] == getattr(after, field), field
 
@@ -388,12 +344,12 @@ def test_update_run_attaches_a_project_and_links_it(
     assert link.is_symlink() or text.is_file()
     if link.is_symlink():
         assert link.resolve() == (workspace / "result" / "1").resolve()
-    meta = _meta(1)
+    meta = read_meta(1)
     assert (meta["project_id"], meta["project_path"]) == ("main", str(workspace / "analysis"))
     code, out, err = cli(capsys, "update-run", "--run-id", "1", "--no-project")
     assert (code, err) == (0, "")
     assert out == "updated run 1 (success, no project)\n"
-    assert _meta(1)["project_id"] is None
+    assert read_meta(1)["project_id"] is None
     assert not link.is_symlink() and not text.exists()
 
 
@@ -409,8 +365,8 @@ def test_update_run_to_a_missing_project_folder_warns(
         f"runmeta: warning: run 1: project link not updated: cannot link run into "
         f"{workspace / 'analysis'}: the project folder does not exist\n"
     )
-    assert _meta(1)["warnings"] == [err.split(": ", 3)[3].rstrip("\n")]
-    assert _row(1).project_id == "main"
+    assert read_meta(1)["warnings"] == [err.split(": ", 3)[3].rstrip("\n")]
+    assert get_run(1).project_id == "main"
 
 
 def test_update_run_without_a_folder_makes_no_dangling_link(
@@ -441,12 +397,12 @@ def test_update_run_refusals_exit_1_and_change_nothing(
 ) -> None:
     """Unknown run or project ids exit 1; row and meta.json stay."""
     service.finish_success(service.start("python src/main.py"))
-    row, meta = _row(1), _meta(1)
+    row, meta = find_run(1), read_meta(1)
     code, out, err = cli(capsys, "update-run", *argv)
     assert (code, out) == (1, "")
     assert err.startswith("runmeta: error: ") and message in err
     assert err.count("\n") == 1
-    assert (_row(1), _meta(1)) == (row, meta)
+    assert (find_run(1), read_meta(1)) == (row, meta)
 
 
 @pytest.mark.parametrize(
@@ -500,7 +456,7 @@ def test_delete_run_removes_only_the_row_by_default(
     code, out, err = cli(capsys, "delete-run", "--run-id", "1")
     assert (code, err) == (0, "")
     assert out == "deleted run 1 (success, no project)\n"
-    assert _row(1) is None
+    assert find_run(1) is None
     assert Path("result/1/meta.json").is_file()
 
 
@@ -520,7 +476,7 @@ def test_delete_run_with_files_removes_link_folder_and_row(
         f"removed the link in {workspace / 'analysis'}",
         "removed result/1",
     ]
-    assert _row(1) is None
+    assert find_run(1) is None
     assert not Path("result/1").exists()
     assert not any(refs.iterdir())
 
@@ -536,10 +492,10 @@ def test_delete_run_refuses_a_running_run_without_force(
         "runmeta: error: run 1 is still running; nothing deleted "
         "(give --force to delete it anyway)\n"
     )
-    assert _row(1) is not None and Path("result/1").is_dir()
+    assert find_run(1) is not None and Path("result/1").is_dir()
     code, out, err = cli(capsys, "delete-run", "--run-id", "1", "--with-files", "--force")
     assert (code, err) == (0, "")
-    assert _row(1) is None and not Path("result/1").exists()
+    assert find_run(1) is None and not Path("result/1").exists()
 
 
 def test_delete_run_keeps_the_row_when_files_cannot_be_removed(
@@ -561,10 +517,10 @@ def test_delete_run_keeps_the_row_when_files_cannot_be_removed(
     assert "run 1 is kept in the database" in err
     assert "result/1 (2 files) remain" in err
     assert err.count("\n") == 1
-    assert _row(1) is not None
+    assert find_run(1) is not None
     code, out, err = cli(capsys, "delete-run", "--run-id", "1", "--with-files")
     assert (code, err) == (0, "")
-    assert _row(1) is None and not Path("result/1").exists()
+    assert find_run(1) is None and not Path("result/1").exists()
 
 
 def test_delete_run_keeps_everything_when_the_link_cannot_be_removed(
@@ -590,7 +546,7 @@ def test_delete_run_keeps_everything_when_the_link_cannot_be_removed(
         f"database and the project link {link}, the run folder result/1 remain; fix the cause "
         "and run delete-run --with-files again\n"
     )
-    assert _row(1) is not None and Path("result/1").is_dir()
+    assert find_run(1) is not None and Path("result/1").is_dir()
 
 
 def test_delete_run_of_an_unknown_run_is_refused(

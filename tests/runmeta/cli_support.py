@@ -1,0 +1,59 @@
+"""Helpers shared by the in-process CLI tests (test_cli_runs.py, test_cli_projects.py).
+
+Every helper works on the CLI's default layout below the current folder, which the
+``workspace`` fixture in conftest.py points at a fresh ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from monocycle_nash.runmeta.cli import main
+from monocycle_nash.runmeta.db import SQLiteConnectionFactory
+from monocycle_nash.runmeta.models import RunRecord
+from monocycle_nash.runmeta.repositories import RunsRepository
+
+DB = Path(".runmeta/run_history.db")
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the CLI in-process and return (exit code, stdout, stderr)."""
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@contextmanager
+def connect() -> Iterator[sqlite3.Connection]:
+    """A connection to the default database, closed on exit."""
+    connection = SQLiteConnectionFactory(DB).connect()
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def find_run(run_id: int) -> RunRecord | None:
+    """The run's row as the database has it now, or None."""
+    with connect() as connection:
+        return RunsRepository(connection).find_by_id(run_id)
+
+
+def get_run(run_id: int) -> RunRecord:
+    """The run's row as the database has it now; fails the test if it is gone."""
+    row = find_run(run_id)
+    assert row is not None, f"run {run_id} has no row"
+    return row
+
+
+def read_meta(run_id: int) -> dict[str, object]:
+    """The run's meta.json under the default result folder."""
+    data = json.loads(Path(f"result/{run_id}/meta.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
