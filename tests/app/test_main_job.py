@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,9 @@ import pytest
 
 from monocycle_nash.app import main, main_job
 from monocycle_nash.runmeta import ProjectsRepository, RunMetaError
+from tests.app.db_rows import row
 
 RPS = 'labels = ["R", "P", "S"]\nmatrix = [[0, -1, 1], [1, 0, -1], [-1, 1, 0]]\n'
-
-
-def _row(root: Path, run_id: int = 1) -> dict[str, Any]:
-    with closing(sqlite3.connect(root / ".runmeta" / "run_history.db")) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return dict(row)
 
 
 def _raise(error: BaseException) -> Any:
@@ -41,8 +34,11 @@ def test_unexpected_exception_is_a_fail_with_one_line(
     [line] = err.strip().splitlines()
     assert line.startswith("monocycle-nash: error: unexpected RuntimeError: boom; run 1 ")
     assert "traceback in" in line
-    row = _row(tmp_path)
-    assert (row["status"], row["command"]) == ("fail", f"monocycle-nash --root {tmp_path}")
+    recorded = row(tmp_path)
+    assert (recorded["status"], recorded["command"]) == (
+        "fail",
+        f"monocycle-nash --root {tmp_path}",
+    )
     log = (tmp_path / "result" / "1" / "logs" / "stderr.log").read_text("utf-8")
     assert "Traceback" in log
     assert "RuntimeError: boom" in log
@@ -57,7 +53,7 @@ def test_keyboard_interrupt_is_killed_with_130(
     monkeypatch.setattr(main_job, "solve", _raise(KeyboardInterrupt()))
     assert main(["--root", str(tmp_path)]) == 130
     assert capsys.readouterr().err == "monocycle-nash: interrupted; run 1 recorded as killed\n"
-    assert _row(tmp_path)["status"] == "killed"
+    assert row(tmp_path)["status"] == "killed"
 
 
 def test_a_stored_merged_input_runs_again(
@@ -69,8 +65,8 @@ def test_a_stored_merged_input_runs_again(
     merged = root / "result" / "1" / "input" / "merged_input.toml"
     assert main([str(merged), "--note", "again"]) == 0
     capsys.readouterr()
-    row = _row(root, 2)
-    assert (row["status"], row["note"]) == ("success", "again")
+    recorded = row(root, 2)
+    assert (recorded["status"], recorded["note"]) == ("success", "again")
     stored = root / "result" / "2" / "input"
     assert sorted(path.name for path in stored.iterdir()) == [
         "input-merged_input.toml",
@@ -113,8 +109,8 @@ def test_registered_project_with_another_path_is_refused(
         code = main([str(config), "--root", str(tmp_path)])
     assert code == 1
     assert "registered with path" in capsys.readouterr().err
-    assert (_row(tmp_path, 1)["project_id"], _row(tmp_path, 2)["status"]) == ("p", "fail")
-    assert _row(tmp_path, 2)["project_id"] is None
+    assert (row(tmp_path, 1)["project_id"], row(tmp_path, 2)["status"]) == ("p", "fail")
+    assert row(tmp_path, 2)["project_id"] is None
 
 
 def test_command_line_project_must_exist(
@@ -123,7 +119,7 @@ def test_command_line_project_must_exist(
     """--project-id of an unregistered project fails the run with a hint."""
     assert main(["--project-id", "nope", "--root", str(tmp_path)]) == 1
     assert "runmeta add-project --project-id nope" in capsys.readouterr().err
-    assert _row(tmp_path)["status"] == "fail"
+    assert row(tmp_path)["status"] == "fail"
 
 
 def test_project_registered_concurrently_is_used(
@@ -146,7 +142,7 @@ def test_project_registered_concurrently_is_used(
 
     monkeypatch.setattr(ProjectsRepository, "find", find_missing_once)
     assert main([str(config), "--root", str(tmp_path)]) == 0
-    assert (_row(tmp_path, 2)["status"], _row(tmp_path, 2)["project_id"]) == ("success", "p")
+    assert (row(tmp_path, 2)["status"], row(tmp_path, 2)["project_id"]) == ("success", "p")
     assert len(calls) >= 2
 
 
@@ -173,4 +169,4 @@ def test_project_registration_failure_is_a_recorded_fail(
     assert main([str(tmp_path / "run.toml"), "--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err == "monocycle-nash: error: cannot register project 'p': disk says no\n"
-    assert (_row(tmp_path)["status"], _row(tmp_path)["project_id"]) == ("fail", None)
+    assert (row(tmp_path)["status"], row(tmp_path)["project_id"]) == ("fail", None)

@@ -6,15 +6,15 @@ import json
 import random
 import shlex
 import signal
-import sqlite3
 import subprocess
 import sys
 import tomllib
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.app.db_rows import rows
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "src" / "main.py"
@@ -51,13 +51,6 @@ def run_main(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=TIMEOUT,
         check=False,
     )
-
-
-def rows(db_path: Path) -> list[dict[str, Any]]:
-    """Return every run row, oldest first."""
-    with closing(sqlite3.connect(db_path)) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute("SELECT * FROM runs ORDER BY run_id")]
 
 
 def read_json(path: Path) -> Any:
