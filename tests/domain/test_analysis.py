@@ -59,6 +59,7 @@ def test_divergences_are_zero_on_the_support_and_positive_off_it() -> None:
     gaps = divergences(payoffs)
     assert min(gaps) == 0.0
     assert max(payoffs) == pytest.approx(equilibrium.value, abs=1e-9)
+    assert 0 < len(equilibrium.support) < len(equilibrium.labels)  # both branches below run
     for label, gap in zip(equilibrium.labels, gaps, strict=True):
         if label in equilibrium.support:
             assert gap == pytest.approx(0.0, abs=1e-9)

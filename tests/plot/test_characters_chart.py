@@ -70,8 +70,11 @@ def test_points_sit_at_the_scaled_vectors() -> None:
     """Each circle's centre is its vector mapped by the public scale."""
     roster, equilibrium = _shifted_equilibrium()
     scale = characters_scale(roster, equilibrium)
-    root = parse(characters_svg(roster, equilibrium))
-    for circle in by_class(root, "circle", "character"):
+    circles = by_class(parse(characters_svg(roster, equilibrium)), "circle", "character")
+    assert sorted(int(circle.get("data-index", "-1")) for circle in circles) == list(
+        range(len(roster))
+    )
+    for circle in circles:
         character = roster[int(circle.get("data-index", "-1"))]
         x, y = scale.to_svg(character.vector)
         assert float(circle.get("cx", "nan")) == pytest.approx(x, abs=0.006)

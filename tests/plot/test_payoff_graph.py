@@ -117,7 +117,9 @@ def test_arrow_marker_is_defined_inside_the_document() -> None:
     """Every arrow's marker-end points at a <marker> defined in the same SVG."""
     root = parse(payoff_graph_svg(["Rock", "Paper", "Scissors"], RPS))
     ids = {marker.get("id") for marker in root.iter(f"{SVG}marker")}
-    for edge in by_class(root, "line", "edge"):
+    edges = by_class(root, "line", "edge")
+    assert len(edges) == 3  # each of Rock, Paper, Scissors beats exactly one other
+    for edge in edges:
         reference = edge.get("marker-end", "")
         assert reference.startswith("url(#")
         assert reference[5:-1] in ids
