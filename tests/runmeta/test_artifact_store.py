@@ -81,15 +81,17 @@ def test_snapshot_of_a_folder_with_merged_input(store: RunArtifactStore, tmp_pat
 
 
 def test_folder_checksum_covers_names_and_contents(store: RunArtifactStore, tmp_path: Path) -> None:
-    """Two folders differing only in a file name get different checksums."""
+    """Folders differing only in a file name, or only in a file's bytes, get other checksums."""
     sums = []
-    for run_id, name in ((1, "a.toml"), (2, "b.toml")):
+    cases = ((1, "a.toml", "x = 1\n"), (2, "b.toml", "x = 1\n"), (3, "a.toml", "x = 2\n"))
+    for run_id, name, text in (*cases, (4, "a.toml", "x = 1\n")):
         source = tmp_path / f"src{run_id}" / "config"
         source.mkdir(parents=True)
-        (source / name).write_text("x = 1\n")
+        (source / name).write_text(text)
         store.create_run_dir(run_id)
         sums.append(store.save_input_snapshot(run_id, source).checksum_sha256)
-    assert sums[0] != sums[1]
+    assert len(set(sums[:3])) == 3
+    assert sums[3] == sums[0]  # the same names and bytes elsewhere: the same checksum
 
 
 def test_merged_input_alone(store: RunArtifactStore) -> None:

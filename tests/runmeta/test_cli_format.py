@@ -170,7 +170,9 @@ def test_run_table_streams_after_the_window() -> None:
 
 def test_run_table_without_runs_is_the_header() -> None:
     """An empty listing prints only the header line."""
-    assert len(list(format_run_table([], 80))) == 1
+    [header] = format_run_table([], 80)
+    assert header.split()[:3] == ["RUN", "STATUS", "CREATED"]
+    assert header.split()[-1] == "COMMAND"
 
 
 def test_project_table_lists_id_created_note_path() -> None:

@@ -178,11 +178,12 @@ def test_update_refusals(
     conn: sqlite3.Connection, kwargs: dict[str, object], error: type[Exception]
 ) -> None:
     """Bad updates raise typed errors and change nothing."""
-    run_id = int(kwargs.pop("run_id", _add_run(conn)))  # type: ignore[call-overload]
+    existing = _add_run(conn)
+    run_id = int(kwargs.pop("run_id", existing))  # type: ignore[call-overload]
     with pytest.raises(error), transaction(conn):
         RunsRepository(conn).update(run_id, updated_at=T1, **kwargs)  # type: ignore[arg-type]
-    row = conn.execute("SELECT status, note, project_id FROM runs").fetchone()
-    assert row is None or tuple(row) == ("running", "", None)
+    rows = [tuple(row) for row in conn.execute("SELECT status, note, project_id FROM runs")]
+    assert rows == [("running", "", None)]
 
 
 def test_update_refuses_both_project_and_clear(conn: sqlite3.Connection) -> None:
