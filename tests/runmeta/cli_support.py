@@ -29,6 +29,21 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def usage_error(capsys: pytest.CaptureFixture[str], subcommand: str, *argv: str) -> str:
+    """Run ``runmeta SUBCOMMAND ARGV`` expecting a usage error; return its stderr.
+
+    A usage error exits 2 from argparse, prints nothing on stdout and starts stderr with
+    a usage line (the subcommand's, or the program's for an option no parser knows).
+    """
+    with pytest.raises(SystemExit) as exit_info:
+        main([subcommand, *argv])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert captured.out == ""
+    assert captured.err.startswith("usage: runmeta "), captured.err
+    return captured.err
+
+
 @contextmanager
 def connect() -> Iterator[sqlite3.Connection]:
     """A connection to the default database, closed on exit."""

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta.cli import main
 from monocycle_nash.runmeta.models import ProjectRecord
 from monocycle_nash.runmeta.repositories import ProjectsRepository
 from monocycle_nash.runmeta.service import RunSessionService
-from tests.runmeta.cli_support import DB, cli, connect, get_run, read_meta
+from tests.runmeta.cli_support import DB, cli, connect, get_run, read_meta, usage_error
 
 
 def _project(project_id: str) -> ProjectRecord | None:
@@ -79,12 +78,8 @@ def test_add_project_needs_an_id_and_a_path(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Missing --project-path is a usage error (exit 2) and creates nothing."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(["add-project", "--project-id", "main"])
-    captured = capsys.readouterr()
-    assert exit_info.value.code == 2
-    assert captured.out == ""
-    assert "the following arguments are required: --project-path" in captured.err
+    err = usage_error(capsys, "add-project", "--project-id", "main")
+    assert "the following arguments are required: --project-path" in err
     assert not DB.exists()
 
 
@@ -175,13 +170,9 @@ def test_update_project_without_a_change_is_a_usage_error(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """update-project with neither --project-path nor --note exits 2."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(["update-project", "--project-id", "main"])
-    captured = capsys.readouterr()
-    assert exit_info.value.code == 2
-    assert captured.out == ""
-    assert captured.err.startswith("usage: runmeta update-project")
-    assert "nothing to change" in captured.err
+    err = usage_error(capsys, "update-project", "--project-id", "main")
+    assert err.startswith("usage: runmeta update-project ")
+    assert "nothing to change" in err
 
 
 def test_delete_project_keeps_its_runs_without_a_project(

@@ -17,7 +17,15 @@ from monocycle_nash.runmeta.errors import ProjectLinkError
 from monocycle_nash.runmeta.models import RUN_FIELDS, RunRecord
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
 from monocycle_nash.runmeta.service import RunSessionService
-from tests.runmeta.cli_support import DB, cli, connect, find_run, get_run, read_meta
+from tests.runmeta.cli_support import (
+    DB,
+    cli,
+    connect,
+    find_run,
+    get_run,
+    read_meta,
+    usage_error,
+)
 
 
 def _seed_rows(rows: list[tuple[str, str, str | None]]) -> None:
@@ -178,13 +186,7 @@ def test_list_runs_usage_errors_exit_2(
     workspace: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     """Bad option values are usage errors: exit 2, usage and message on stderr, no database."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(["list-runs", *argv])
-    captured = capsys.readouterr()
-    assert exit_info.value.code == 2
-    assert captured.out == ""
-    assert captured.err.startswith("usage: runmeta ")
-    assert message in captured.err
+    assert message in usage_error(capsys, "list-runs", *argv)
     assert not DB.exists()
 
 
@@ -436,13 +438,9 @@ def test_update_run_usage_errors_exit_2(
     workspace: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     """Missing, contradictory or malformed options exit 2 with the subcommand's usage."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(["update-run", *argv])
-    captured = capsys.readouterr()
-    assert exit_info.value.code == 2
-    assert captured.out == ""
-    assert captured.err.startswith("usage: runmeta update-run")
-    assert message in captured.err
+    err = usage_error(capsys, "update-run", *argv)
+    assert err.startswith("usage: runmeta update-run ")
+    assert message in err
 
 
 # --- delete-run ---------------------------------------------------------------------
