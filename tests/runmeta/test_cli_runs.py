@@ -343,9 +343,11 @@ def test_update_run_attaches_a_project_and_links_it(
     assert out == "updated run 1 (success, project main)\n"
     refs = workspace / "analysis" / "experiment_refs"
     link, text = refs / "1", refs / "1.txt"
-    assert link.is_symlink() or text.is_file()
+    run_dir = (workspace / "result" / "1").resolve()
     if link.is_symlink():
-        assert link.resolve() == (workspace / "result" / "1").resolve()
+        assert link.resolve() == run_dir
+    else:  # no symlinks here: a text reference names the folder instead
+        assert Path(text.read_text(encoding="utf-8").splitlines()[0]).resolve() == run_dir
     meta = read_meta(1)
     assert (meta["project_id"], meta["project_path"]) == ("main", str(workspace / "analysis"))
     code, out, err = cli(capsys, "update-run", "--run-id", "1", "--no-project")

@@ -35,11 +35,14 @@ def test_sigterm_raises_inside_and_previous_handler_returns() -> None:
 def test_only_the_first_sigterm_raises() -> None:
     """A second SIGTERM while the first is being handled is ignored."""
     previous = signal.getsignal(signal.SIGTERM)
+    handled = []
     with sigterm_raises():
         try:
             os.kill(os.getpid(), signal.SIGTERM)
         except RunTerminated:
             os.kill(os.getpid(), signal.SIGTERM)  # would raise again if not ignored
+            handled.append(True)
+    assert handled == [True]
     assert signal.getsignal(signal.SIGTERM) is previous
 
 
