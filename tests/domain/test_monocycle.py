@@ -361,7 +361,7 @@ def test_solve_roster_refuses_mismatched_arrays() -> None:
         solve_roster([0.0, 1.0], [0.0], [0.0, 1.0])
 
 
-@pytest.mark.parametrize("seed", [2, 54, 65])
+@pytest.mark.parametrize("seed", [pytest.param(seed, id=f"seed{seed}") for seed in (2, 54, 65)])
 def test_integer_roster_support_has_no_round_off_member(seed: int) -> None:
     """Integer rosters whose LP left 1e-16 specks: the support holds only real weights."""
     rng = random.Random(seed)
@@ -376,7 +376,7 @@ def test_integer_roster_support_has_no_round_off_member(seed: int) -> None:
 
 
 @pytest.mark.parametrize("exact", [pytest.param(False, id="float"), pytest.param(True, id="exact")])
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", [pytest.param(seed, id=f"seed{seed}") for seed in range(4)])
 def test_tiny_roster_is_solved_like_its_normal_sized_copy(seed: int, exact: bool) -> None:
     """Vectors near 1e-170 (their cross products underflow) solve like the roster x 2^565."""
     rng = random.Random(seed)

@@ -42,7 +42,7 @@ def _finite(*values: float) -> bool:
 
 
 @pytest.mark.parametrize("exact", [pytest.param(False, id="float"), pytest.param(True, id="exact")])
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", [pytest.param(seed, id=f"seed{seed}") for seed in range(6)])
 def test_roster_at_the_limits_solves_with_finite_results(seed: int, exact: bool) -> None:
     """Powers and coordinates at their limits give finite strategies, payoffs and matrix."""
     rng = random.Random(seed)

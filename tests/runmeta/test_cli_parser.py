@@ -48,7 +48,7 @@ def test_every_subcommand_and_option_has_help_text() -> None:
             assert action.help and action.help != argparse.SUPPRESS, (name, action.dest)
 
 
-@pytest.mark.parametrize("name", SUBCOMMANDS)
+@pytest.mark.parametrize("name", [pytest.param(name, id=name) for name in SUBCOMMANDS])
 def test_subcommand_help_exits_0_on_stdout(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     """runmeta NAME --help prints the subcommand's usage on stdout and exits 0."""
     with pytest.raises(SystemExit) as exit_info:
