@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
 
+from monocycle_nash.runmeta import db
 from monocycle_nash.runmeta.db import SQLiteConnectionFactory, is_busy, retry_busy, transaction
 
 
@@ -31,8 +34,18 @@ def test_busy_operation_is_retried_until_it_succeeds() -> None:
     assert len(calls) == 3
 
 
-def test_retry_gives_up_after_the_timeout() -> None:
-    """A lock that never clears raises the busy error once the time is spent."""
+def test_retry_gives_up_after_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lock that never clears: pauses double from 2 ms to 100 ms until the timeout, then raise."""
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(round(seconds, 9))
+        now[0] += seconds
+
+    # A fake clock that only sleeping advances, and no jitter: the schedule is exact.
+    monkeypatch.setattr(db, "time", SimpleNamespace(monotonic=lambda: now[0], sleep=sleep))
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)
     calls: list[int] = []
 
     def operation() -> None:
@@ -40,8 +53,9 @@ def test_retry_gives_up_after_the_timeout() -> None:
         raise _busy()
 
     with pytest.raises(sqlite3.OperationalError, match="locked"):
-        retry_busy(operation, timeout=0.05)
-    assert 1 < len(calls) < 100
+        retry_busy(operation, timeout=0.5)
+    assert sleeps == [0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.1, 0.1, 0.1]
+    assert len(calls) == len(sleeps) + 1
 
 
 @pytest.mark.parametrize(
