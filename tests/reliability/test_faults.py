@@ -73,10 +73,10 @@ def test_result_root_that_is_a_file_is_refused_before_anything(root: Path) -> No
     ("rules", "message", "meta_left"),
     [
         pytest.param(
-            ("mkdir:result/1:EACCES",), "cannot write", "none", id="run-folder-not-writable"
+            ("mkdir:result/1:EACCES",), "cannot write", "no-folder", id="run-folder-not-writable"
         ),
         pytest.param(
-            ("write:.meta.json.:ENOSPC",), "No space left on device", "none", id="meta-full-disk"
+            ("write:.meta.json.:ENOSPC",), "No space left on device", "no-meta", id="meta-full-disk"
         ),
         pytest.param(
             ("write:.meta.json.:EIO:2",), "Input/output error (run 1)", "stale", id="final-meta-eio"
@@ -116,10 +116,13 @@ def test_write_failures_end_the_run_as_fail(
         report = runmeta_json(capsys, root, "check", "--repair")
         assert [(f["kind"], f["repaired"]) for f in report["findings"]] == [("stale-meta", True)]
         assert meta_mismatches(read_meta(root, 1), row(root, 1)) == []
-    elif run_dir.is_dir():
+    elif meta_left == "no-meta":
         assert not (run_dir / "meta.json").exists()
         assert runmeta(capsys, root, "check", "--repair")[0] == 0
         assert read_meta(root, 1)["status"] == "fail"
+    else:
+        assert meta_left == "no-folder"
+        assert not run_dir.exists()
 
 
 def test_existing_run_folder_is_not_reused(root: Path) -> None:
