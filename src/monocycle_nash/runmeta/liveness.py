@@ -18,7 +18,7 @@ from typing import Any
 from monocycle_nash.runmeta.models import ProcessIdentity
 from monocycle_nash.runmeta.process_identity import ProcessState, is_process_alive
 
-__all__ = ["RunLiveness", "recorded_process", "run_process_state"]
+__all__ = ["recorded_process", "run_process_state"]
 
 _META_FILE = "meta.json"
 
@@ -56,17 +56,3 @@ def run_process_state(result_root: Path, run_id: int) -> ProcessState:
     if identity is None:
         return "unknown"
     return is_process_alive(identity.host, identity.pid, identity.start_time)
-
-
-class RunLiveness:
-    """Answers :func:`run_process_state` for the runs below one result folder."""
-
-    __slots__ = ("_result_root",)
-
-    def __init__(self, result_root: Path) -> None:
-        """Check run folders below ``result_root``."""
-        self._result_root = result_root
-
-    def __call__(self, run_id: int) -> ProcessState:
-        """Return the process state of run ``run_id`` (see :func:`run_process_state`)."""
-        return run_process_state(self._result_root, run_id)
