@@ -33,7 +33,7 @@ from monocycle_nash.runmeta.process_identity import (
 )
 from monocycle_nash.runmeta.service import RunSessionService
 
-__all__ = ["REAP_OUTCOMES", "ReapFinding", "ReapOutcome", "reap"]
+__all__ = ["ReapFinding", "ReapOutcome", "reap"]
 
 ReapOutcome = Literal["killed", "dead", "alive", "other-host", "unknown", "no-meta", "ended"]
 """What ``reap`` did with (or found about) one running run.
@@ -43,17 +43,6 @@ nothing. ``alive``: its process runs. ``other-host``: started on another machine
 ``unknown``: this system cannot tell. ``no-meta``: no folder or no readable meta.json
 naming the process. ``ended``: the run ended by itself while reap looked.
 """
-
-REAP_OUTCOMES: tuple[ReapOutcome, ...] = (
-    "killed",
-    "dead",
-    "alive",
-    "other-host",
-    "unknown",
-    "no-meta",
-    "ended",
-)
-"""Every outcome, in the order above."""
 
 LivenessCheck = Callable[[str, int, str | None], ProcessState]
 """How reap asks whether (host, pid, start time) still runs."""
