@@ -108,11 +108,6 @@ class TeeStream(io.TextIOBase):
         """The console's error handler."""
         return getattr(self._console_stream, "errors", None)
 
-    @property
-    def console_closed(self) -> bool:
-        """Tell whether the console went away (a closed pipe) while the tee was in use."""
-        return self._console is None
-
     def __getattr__(self, name: str) -> Any:
         return getattr(self._console_stream, name)
 
