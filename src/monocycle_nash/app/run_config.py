@@ -21,6 +21,7 @@ from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError
 from monocycle_nash.app.toml_writer import dumps
 from monocycle_nash.errors import GameFileError, brief
 from monocycle_nash.game import read_toml_file
+from monocycle_nash.runmeta.service import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -37,9 +38,6 @@ __all__ = [
 ]
 
 InputKind = Literal["game", "run_config"]
-
-DEFAULT_DB_PATH = Path(".runmeta") / "run_history.db"
-DEFAULT_RESULT_ROOT = Path("result")
 
 _GAME_KEYS = frozenset({"matrix", "characters"})
 _SECTIONS: Mapping[str, frozenset[str]] = {
