@@ -1,11 +1,11 @@
 """Whether the process that recorded a ``running`` run still lives, read from meta.json.
 
 A run stores its process (host, pid, start time) under ``"process"`` in meta.json when
-it starts. :func:`recorded_process` reads it back and :func:`run_process_state` answers
-``"alive"``, ``"dead"`` or ``"unknown"`` for a run folder. ``reap`` uses the answer to
-mark dead runs ``killed``; ``list-runs`` and ``show-run`` use it to show a ``running``
-run whose process is gone as ``running (dead)``. Only ``running`` rows are ever asked
-about, so a listing of finished runs reads no meta.json.
+it starts. :func:`recorded_process` reads it back (``reap`` and ``check`` use it on the
+meta.json they have read) and :func:`run_process_state` answers ``"alive"``, ``"dead"``
+or ``"unknown"`` for a run folder: ``list-runs`` and ``show-run`` use it to show a
+``running`` run whose process is gone as ``running (dead)``. Only ``running`` rows are
+ever asked about, so a listing of finished runs reads no meta.json.
 """
 
 from __future__ import annotations
