@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from monocycle_nash.character import Character, cross
 from monocycle_nash.equilibrium import Equilibrium
-from monocycle_nash.plot.equilibrium_chart import format_number
 from monocycle_nash.plot.label_placement import Obstacles, place_labels
 from monocycle_nash.plot.scales import color_at, nice_ticks
-from monocycle_nash.plot.svg import SvgBuilder, fmt, id_prefix
+from monocycle_nash.plot.svg import SvgBuilder, fmt, format_number, id_prefix
 from monocycle_nash.plot.text import shorten
 
 __all__ = [

@@ -6,7 +6,7 @@ import math
 
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.plot.scales import nice_step
-from monocycle_nash.plot.svg import SvgBuilder, fmt
+from monocycle_nash.plot.svg import SvgBuilder, fmt, format_number
 from monocycle_nash.plot.text import shorten, text_width
 
 __all__ = ["DEFAULT_MAX_BARS", "equilibrium_svg", "format_number"]
@@ -24,14 +24,6 @@ _MAX_LABEL_WIDTH = 220.0
 _VALUE_ROOM = 56.0
 _BAR_COLOR = "#3b528b"
 _MUTED = "#666666"
-
-
-def format_number(value: float, digits: int = 4) -> str:
-    """Format a caption number with ``digits`` significant digits, never ``-0``."""
-    if not math.isfinite(value):
-        return str(value)
-    text = f"{value:.{digits}g}"
-    return "0" if text in {"-0", "0", "-0.0"} else text
 
 
 def _probability_text(probability: float) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from monocycle_nash.plot.equilibrium_chart import format_number
-from monocycle_nash.plot.svg import SvgBuilder, fmt, id_prefix
+from monocycle_nash.plot.svg import SvgBuilder, fmt, format_number, id_prefix
 from monocycle_nash.plot.text import shorten
 
 __all__ = [

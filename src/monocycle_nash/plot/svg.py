@@ -1,8 +1,9 @@
 """A tiny, deterministic SVG writer: escaped text, fixed number format, no external refs.
 
 Every picture in ``monocycle_nash.plot`` is built with :class:`SvgBuilder`. Attribute order
-is the order the caller gives, numbers are written with :func:`fmt`, and text goes through
-:func:`clean_text` and XML escaping, so the same input always gives the same bytes.
+is the order the caller gives, numbers are written with :func:`fmt` (caption numbers with
+:func:`format_number`), and text goes through :func:`clean_text` and XML escaping, so the
+same input always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "escape_attr",
     "escape_text",
     "fmt",
+    "format_number",
     "id_prefix",
 ]
 
@@ -43,6 +45,14 @@ def fmt(value: float, digits: int = 2) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in {"-0", ""} else text
+
+
+def format_number(value: float, digits: int = 4) -> str:
+    """Format a caption number with ``digits`` significant digits, never ``-0``."""
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{digits}g}"
+    return "0" if text in {"-0", "0", "-0.0"} else text
 
 
 def clean_text(text: str) -> str:
