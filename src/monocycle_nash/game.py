@@ -133,8 +133,7 @@ def read_toml_file(path: str | Path) -> dict[str, Any]:
 def parse_game(data: Mapping[str, Any], source: str) -> Game:
     """Build a game from an already-parsed TOML table holding ``matrix`` or ``characters``.
 
-    Any other entry (a misspelt ``lables``)
-    is an error rather than silently ignored.
+    Any other entry (a misspelt ``lables``) is an error rather than silently ignored.
     """
     has_matrix = "matrix" in data
     has_characters = "characters" in data
