@@ -165,7 +165,7 @@ def _update_run(args: argparse.Namespace, context: CommandContext) -> int:
         args.status is None
         and args.note is None
         and args.project_id is None
-        and not (args.no_project)
+        and not args.no_project
     ):
         raise UsageError("nothing to change: give --status, --note, --project-id or --no-project")
     run = context.service().update_run(
