@@ -247,9 +247,10 @@ class RunsRepository:
     ) -> sqlite3.Cursor:
         """Run the search and return its cursor, whose rows are plain tuples.
 
-        The ORDER BY matches the indexes ``(created_at)``, ``(status, created_at)`` and
-        ``(project_id, created_at)`` (each ends with the rowid, ``run_id``), so a page is
-        read from the index in order with no sort: its cost does not grow with the table.
+        The ORDER BY matches the indexes ``(created_at)``, ``(status, created_at)``,
+        ``(project_id, created_at)`` and ``(project_id, status, created_at)`` (each ends
+        with the rowid, ``run_id``), so a page is read from the index in order with no
+        sort: its cost does not grow with the table.
         """
         where, params = _run_filters(from_at, to_at, status, project_id)
         sql = f"{_SELECT_RUNS}{where} ORDER BY r.created_at DESC, r.run_id DESC"
