@@ -282,3 +282,22 @@ def test_rps_picture_is_deterministic() -> None:
     assert characters_svg(rps_roster(), rps_equilibrium()) == characters_svg(
         rps_roster(), rps_equilibrium()
     )
+
+
+@pytest.mark.parametrize(
+    ("translation", "colour"),
+    [
+        pytest.param((0.0, 0.0), "colour = translated power p + v x a", id="translated"),
+        pytest.param(None, "colour = power p", id="entered"),
+    ],
+)
+def test_description_names_the_power_that_colours_the_points(
+    translation: tuple[float, float] | None, colour: str
+) -> None:
+    """The <desc> says which power the colours show: translated when a is known."""
+    third = 1.0 / 3.0
+    equilibrium = equilibrium_for(("A", "B", "C"), (third, third, third), translation)
+    root = parse(characters_svg(rps_roster(), equilibrium))
+    description = root.find(f"{SVG}desc")
+    assert description is not None and description.text is not None
+    assert description.text.endswith(colour)

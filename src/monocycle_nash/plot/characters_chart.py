@@ -393,7 +393,8 @@ def characters_svg(characters: Sequence[Character], equilibrium: Equilibrium) ->
         title="Characters: matchup vectors, power and equilibrium support",
         description=(
             f"{count} characters; support of {len(roster.support)}; "
-            "points at v = (x, y), colour = power p"
+            "points at v = (x, y), colour = "
+            + ("power p" if equilibrium.translation is None else "translated power p + v x a")
         ),
     )
     svg.open("defs")
