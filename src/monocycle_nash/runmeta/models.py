@@ -145,22 +145,20 @@ class _Frozen:
             _set(self, name, value)
 
 
-class RunRecord(_Frozen):
+class _Record(_Frozen):
+    """A frozen record that meta.json and ``--json`` output store as a plain mapping."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields in declaration order (for ``RunRecord``, :data:`RUN_FIELDS`)."""
+        return {name: getattr(self, name) for name in self._shown}
+
+
+class RunRecord(_Record):
     """One row of ``runs``, plus the project's path when the run belongs to a project."""
 
-    __match_args__ = (
-        "run_id",
-        "created_at",
-        "started_at",
-        "ended_at",
-        "status",
-        "command",
-        "git_commit",
-        "note",
-        "project_id",
-        "updated_at",
-        "project_path",
-    )
+    __match_args__ = RUN_FIELDS
     __slots__ = __match_args__
     _compared = _shown = __match_args__
 
@@ -203,24 +201,8 @@ class RunRecord(_Frozen):
         _set(self, "updated_at", updated_at)
         _set(self, "project_path", project_path)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields in :data:`RUN_FIELDS` order, as meta.json stores them."""
-        return {
-            "run_id": self.run_id,
-            "created_at": self.created_at,
-            "started_at": self.started_at,
-            "ended_at": self.ended_at,
-            "status": self.status,
-            "command": self.command,
-            "git_commit": self.git_commit,
-            "note": self.note,
-            "project_id": self.project_id,
-            "updated_at": self.updated_at,
-            "project_path": self.project_path,
-        }
 
-
-class ProjectRecord(_Frozen):
+class ProjectRecord(_Record):
     """One row of ``projects``: an analysis project folder that refers to runs."""
 
     __match_args__ = ("project_id", "project_path", "created_at", "note")
@@ -239,17 +221,8 @@ class ProjectRecord(_Frozen):
         _set(self, "created_at", created_at)
         _set(self, "note", note)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the columns as a plain dictionary."""
-        return {
-            "project_id": self.project_id,
-            "project_path": self.project_path,
-            "created_at": self.created_at,
-            "note": self.note,
-        }
 
-
-class InputSnapshotInfo(_Frozen):
+class InputSnapshotInfo(_Record):
     """What was frozen into ``input/``; stored in meta.json under ``"input"``.
 
     ``source_path`` is the absolute path that was copied (``None`` when only a merged
@@ -281,15 +254,6 @@ class InputSnapshotInfo(_Frozen):
         _set(self, "stored_file", stored_file)
         _set(self, "checksum_sha256", checksum_sha256)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields as meta.json stores them."""
-        return {
-            "source_path": self.source_path,
-            "split_config_applied": self.split_config_applied,
-            "stored_file": self.stored_file,
-            "checksum_sha256": self.checksum_sha256,
-        }
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InputSnapshotInfo:
         """Rebuild the info from its meta.json form."""
@@ -301,7 +265,7 @@ class InputSnapshotInfo(_Frozen):
         )
 
 
-class ProcessIdentity(_Frozen):
+class ProcessIdentity(_Record):
     """Who is running a run: enough for a later check to tell if the process is gone.
 
     ``start_time`` is an exact, opaque token of the process start where the system
@@ -325,15 +289,6 @@ class ProcessIdentity(_Frozen):
         _set(self, "pid", pid)
         _set(self, "start_time", start_time)
         _set(self, "started_at", started_at)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields as meta.json stores them under ``"process"``."""
-        return {
-            "host": self.host,
-            "pid": self.pid,
-            "start_time": self.start_time,
-            "started_at": self.started_at,
-        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProcessIdentity:
