@@ -44,24 +44,6 @@ RUN_STATUSES: Final[tuple[RunStatus, ...]] = ("running", "success", "fail", "kil
 FINAL_STATUSES: Final[tuple[RunStatus, ...]] = ("success", "fail", "killed")
 """Statuses a run can end with."""
 
-RUN_FIELDS: Final[tuple[str, ...]] = (
-    "run_id",
-    "created_at",
-    "started_at",
-    "ended_at",
-    "status",
-    "command",
-    "git_commit",
-    "note",
-    "project_id",
-    "updated_at",
-    "project_path",
-)
-"""Fields of :class:`RunRecord`: the ``runs`` columns plus the joined ``project_path``.
-
-meta.json carries each of them with the same value as the database.
-"""
-
 
 if not TYPE_CHECKING:  # hidden from type checkers, which see the aliases above
 
@@ -158,7 +140,19 @@ class _Record(_Frozen):
 class RunRecord(_Record):
     """One row of ``runs``, plus the project's path when the run belongs to a project."""
 
-    __match_args__ = RUN_FIELDS
+    __match_args__ = (
+        "run_id",
+        "created_at",
+        "started_at",
+        "ended_at",
+        "status",
+        "command",
+        "git_commit",
+        "note",
+        "project_id",
+        "updated_at",
+        "project_path",
+    )
     __slots__ = __match_args__
     _compared = _shown = __match_args__
 
@@ -200,6 +194,13 @@ class RunRecord(_Record):
         _set(self, "project_id", project_id)
         _set(self, "updated_at", updated_at)
         _set(self, "project_path", project_path)
+
+
+RUN_FIELDS: Final[tuple[str, ...]] = RunRecord.__match_args__
+"""Fields of :class:`RunRecord`: the ``runs`` columns plus the joined ``project_path``.
+
+meta.json carries each of them with the same value as the database.
+"""
 
 
 class ProjectRecord(_Record):
