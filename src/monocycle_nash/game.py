@@ -154,7 +154,7 @@ def parse_game(data: Mapping[str, Any], source: str) -> Game:
         raise GameFormatError(
             source, "'labels' belongs to a 'matrix' game; characters carry their own label"
         )
-    return Game.of_roster(_parse_characters(data["characters"], source), source)
+    return _parse_characters(data["characters"], source)
 
 
 def _parse_matrix(data: Mapping[str, Any], source: str) -> Game:
@@ -177,7 +177,8 @@ def _parse_matrix(data: Mapping[str, Any], source: str) -> Game:
     return Game.of_matrix(PayoffMatrix(labels, rows), source)
 
 
-def _parse_characters(raw: object, source: str) -> list[Character]:
+def _parse_characters(raw: object, source: str) -> Game:
+    """Build a roster game, checking each label once (``Game.of_roster`` would check again)."""
     if isinstance(raw, str) or not isinstance(raw, Sequence):
         raise GameFormatError(source, f"characters must be a list of tables, got {brief(raw)}")
     if not raw:
@@ -186,10 +187,11 @@ def _parse_characters(raw: object, source: str) -> list[Character]:
         _parse_character(entry, f"characters[{index}]", source) for index, entry in enumerate(raw)
     ]
     labels = check_labels((label for label, _, _ in entries), source, "characters", ".label")
-    return [
+    characters = tuple(
         Character(label, power, vector)
         for label, (_, power, vector) in zip(labels, entries, strict=True)
-    ]
+    )
+    return Game(source, labels, characters)
 
 
 def _parse_character(
