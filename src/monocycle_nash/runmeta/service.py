@@ -313,16 +313,23 @@ class RunSessionService:
             self.store.append_log(ctx.run_id, f"runmeta: run {ctx.run_id} {status}: {reason}\n")
             if ctx.link_kind == "text" and record.project_path is not None:
                 refresh_link(record.project_path, ctx.run_id, ctx.run_dir, now, status)
-            meta = build_meta(
-                record,
-                input_info=ctx.input,
-                process=ctx.process,
-                reason=reason,
-                warnings=ctx.warnings,
-            )
-            self.store.write_final_meta(ctx.run_id, meta)
+            self._write_end_meta(ctx, record, reason, ctx.warnings)
         except RunMetaError as file_err:
             err.add_note(f"runmeta: run {ctx.run_id} is recorded {status}, but: {file_err}")
+
+    def _write_end_meta(
+        self, ctx: RunContext, record: RunRecord, reason: str | None, warnings: Sequence[str]
+    ) -> None:
+        """Write the meta.json of an ended run: ``record`` plus the context's file-only facts."""
+        meta = build_meta(
+            record,
+            input_info=ctx.input,
+            process=ctx.process,
+            reason=reason,
+            warnings=warnings,
+            extra=ctx.extra,
+        )
+        self.store.write_final_meta(ctx.run_id, meta)
 
     # -- finish ----------------------------------------------------------------------
 
@@ -358,16 +365,8 @@ class RunSessionService:
                 refresh_link(record.project_path, ctx.run_id, ctx.run_dir, ctx.created_at, status)
             except ProjectLinkError as err:
                 self._warn(ctx.run_id, f"project link not refreshed: {err}", warnings)
-        meta = build_meta(
-            record,
-            input_info=ctx.input,
-            process=ctx.process,
-            reason=reason,
-            warnings=warnings,
-            extra=ctx.extra,
-        )
         try:
-            self.store.write_final_meta(ctx.run_id, meta)
+            self._write_end_meta(ctx, record, reason, warnings)
         except ArtifactWriteError as err:
             if status == "success":
                 # A run whose record could not be completed did not succeed.
@@ -402,16 +401,8 @@ class RunSessionService:
             updated_at=now,
             project_path=ctx.project_path,
         )
-        meta = build_meta(
-            intended,
-            input_info=ctx.input,
-            process=ctx.process,
-            reason=reason,
-            warnings=warnings,
-            extra=ctx.extra,
-        )
         try:
-            self.store.write_final_meta(ctx.run_id, meta)
+            self._write_end_meta(ctx, intended, reason, warnings)
         except RunMetaError as file_err:
             err.add_note(f"runmeta: {file_err}")
 
