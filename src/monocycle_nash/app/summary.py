@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.matrix import count
+from monocycle_nash.runmeta.cli_format import cell_width
 
 __all__ = ["MAX_LABEL_COLUMNS", "MAX_LISTED", "display_path", "format_header", "format_summary"]
 
@@ -25,25 +25,14 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
         return str(resolved)
 
 
-def _char_columns(char: str) -> int:
-    if unicodedata.combining(char):
-        return 0
-    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
-
-
-def _columns(text: str) -> int:
-    """Terminal columns ``text`` takes: 2 per East Asian wide character, 0 per combining."""
-    return sum(map(_char_columns, text))
-
-
 def _fit(label: str) -> str:
     """Return ``label``, or its start and ``…`` when it is wider than ``MAX_LABEL_COLUMNS``."""
-    if _columns(label) <= MAX_LABEL_COLUMNS:
+    if cell_width(label) <= MAX_LABEL_COLUMNS:
         return label
     kept: list[str] = []
     used = 0
     for char in label:
-        used += _char_columns(char)
+        used += cell_width(char)
         if used > MAX_LABEL_COLUMNS - 1:
             break
         kept.append(char)
@@ -77,12 +66,12 @@ def format_summary(
         key=lambda index: (-weights[index], index),
     )
     shown = [(_fit(labels[index]), weights[index]) for index in support[:MAX_LISTED]]
-    width = max((_columns(label) for label, _ in shown), default=0)
+    width = max((cell_width(label) for label, _ in shown), default=0)
     lines = [
         f"Solved by {equilibrium.solver}.",
         f"Equilibrium support ({len(support)} of {len(labels)}):",
         *(
-            f"  {label}{' ' * (width - _columns(label))}  {float(weight):.6f}"
+            f"  {label}{' ' * (width - cell_width(label))}  {float(weight):.6f}"
             for label, weight in shown
         ),
     ]
