@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from monocycle_nash.runmeta.liveness import run_process_state
 from monocycle_nash.runmeta.process_identity import (
     current_host,
     current_process,
@@ -73,3 +76,31 @@ def test_zombie_is_dead() -> None:
         assert is_process_alive(current_host(), child.pid, None) == "dead"
     finally:
         child.wait()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(None, id="no-meta"),
+        pytest.param(b"{not json", id="not-json"),
+        pytest.param(b"\xff\xfe", id="not-utf8"),
+        pytest.param(b"[1, 2]", id="not-an-object"),
+        pytest.param(b'{"process": null}', id="no-process"),
+    ],
+)
+def test_run_process_state_is_unknown_without_a_readable_process(
+    tmp_path: Path, content: bytes | None
+) -> None:
+    """A run folder whose meta.json is missing, unreadable or names no process is unknown."""
+    (tmp_path / "7").mkdir()
+    if content is not None:
+        (tmp_path / "7" / "meta.json").write_bytes(content)
+    assert run_process_state(tmp_path, 7) == "unknown"
+
+
+def test_run_process_state_of_this_process_is_alive(tmp_path: Path) -> None:
+    """A meta.json naming this process answers alive."""
+    (tmp_path / "7").mkdir()
+    meta = {"process": current_process().to_dict()}
+    (tmp_path / "7" / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert run_process_state(tmp_path, 7) == "alive"

@@ -10,17 +10,16 @@ ever asked about, so a listing of finished runs reads no meta.json.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from monocycle_nash.runmeta.artifact_store import RunArtifactStore
+from monocycle_nash.runmeta.errors import MetaCorruptError, MetaNotFoundError
 from monocycle_nash.runmeta.models import ProcessIdentity
 from monocycle_nash.runmeta.process_identity import ProcessState, is_process_alive
 
 __all__ = ["recorded_process", "run_process_state"]
-
-_META_FILE = "meta.json"
 
 
 def recorded_process(meta: Mapping[str, Any]) -> ProcessIdentity | None:
@@ -37,22 +36,17 @@ def recorded_process(meta: Mapping[str, Any]) -> ProcessIdentity | None:
     return identity
 
 
-def _read_meta(result_root: Path, run_id: int) -> Mapping[str, Any] | None:
-    try:
-        data = json.loads((result_root / str(run_id) / _META_FILE).read_bytes())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def run_process_state(result_root: Path, run_id: int) -> ProcessState:
     """Tell whether the process recorded in ``result_root/<run_id>/meta.json`` still runs.
 
     ``"unknown"`` when meta.json is missing, unreadable or names no process, or when the
     process ran on another host.
     """
-    meta = _read_meta(result_root, run_id)
-    identity = None if meta is None else recorded_process(meta)
+    try:
+        meta = RunArtifactStore(result_root).read_meta(run_id)
+    except (MetaNotFoundError, MetaCorruptError):
+        return "unknown"
+    identity = recorded_process(meta)
     if identity is None:
         return "unknown"
     return is_process_alive(identity.host, identity.pid, identity.start_time)
