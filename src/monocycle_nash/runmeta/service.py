@@ -554,8 +554,9 @@ class RunSessionService:
         is never overwritten.
         """
         record = self.runs.get(run_id)
-        if not self.store.run_dir(run_id).is_dir():
-            raise RunDirNotFoundError(self.store.run_dir(run_id))
+        run_dir = self.store.run_dir(run_id)
+        if not run_dir.is_dir():
+            raise RunDirNotFoundError(run_dir)
         return self._write_synced_meta(record, warnings=warnings)
 
     def _write_synced_meta(
@@ -621,7 +622,7 @@ class RunSessionService:
         for run in reversed(runs):  # oldest first
             if self.store.run_dir(run.run_id).is_dir():
                 warnings = self._move_reference(run, before.project_path)
-                self._sync_quietly(run.run_id, warnings)
+                self._sync_quietly(run.run_id, warnings, record=run)
         return project
 
     def _move_reference(self, run: RunRecord, old_path: str) -> list[str]:
@@ -669,12 +670,19 @@ class RunSessionService:
             self._sync_quietly(run_id, warnings)
         return run_ids
 
-    def _sync_quietly(self, run_id: int, warnings: Sequence[str] = ()) -> None:
-        """Sync meta.json (with ``warnings``) if the folder exists; report problems on stderr."""
+    def _sync_quietly(
+        self, run_id: int, warnings: Sequence[str] = (), *, record: RunRecord | None = None
+    ) -> None:
+        """Sync meta.json (with ``warnings``) if the folder exists; report problems on stderr.
+
+        ``record`` is the run's current row when the caller has it; else it is read.
+        """
         _print_warnings(run_id, warnings)
         if not self.store.run_dir(run_id).is_dir():
             return
         try:
-            self.sync_meta(run_id, warnings=warnings)
+            self._write_synced_meta(
+                record if record is not None else self.runs.get(run_id), warnings=warnings
+            )
         except RunMetaError as err:
             sys.stderr.write(f"runmeta: warning: run {run_id}: {err}\n")
