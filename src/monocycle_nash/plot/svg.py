@@ -12,7 +12,6 @@ import hashlib
 import math
 import re
 from collections.abc import Mapping
-from xml.sax.saxutils import escape
 
 __all__ = [
     "FONT_FAMILY",
@@ -60,14 +59,23 @@ def clean_text(text: str) -> str:
     return _FORBIDDEN.sub("\ufffd", text)
 
 
+def _escape(text: str, extra: Mapping[str, str] | None = None) -> str:
+    # What xml.sax.saxutils.escape does, without the urllib.request and http.client
+    # that importing it loads on the main job's start.
+    text = text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    for char, entity in (extra or {}).items():
+        text = text.replace(char, entity)
+    return text
+
+
 def escape_text(text: str) -> str:
     """Escape element text (``&``, ``<``, ``>``) after :func:`clean_text`."""
-    return escape(clean_text(text))
+    return _escape(clean_text(text))
 
 
 def escape_attr(text: str) -> str:
     """Escape a double-quoted attribute value, including quotes and line breaks."""
-    return escape(
+    return _escape(
         clean_text(text),
         {'"': "&quot;", "'": "&apos;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"},
     )
