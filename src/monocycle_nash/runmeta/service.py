@@ -82,9 +82,13 @@ def _status_for(err: BaseException) -> RunStatus:
     return "killed" if isinstance(err, KeyboardInterrupt | RunTerminated) else "fail"
 
 
+def _warning_line(run_id: int, message: str) -> str:
+    return f"runmeta: warning: run {run_id}: {message}\n"
+
+
 def _print_warnings(run_id: int, warnings: Sequence[str]) -> None:
     for message in warnings:
-        sys.stderr.write(f"runmeta: warning: run {run_id}: {message}\n")
+        sys.stderr.write(_warning_line(run_id, message))
 
 
 def _traceback_text(err: BaseException) -> str:
@@ -286,7 +290,7 @@ class RunSessionService:
     def _warn(self, run_id: int, message: str, warnings: list[str]) -> None:
         """Keep a warning for meta.json and show it on stderr and in the stderr log."""
         warnings.append(message)
-        line = f"runmeta: warning: run {run_id}: {message}\n"
+        line = _warning_line(run_id, message)
         with suppress(RunMetaError):  # an unwritable folder: meta.json and stderr still say it
             self.store.append_log(run_id, line)
         sys.stderr.write(line)
@@ -685,4 +689,4 @@ class RunSessionService:
                 record if record is not None else self.runs.get(run_id), warnings=warnings
             )
         except RunMetaError as err:
-            sys.stderr.write(f"runmeta: warning: run {run_id}: {err}\n")
+            _print_warnings(run_id, [str(err)])
