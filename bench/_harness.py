@@ -1,7 +1,7 @@
-"""Shared helpers of the runmeta benchmarks: timing, the machine, tables, temp folders.
+"""Shared helpers of the benchmarks: timing, the machine, tables, temp folders.
 
-Not a benchmark itself; ``bench/recording.py`` and ``bench/listing.py`` import it (run
-them as scripts, so that ``bench/`` is on ``sys.path``).
+Not a benchmark itself; ``bench/recording.py``, ``bench/listing.py`` and
+``bench/solver.py`` import it (run them as scripts, so that ``bench/`` is on ``sys.path``).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TypeVar
 
+from _harness import markdown_table
 from monocycle_nash import Character, Game, PayoffMatrix, solve
 from monocycle_nash.solver import (
     matrix_exploitability,
@@ -72,11 +73,20 @@ def make_roster(n: int, kind: str, rng: random.Random) -> list[Character]:
 
 def bench_rosters(sizes: Sequence[int], repeat: int, seed: int) -> list[str]:
     """Table lines for the monocycle solver."""
-    lines = [
-        "| roster | n | solve(game) ms | core ms | one pass ms | solve/pass | core/pass "
-        "| passes | support | exploitability | tolerance |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    headers = (
+        "roster",
+        "n",
+        "solve(game) ms",
+        "core ms",
+        "one pass ms",
+        "solve/pass",
+        "core/pass",
+        "passes",
+        "support",
+        "exploitability",
+        "tolerance",
+    )
+    table: list[list[str]] = []
     for kind in ("gauss", "hull"):
         for n in sizes:
             characters = make_roster(n, kind, random.Random(seed + n))
@@ -88,22 +98,30 @@ def bench_rosters(sizes: Sequence[int], repeat: int, seed: int) -> list[str]:
             one_pass, excess = best_time(
                 partial(translated_power_excess, powers, xs, ys, support), repeat
             )
-            lines.append(
-                f"| {kind} | {n:,} | {full * 1e3:.1f} | {core * 1e3:.1f} | {one_pass * 1e3:.2f} "
-                f"| {full / one_pass:.1f} | {core / one_pass:.1f} | {solution.passes} "
-                f"| {len(equilibrium.support)} | {max(excess[3], 0.0):.1e} "
-                f"| {solution.tolerance:.1e} |"
+            table.append(
+                [
+                    kind,
+                    f"{n:,}",
+                    f"{full * 1e3:.1f}",
+                    f"{core * 1e3:.1f}",
+                    f"{one_pass * 1e3:.2f}",
+                    f"{full / one_pass:.1f}",
+                    f"{core / one_pass:.1f}",
+                    str(solution.passes),
+                    str(len(equilibrium.support)),
+                    f"{max(excess[3], 0.0):.1e}",
+                    f"{solution.tolerance:.1e}",
+                ]
             )
-            print(lines[-1], file=sys.stderr, flush=True)
-    return lines
+            print(markdown_table(headers, table)[-1], file=sys.stderr, flush=True)
+    return markdown_table(headers, table)
 
 
 def bench_lp(sizes: Sequence[int], repeat: int, seed: int) -> list[str]:
     """Table lines for the simplex on random general matrices."""
-    lines = [
-        "| LP n x n | solve ms | one payoff pass ms | ratio | pivots | exploitability |",
-        "|---:|---:|---:|---:|---:|---:|",
-    ]
+    headers = ("LP n x n", "solve ms", "one payoff pass ms", "ratio", "pivots", "exploitability")
+    align = "r" * len(headers)
+    table: list[list[str]] = []
     for n in sizes:
         rng = random.Random(seed + n)
         rows = [[rng.uniform(-1.0, 1.0) for _ in range(n)] for _ in range(n)]
@@ -120,12 +138,18 @@ def bench_lp(sizes: Sequence[int], repeat: int, seed: int) -> list[str]:
             ),
             repeat,
         )
-        lines.append(
-            f"| {n} | {elapsed * 1e3:.1f} | {one_pass * 1e3:.2f} | {elapsed / one_pass:.0f} "
-            f"| {solution.pivots} | {gap:.1e} |"
+        table.append(
+            [
+                str(n),
+                f"{elapsed * 1e3:.1f}",
+                f"{one_pass * 1e3:.2f}",
+                f"{elapsed / one_pass:.0f}",
+                str(solution.pivots),
+                f"{gap:.1e}",
+            ]
         )
-        print(lines[-1], file=sys.stderr, flush=True)
-    return lines
+        print(markdown_table(headers, table, align=align)[-1], file=sys.stderr, flush=True)
+    return markdown_table(headers, table, align=align)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
