@@ -216,6 +216,10 @@ class _Reader:
         game_path: Path | None = None
         if isinstance(game_entry, Mapping):
             game, game_source = dict(game_entry), f"{self.path} [game]"
+            if not _GAME_KEYS & game.keys():
+                raise RunConfigError(
+                    f"{game_source}: the inline game has no 'matrix' or 'characters'"
+                )
         else:
             game_path = folder / _path_text(game_entry, self.path, "game")
             game, game_source = self._read(game_path, "game"), str(game_path)
@@ -224,8 +228,6 @@ class _Reader:
                     f"{game_path}: not a game file (no 'matrix' or 'characters'), "
                     f"named by 'game' in {self.path}"
                 )
-        if not _GAME_KEYS & game.keys():
-            raise RunConfigError(f"{game_source}: the inline game has no 'matrix' or 'characters'")
 
         sources = {"run_config": str(self.path.resolve())}
         if game_path is not None:
