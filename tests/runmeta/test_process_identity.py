@@ -15,6 +15,7 @@ from monocycle_nash.runmeta.liveness import run_process_state
 from monocycle_nash.runmeta.process_identity import (
     current_host,
     current_process,
+    has_exited,
     is_process_alive,
 )
 
@@ -74,8 +75,16 @@ def test_zombie_is_dead() -> None:
         # Wait for the exit without collecting the child: it stays a zombie.
         os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
         assert is_process_alive(current_host(), child.pid, None) == "dead"
+        assert has_exited(child.pid) is True
     finally:
         child.wait()
+    assert has_exited(child.pid) is None  # collected: /proc knows the pid no more
+
+
+@linux_only
+def test_running_process_has_not_exited() -> None:
+    """This process is not a zombie."""
+    assert has_exited(os.getpid()) is False
 
 
 @pytest.mark.parametrize(

@@ -23,12 +23,14 @@ from typing import Final, Literal
 from monocycle_nash.runmeta.clock import JST
 from monocycle_nash.runmeta.models import ProcessIdentity
 
-__all__ = ["ProcessState", "current_host", "current_process", "is_process_alive"]
+__all__ = ["ProcessState", "current_host", "current_process", "has_exited", "is_process_alive"]
 
 ProcessState = Literal["alive", "dead", "unknown"]
 """Answer of :func:`is_process_alive`."""
 
 _PROC: Final = Path("/proc")
+_EXITED: Final = frozenset({"Z", "X", "x"})
+"""``/proc/<pid>/stat`` states of a process that exited but was not collected yet."""
 _cache: dict[int, ProcessIdentity] = {}
 
 
@@ -105,6 +107,17 @@ def current_process() -> ProcessIdentity:
     return identity
 
 
+def has_exited(pid: int) -> bool | None:
+    """Tell whether ``pid`` is a process that exited but was not collected yet (a zombie).
+
+    ``None`` when ``/proc`` says nothing about it: no such pid, or not Linux.
+    """
+    fields = _stat_fields(pid) if sys.platform.startswith("linux") else None
+    if not fields:
+        return None
+    return fields[0] in _EXITED
+
+
 def _pid_exists(pid: int) -> ProcessState:
     if sys.platform == "win32":
         return "unknown"  # os.kill(pid, 0) would terminate the process on Windows
@@ -142,7 +155,7 @@ def _linux_state(pid: int, start_time: str | None) -> ProcessState:
         # No /proc entry: normally gone; if the pid still answers, /proc is hidden.
         state = _pid_exists(pid)
         return "unknown" if state == "alive" else state
-    if fields and fields[0] in {"Z", "X", "x"}:
+    if fields and fields[0] in _EXITED:
         return "dead"  # exited; only its parent has not collected it yet
     if start_time is None:
         return "alive"

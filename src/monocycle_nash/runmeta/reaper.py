@@ -13,10 +13,8 @@ runs without a readable meta.json are reported and left alone.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from monocycle_nash.runmeta.errors import (
@@ -29,6 +27,7 @@ from monocycle_nash.runmeta.liveness import recorded_process
 from monocycle_nash.runmeta.process_identity import (
     ProcessState,
     current_host,
+    has_exited,
     is_process_alive,
 )
 from monocycle_nash.runmeta.service import RunSessionService
@@ -76,14 +75,10 @@ class ReapFinding:
 
 def _gone(host: str, pid: int) -> str:
     detail = f"process {pid} on host {host} is gone"
-    if not sys.platform.startswith("linux"):
-        return detail
-    try:
-        stat = Path("/proc", str(pid), "stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return detail  # no such pid any more
-    state = stat[stat.rfind(")") + 2 :][:1]
-    if state in {"Z", "X", "x"}:
+    exited = has_exited(pid)
+    if exited is None:
+        return detail  # no such pid any more (or no /proc to ask)
+    if exited:
         return f"{detail} (exited; its parent has not collected it yet)"
     return f"{detail} (pid {pid} now belongs to another process)"
 
