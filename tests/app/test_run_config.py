@@ -20,9 +20,9 @@ from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
 RPS = 'labels = ["R", "P", "S"]\nmatrix = [[0, -1, 1], [1, 0, -1], [-1, 1, 0]]\n'
 
 
-def _write(path: Path, text: str) -> Path:
+def _write(path: Path, content: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     return path
 
 
@@ -240,11 +240,7 @@ def test_bad_inputs_raise_typed_one_line_errors(
 ) -> None:
     """Each malformed input raises its typed error with a one-line message naming the file."""
     for name, content in files.items():
-        path = tmp_path / name
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+        _write(tmp_path / name, content)
     with pytest.raises(error) as caught:
         load_input(tmp_path / "run.toml", tmp_path)
     message = str(caught.value)
@@ -256,9 +252,9 @@ def test_bad_inputs_raise_typed_one_line_errors(
 def test_a_byte_order_mark_is_skipped_in_every_input_file(tmp_path: Path) -> None:
     """Run config, settings and game file saved with a UTF-8 BOM are read normally."""
     bom = b"\xef\xbb\xbf"
-    (tmp_path / "run.toml").write_bytes(bom + b'game = "g.toml"\nsettings = "s.toml"\n')
-    (tmp_path / "s.toml").write_bytes(bom + b"[solver]\nexact = true\n")
-    (tmp_path / "g.toml").write_bytes(bom + b"matrix = [[0, 1], [-1, 0]]\n")
+    _write(tmp_path / "run.toml", bom + b'game = "g.toml"\nsettings = "s.toml"\n')
+    _write(tmp_path / "s.toml", bom + b"[solver]\nexact = true\n")
+    _write(tmp_path / "g.toml", bom + b"matrix = [[0, 1], [-1, 0]]\n")
     run_input = load_input(tmp_path / "run.toml", tmp_path)
     assert run_input.exact is True
     assert run_input.game == {"matrix": [[0, 1], [-1, 0]]}
@@ -297,11 +293,9 @@ def test_read_input_falls_back_to_the_default_storage(tmp_path: Path) -> None:
 
 def test_a_huge_wrong_setting_is_cut_in_the_message(tmp_path: Path) -> None:
     """A settings value of thousands of entries shows only its start in the one-line error."""
-    (tmp_path / "g.toml").write_text(RPS, encoding="utf-8")
+    _write(tmp_path / "g.toml", RPS)
     values = ", ".join(str(i) for i in range(2000))
-    (tmp_path / "run.toml").write_text(
-        f'game = "g.toml"\n[solver]\nexact = [{values}]\n', encoding="utf-8"
-    )
+    _write(tmp_path / "run.toml", f'game = "g.toml"\n[solver]\nexact = [{values}]\n')
     with pytest.raises(SettingsError) as caught:
         load_input(tmp_path / "run.toml", tmp_path)
     message = str(caught.value)
