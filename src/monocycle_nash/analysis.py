@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from monocycle_nash.character import Character, roster_arrays
 from monocycle_nash.game import Game
-from monocycle_nash.matrix import PayoffMatrix
+from monocycle_nash.matrix import PayoffMatrix, payoffs_against
 from monocycle_nash.solver.monocycle import translation_and_mean_power
 
 __all__ = ["divergences", "pure_strategy_payoffs"]
@@ -27,9 +26,7 @@ def pure_strategy_payoffs(
         game = game.matrix
     if isinstance(game, PayoffMatrix):
         _check_length(game.size, column_strategy)
-        return tuple(
-            math.fsum(a * y for a, y in zip(row, column_strategy, strict=True)) for row in game.rows
-        )
+        return payoffs_against(game.rows, column_strategy)
     return _roster_payoffs(roster_arrays(game), column_strategy)
 
 

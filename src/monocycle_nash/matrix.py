@@ -17,6 +17,7 @@ __all__ = [
     "count",
     "default_labels",
     "finite_number",
+    "payoffs_against",
 ]
 
 _SOURCE = "payoff matrix"
@@ -25,6 +26,15 @@ _SOURCE = "payoff matrix"
 def count(number: int, one: str, many: str) -> str:
     """Return ``"1 entry"`` or ``"3 entries"``: a number with its noun for messages."""
     return f"{number} {one if number == 1 else many}"
+
+
+def payoffs_against(
+    rows: Sequence[Sequence[float]], column_strategy: Sequence[float]
+) -> tuple[float, ...]:
+    """Return ``(A y)_i`` for every row i of ``rows``: its payoff against the strategy y."""
+    return tuple(
+        math.fsum(a * y for a, y in zip(row, column_strategy, strict=True)) for row in rows
+    )
 
 
 def default_labels(size: int) -> tuple[str, ...]:

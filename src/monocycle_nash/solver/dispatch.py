@@ -10,7 +10,7 @@ from operator import attrgetter
 from monocycle_nash.character import Character, roster_arrays
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.game import Game
-from monocycle_nash.matrix import PayoffMatrix
+from monocycle_nash.matrix import PayoffMatrix, payoffs_against
 from monocycle_nash.solver.lp import solve_matrix_game, solve_matrix_game_exact
 from monocycle_nash.solver.monocycle import solve_roster
 
@@ -50,9 +50,7 @@ def matrix_exploitability(
 
     That is ``max(max_i (A y)_i - value, value - min_j (x^T A)_j)``, clipped at 0.
     """
-    row_payoffs = [
-        math.fsum(a * y for a, y in zip(row, column_strategy, strict=True)) for row in rows
-    ]
+    row_payoffs = payoffs_against(rows, column_strategy)
     column_payoffs = [
         math.fsum(x * row[j] for x, row in zip(row_strategy, rows, strict=True))
         for j in range(len(column_strategy))
