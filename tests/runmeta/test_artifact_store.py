@@ -14,6 +14,7 @@ from monocycle_nash.runmeta.artifact_store import RunArtifactStore, is_temp_file
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
     InputNotFoundError,
+    InputReadError,
     MetaCorruptError,
     MetaNotFoundError,
     RunDirExistsError,
@@ -92,6 +93,27 @@ def test_folder_checksum_covers_names_and_contents(store: RunArtifactStore, tmp_
         sums.append(store.save_input_snapshot(run_id, source).checksum_sha256)
     assert len(set(sums[:3])) == 3
     assert sums[3] == sums[0]  # the same names and bytes elsewhere: the same checksum
+
+
+def test_unlistable_input_subfolder_is_an_error(
+    store: RunArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sub-folder of the input that cannot be listed raises InputReadError naming it."""
+    source = tmp_path / "config"
+    (source / "locked").mkdir(parents=True)
+    (source / "locked" / "a.toml").write_text("x = 1\n")
+    (source / "b.toml").write_text("x = 2\n")
+    store.create_run_dir(1)
+    real_scandir = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> object:
+        if Path(path).name == "locked":
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(InputReadError, match=r"cannot read input .*locked: Permission denied"):
+        store.save_input_snapshot(1, source)
 
 
 def test_merged_input_alone(store: RunArtifactStore) -> None:

@@ -97,8 +97,16 @@ def _copy_hashing(source: Path, target: Path, digest: Any) -> None:
 
 
 def _walk_files(folder: Path) -> Iterator[Path]:
-    """Files below ``folder`` (following links), sorted, as paths relative to it."""
-    for current, dirnames, filenames in os.walk(folder, followlinks=True):
+    """Files below ``folder`` (following links), sorted, as paths relative to it.
+
+    A sub-folder that cannot be listed raises :class:`InputReadError`: ``os.walk``
+    would skip it, and the snapshot would lack its files without a word.
+    """
+
+    def unreadable(err: OSError) -> None:
+        raise InputReadError(err.filename or folder, err) from err
+
+    for current, dirnames, filenames in os.walk(folder, onerror=unreadable, followlinks=True):
         dirnames.sort()
         base = Path(current).relative_to(folder)
         for name in sorted(filenames):
