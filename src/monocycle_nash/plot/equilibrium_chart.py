@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.plot.scales import nice_step
@@ -44,15 +45,19 @@ def _axis_ticks(top: float) -> tuple[float, ...]:
 def _rows_to_show(
     equilibrium: Equilibrium, max_bars: int
 ) -> tuple[list[tuple[int, float]], list[str]]:
-    """Pick the (index, probability) rows to draw and the notes about the rest."""
-    order = sorted(
-        range(len(equilibrium.labels)),
-        key=lambda index: (-equilibrium.row_strategy[index], index),
-    )
-    ranked = [(index, equilibrium.row_strategy[index]) for index in order]
-    if len(ranked) <= max_bars:
-        return ranked, []
-    support = [(index, p) for index, p in ranked if p > 0]
+    """Pick the (index, probability) rows to draw and the notes about the rest.
+
+    Rows are ranked by probability, ties in label order. A large game ranks only its
+    support: sorting a million zero-probability strategies would cost more than solving.
+    """
+    strategy = equilibrium.row_strategy
+
+    def rank(rows: Iterable[tuple[int, float]]) -> list[tuple[int, float]]:
+        return sorted(rows, key=lambda row: (-row[1], row[0]))
+
+    if len(strategy) <= max_bars:
+        return rank(enumerate(strategy)), []
+    support = rank((index, p) for index, p in enumerate(strategy) if p > 0)
     shown = support[:max_bars]
     notes: list[str] = []
     hidden_support = support[max_bars:]
@@ -62,7 +67,7 @@ def _rows_to_show(
             f"and {len(hidden_support)} more strategies in the support "
             f"(total probability {format_number(mass, 3)})"
         )
-    zeros = len(ranked) - len(support)
+    zeros = len(strategy) - len(support)
     if zeros:
         word = "strategy" if zeros == 1 else "strategies"
         notes.append(f"and {zeros} more {word} with zero probability")
