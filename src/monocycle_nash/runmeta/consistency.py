@@ -35,7 +35,7 @@ from typing import Any, Final, Literal
 
 from monocycle_nash.runmeta.artifact_store import TEMP_PREFIX, TEMP_SUFFIX
 from monocycle_nash.runmeta.errors import MetaCorruptError, MetaNotFoundError, RunMetaError
-from monocycle_nash.runmeta.liveness import recorded_process
+from monocycle_nash.runmeta.liveness import recorded_process_state
 from monocycle_nash.runmeta.meta import describes_another_run, meta_mismatches
 from monocycle_nash.runmeta.models import RunRecord
 from monocycle_nash.runmeta.process_identity import current_host, is_process_alive
@@ -160,13 +160,6 @@ def _remover(path: Path) -> Callable[[], str]:
     return remove
 
 
-def _owner_alive(meta: dict[str, Any]) -> bool:
-    process = recorded_process(meta)
-    if process is None:
-        return False
-    return is_process_alive(process.host, process.pid, process.start_time) == "alive"
-
-
 class _Checker:
     """One pass over rows and folders; collects findings, repairing when asked."""
 
@@ -248,7 +241,8 @@ class _Checker:
                 "check again",
             )
             return
-        if "running" in (record.status, meta.get("status")) and _owner_alive(meta):
+        running = "running" in (record.status, meta.get("status"))
+        if running and recorded_process_state(meta) == "alive":
             return  # its process is writing it right now
         self.add(
             run_id,
