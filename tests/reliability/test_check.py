@@ -233,3 +233,25 @@ def test_summary_counts_one_run_in_the_singular(
         "checked 1 run and 1 folder: consistent\n",
         "",
     )
+
+
+@pytest.mark.parametrize(
+    ("owner", "kinds"),
+    [
+        pytest.param("alive", [], id="finishing-now-is-skipped"),
+        pytest.param("dead", [(3, "stale-meta")], id="dead-owner-is-stale"),
+    ],
+)
+def test_disagreement_on_a_running_run_is_skipped_while_its_process_lives(
+    root: Path, capsys: pytest.CaptureFixture[str], owner: str, kinds: list[tuple[int, str]]
+) -> None:
+    """A running run whose recording process lives may be mid-write: no finding; dead: stale."""
+    with RunSessionService.open(root) as service:
+        ctx = service.start("still running")
+        meta = read_meta(root, ctx.run_id)
+        if owner == "dead":
+            meta["process"]["pid"] = _dead_pid()
+        meta["note"] = "written before the row changed"
+        _meta_path(root, ctx.run_id).write_text(json.dumps(meta), encoding="utf-8")
+        report = runmeta_json(capsys, root, "check", code=1 if kinds else 0)
+    assert [(f["run_id"], f["kind"]) for f in report["findings"]] == kinds
