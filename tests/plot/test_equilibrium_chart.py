@@ -80,6 +80,18 @@ def test_support_larger_than_max_bars_is_cut_and_its_remaining_mass_reported() -
     ]
 
 
+def test_notes_about_one_hidden_strategy_are_singular() -> None:
+    """One hidden support member and one zero-probability strategy are each 'strategy'."""
+    labels = tuple(f"S{index}" for index in range(6))
+    weights = (0.2, 0.2, 0.2, 0.2, 0.2, 0.0)
+    root = parse(equilibrium_svg(equilibrium_for(labels, weights), max_bars=4))
+    notes = [note.text for note in by_class(root, "text", "note")]
+    assert notes == [
+        "and 1 more strategy in the support (total probability 0.2)",
+        "and 1 more strategy with zero probability",
+    ]
+
+
 def test_caption_states_value_exploitability_and_solver() -> None:
     """The caption carries the value, the exploitability and the solver name."""
     equilibrium = equilibrium_for(("A", "B"), (1.0, 0.0), value=0.125, exploitability=2.5e-9)

@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 
 from monocycle_nash.equilibrium import Equilibrium
+from monocycle_nash.matrix import count
 from monocycle_nash.plot.scales import nice_step
 from monocycle_nash.plot.svg import SvgBuilder, fmt, format_number
 from monocycle_nash.plot.text import shorten, text_width
@@ -64,13 +65,14 @@ def _rows_to_show(
     if hidden_support:
         mass = math.fsum(p for _, p in hidden_support)
         notes.append(
-            f"and {len(hidden_support)} more strategies in the support "
-            f"(total probability {format_number(mass, 3)})"
+            f"and {count(len(hidden_support), 'more strategy', 'more strategies')} in the "
+            f"support (total probability {format_number(mass, 3)})"
         )
     zeros = len(strategy) - len(support)
     if zeros:
-        word = "strategy" if zeros == 1 else "strategies"
-        notes.append(f"and {zeros} more {word} with zero probability")
+        notes.append(
+            f"and {count(zeros, 'more strategy', 'more strategies')} with zero probability"
+        )
     return shown, notes
 
 
