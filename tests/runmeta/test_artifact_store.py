@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta.artifact_store import RunArtifactStore, is_temp_file
+from monocycle_nash.runmeta.artifact_store import RunArtifactStore, is_temp_file, temp_file_writer
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
     InputNotFoundError,
@@ -195,6 +195,12 @@ def test_leftover_temp_files_and_run_ids(store: RunArtifactStore) -> None:
     assert is_temp_file(leftover.name)
     assert not is_temp_file("meta.json")
     assert store.run_ids_on_disk() == [2, 3, 10]
+
+
+def test_temp_file_names_its_writer() -> None:
+    """The pid in a temporary meta.json's name is read back; a foreign name gives None."""
+    assert temp_file_writer(".meta.json.123.0.tmp") == 123
+    assert temp_file_writer(".meta.json.x.0.tmp") is None
 
 
 def test_delete_run_dir(store: RunArtifactStore) -> None:

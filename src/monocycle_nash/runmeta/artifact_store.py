@@ -44,6 +44,7 @@ __all__ = [
     "UNREADABLE_SUFFIX",
     "RunArtifactStore",
     "is_temp_file",
+    "temp_file_writer",
 ]
 
 INPUT_DIR: Final = "input"
@@ -66,6 +67,12 @@ _temp_counter = itertools.count()
 def is_temp_file(name: str) -> bool:
     """Tell whether a file name is a temporary meta.json left by an interrupted write."""
     return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
+def temp_file_writer(name: str) -> int | None:
+    """Return the pid of the process that named a temporary meta.json, or ``None``."""
+    pid = name[len(TEMP_PREFIX) : -len(TEMP_SUFFIX)].split(".", 1)[0]
+    return int(pid) if pid.isdigit() else None
 
 
 def _copy_hashing(source: Path, target: Path, digest: Any) -> None:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from monocycle_nash.runmeta.artifact_store import TEMP_PREFIX, TEMP_SUFFIX
+from monocycle_nash.runmeta.artifact_store import temp_file_writer
 from monocycle_nash.runmeta.errors import MetaCorruptError, MetaNotFoundError, RunMetaError
 from monocycle_nash.runmeta.liveness import recorded_process_state
 from monocycle_nash.runmeta.meta import describes_another_run, meta_mismatches
@@ -131,18 +131,12 @@ class CheckReport:
         }
 
 
-def _temp_pid(name: str) -> int | None:
-    middle = name[len(TEMP_PREFIX) : -len(TEMP_SUFFIX)]
-    pid = middle.split(".", 1)[0]
-    return int(pid) if pid.isdigit() else None
-
-
 def _leftover_temp_files(service: RunSessionService, run_id: int) -> Iterator[Path]:
     """Temp files of the run folder whose writer is gone (or that are very old)."""
     host = current_host()
     now = time.time()
     for path in service.store.leftover_temp_files(run_id):
-        pid = _temp_pid(path.name)
+        pid = temp_file_writer(path.name)
         try:
             age = now - path.stat().st_mtime
         except OSError:
