@@ -175,6 +175,30 @@ def test_output_files_hold_the_equilibrium(tmp_path: Path) -> None:
     ]
 
 
+def test_per_strategy_files_are_what_json_dumps_writes(tmp_path: Path) -> None:
+    """pure_strategy.json and divergence.json equal json.dumps(indent=2) byte for byte."""
+    labels = ('quote " back \\ slash', "tab\tnew\nline", "\u30ea\u30e5\u30a6", "\x7f\u2028")
+    values = (-0.0, 1e300, 5e-324, 1 / 3)
+    write_pure_strategy(tmp_path, labels, values)
+    write_divergence(tmp_path, labels, values)
+    for name, key in (("pure_strategy.json", "payoff"), ("divergence.json", "divergence")):
+        text = (tmp_path / name).read_text("utf-8")
+        payload = json.loads(text)
+        assert [entry["label"] for entry in payload["strategies"]] == list(labels)
+        strategies = [
+            {"label": label, key: value} for label, value in zip(labels, values, strict=True)
+        ]
+        expected = {**payload, "strategies": strategies}
+        assert text == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_per_strategy_files_refuse_nan(tmp_path: Path) -> None:
+    """A NaN payoff is refused like json.dumps refuses it, and no file is left."""
+    with pytest.raises(ValueError, match="JSON"):
+        write_pure_strategy(tmp_path, ("A",), (float("nan"),))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_output_files_follow_the_umask(tmp_path: Path) -> None:
     """Results are as readable as any file the user creates, not private temp files."""
     write_json(tmp_path / "x.json", {"a": 1})
