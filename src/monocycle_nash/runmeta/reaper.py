@@ -14,7 +14,7 @@ runs without a readable meta.json are reported and left alone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from monocycle_nash.runmeta.errors import (
@@ -100,43 +100,44 @@ def reap(
     this_host = current_host()
     findings: list[ReapFinding] = []
     for run in running:
-        run_id = run.run_id
-        try:
-            meta = service.store.read_meta(run_id)
-        except (MetaNotFoundError, MetaCorruptError) as err:
-            findings.append(ReapFinding(run_id, "no-meta", None, None, f"{err}; left alone"))
-            continue
-        process = recorded_process(meta)
-        if process is None:
-            detail = "meta.json names no process; left alone"
-            findings.append(ReapFinding(run_id, "no-meta", None, None, detail))
-            continue
-        host, pid = process.host, process.pid
-        if host != this_host:
-            detail = f"started on host {host} (this is {this_host}); left alone"
-            findings.append(ReapFinding(run_id, "other-host", host, pid, detail))
-            continue
-        state = is_alive(host, pid, process.start_time)
-        if state == "alive":
-            detail = f"process {pid} on host {host} is running"
-            findings.append(ReapFinding(run_id, "alive", host, pid, detail))
-            continue
-        if state == "unknown":
-            detail = f"cannot tell whether process {pid} on host {host} runs; left alone"
-            findings.append(ReapFinding(run_id, "unknown", host, pid, detail))
-            continue
-        detail = _gone(host, pid)
-        if dry_run:
-            findings.append(ReapFinding(run_id, "dead", host, pid, detail))
-            continue
-        reason = f"{detail} (found by reap at {service.clock.timestamp()})"
-        try:
-            service.update_run(run_id, status="killed", reason=reason, expected_status="running")
-        except RunStatusChangedError as err:
-            findings.append(ReapFinding(run_id, "ended", host, pid, f"{err.found} meanwhile"))
-            continue
-        except RunNotFoundError:
-            findings.append(ReapFinding(run_id, "ended", host, pid, "deleted meanwhile"))
-            continue
-        findings.append(ReapFinding(run_id, "killed", host, pid, detail))
+        finding = _look(service, run.run_id, this_host, is_alive)
+        if finding.outcome == "dead" and not dry_run:
+            finding = _mark_killed(service, finding)
+        findings.append(finding)
     return findings
+
+
+def _look(
+    service: RunSessionService, run_id: int, this_host: str, is_alive: LivenessCheck
+) -> ReapFinding:
+    """Tell what became of one running run's process (``dead`` when it is gone)."""
+    try:
+        meta = service.store.read_meta(run_id)
+    except (MetaNotFoundError, MetaCorruptError) as err:
+        return ReapFinding(run_id, "no-meta", None, None, f"{err}; left alone")
+    process = recorded_process(meta)
+    if process is None:
+        return ReapFinding(run_id, "no-meta", None, None, "meta.json names no process; left alone")
+    host, pid = process.host, process.pid
+    if host != this_host:
+        detail = f"started on host {host} (this is {this_host}); left alone"
+        return ReapFinding(run_id, "other-host", host, pid, detail)
+    state = is_alive(host, pid, process.start_time)
+    if state == "alive":
+        return ReapFinding(run_id, "alive", host, pid, f"process {pid} on host {host} is running")
+    if state == "unknown":
+        detail = f"cannot tell whether process {pid} on host {host} runs; left alone"
+        return ReapFinding(run_id, "unknown", host, pid, detail)
+    return ReapFinding(run_id, "dead", host, pid, _gone(host, pid))
+
+
+def _mark_killed(service: RunSessionService, dead: ReapFinding) -> ReapFinding:
+    """Mark a ``dead`` run killed, unless it ended or went while reap looked."""
+    reason = f"{dead.detail} (found by reap at {service.clock.timestamp()})"
+    try:
+        service.update_run(dead.run_id, status="killed", reason=reason, expected_status="running")
+    except RunStatusChangedError as err:
+        return replace(dead, outcome="ended", detail=f"{err.found} meanwhile")
+    except RunNotFoundError:
+        return replace(dead, outcome="ended", detail="deleted meanwhile")
+    return replace(dead, outcome="killed")
