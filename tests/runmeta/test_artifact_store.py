@@ -116,6 +116,16 @@ def test_unlistable_input_subfolder_is_an_error(
         store.save_input_snapshot(1, source)
 
 
+def test_input_folder_holding_the_run_folder_is_refused(store: RunArtifactStore) -> None:
+    """Freezing the result root, which holds the run folder, is an InputReadError."""
+    store.create_run_dir(1)
+    with pytest.raises(
+        InputReadError, match=r"cannot read input .*result: it holds the run folder"
+    ):
+        store.save_input_snapshot(1, store.result_root)
+    assert list((store.run_dir(1) / "input").iterdir()) == []
+
+
 def test_merged_input_alone(store: RunArtifactStore) -> None:
     """Only merged bytes: stored as merged_input.toml with no source path."""
     store.create_run_dir(1)

@@ -185,6 +185,7 @@ class RunArtifactStore:
         configuration) goes to ``input/merged_input.toml`` and is then the stored file
         whose checksum is reported. For a folder alone, the checksum is the SHA-256 of
         the lines ``<relative path>\\0<file sha256>\\n`` of its files in sorted order.
+        A folder holding the run folder itself (e.g. the result root) is refused.
         Raises :class:`InputNotFoundError`, :class:`InputReadError` or
         :class:`ArtifactWriteError`.
         """
@@ -206,6 +207,9 @@ class RunArtifactStore:
                 )
             target = input_dir / source.name
             if source.is_dir():
+                if input_dir.resolve().is_relative_to(source.resolve()):
+                    # The copy would land inside what is being copied.
+                    raise InputReadError(source, f"it holds the run folder {input_dir.parent}")
                 tree = hashlib.sha256()
                 for relative in _walk_files(source):
                     file_digest = hashlib.sha256()
