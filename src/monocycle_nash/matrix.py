@@ -58,7 +58,12 @@ def check_labels(
             raise LabelError(source, f"{name} must be a string, got {brief(label)}")
         if not label.strip():
             raise LabelError(source, f"{name} is an empty label")
-        control = next((char for char in label if unicodedata.category(char) == "Cc"), None)
+        # isprintable() is False for every control character: the scan runs only then.
+        control = (
+            None
+            if label.isprintable()
+            else next((char for char in label if unicodedata.category(char) == "Cc"), None)
+        )
         if control is not None:
             raise LabelError(
                 source, f"{name} holds the control character {control!r}: {brief(label)}"
