@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from monocycle_nash.app import main, main_job
-from monocycle_nash.runmeta import ProjectsRepository, RunMetaError
+from monocycle_nash.runmeta import (
+    DatabaseLockedError,
+    ProjectsRepository,
+    RunArtifactStore,
+    RunMetaError,
+)
 from tests.app.db_rows import row
 
 RPS = 'labels = ["R", "P", "S"]\nmatrix = [[0, -1, 1], [1, 0, -1], [-1, 1, 0]]\n'
@@ -88,7 +92,7 @@ def test_name_clash_between_inputs_is_prefixed(
     assert (stored / "x.toml").read_text("utf-8") == 'game = "a/x.toml"\n'
     assert (stored / "game-x.toml").read_text("utf-8") == RPS
     meta = json.loads((tmp_path / "result" / "1" / "meta.json").read_text("utf-8"))
-    assert [entry["stored_file"] for entry in meta["input_files"]] == [
+    assert [entry["stored_file"] for entry in meta["input"]["files"]] == [
         "input/x.toml",
         "input/game-x.toml",
     ]
@@ -122,35 +126,11 @@ def test_command_line_project_must_exist(
     assert row(tmp_path)["status"] == "fail"
 
 
-def test_project_registered_concurrently_is_used(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A project another run registers between lookup and insert is used, not a crash."""
-    (tmp_path / "g.toml").write_text(RPS, encoding="utf-8")
-    config = tmp_path / "run.toml"
-    config.write_text(
-        'game = "g.toml"\n[analysis_project]\nproject_id = "p"\nproject_path = "."\n',
-        encoding="utf-8",
-    )
-    assert main([str(config), "--root", str(tmp_path)]) == 0  # registers p
-    original = ProjectsRepository.find
-    calls: list[str] = []
-
-    def find_missing_once(self: ProjectsRepository, project_id: str) -> Any:
-        calls.append(project_id)
-        return None if len(calls) == 1 else original(self, project_id)
-
-    monkeypatch.setattr(ProjectsRepository, "find", find_missing_once)
-    assert main([str(config), "--root", str(tmp_path)]) == 0
-    assert (row(tmp_path, 2)["status"], row(tmp_path, 2)["project_id"]) == ("success", "p")
-    assert len(calls) >= 2
-
-
 @pytest.mark.parametrize(
     "error",
     [
         pytest.param(RunMetaError("disk says no"), id="runmeta"),
-        pytest.param(sqlite3.OperationalError("disk says no"), id="sqlite-locked"),
+        pytest.param(DatabaseLockedError("history.db", 30.0), id="locked"),
     ],
 )
 def test_project_registration_failure_is_a_recorded_fail(
@@ -168,5 +148,26 @@ def test_project_registration_failure_is_a_recorded_fail(
     )
     assert main([str(tmp_path / "run.toml"), "--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert err == "monocycle-nash: error: cannot register project 'p': disk says no\n"
+    assert err == f"monocycle-nash: error: cannot register project 'p': {error}\n"
     assert (row(tmp_path)["status"], row(tmp_path)["project_id"]) == ("fail", None)
+
+
+def test_unexpected_failure_inside_start_keeps_its_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug inside start(): the run is a fail whose stderr.log holds the traceback."""
+    monkeypatch.setattr(
+        RunArtifactStore, "save_input_snapshot", _raise(RuntimeError("snapshot bug"))
+    )
+    assert main(["--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    log = tmp_path / "result" / "1" / "logs" / "stderr.log"
+    assert err == [
+        "monocycle-nash: error: unexpected RuntimeError: snapshot bug; run 1 recorded as "
+        f"fail; traceback in {log}"
+    ]
+    text = log.read_text("utf-8")
+    assert "runmeta: run 1 fail: start failed: RuntimeError: snapshot bug" in text
+    assert "Traceback (most recent call last)" in text
+    assert text.rstrip().endswith("RuntimeError: snapshot bug")
+    assert row(tmp_path)["status"] == "fail"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.app.db_rows import rows
+from tests.app.db_rows import DEFAULT_DB, rows
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "src" / "main.py"
@@ -376,3 +376,31 @@ def test_closed_stdout_pipe_does_not_fail_the_run(tmp_path: Path) -> None:
     assert row["status"] == "success"
     log = (tmp_path / "result" / "1" / "logs" / "stdout.log").read_text("utf-8")
     assert log.startswith("Run 1: solving") and "Results: result/1" in log
+
+
+def test_runs_registering_one_new_project_at_once_all_succeed(tmp_path: Path) -> None:
+    """Four processes naming the same unregistered project: one project row, four runs."""
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "g.toml").write_text(RPS, encoding="utf-8")
+    config = tmp_path / "run.toml"
+    config.write_text(
+        'game = "g.toml"\n[analysis_project]\nproject_id = "p"\nproject_path = "analysis"\n',
+        encoding="utf-8",
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(MAIN), str(config), "--root", str(tmp_path)],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    errors = [process.communicate(timeout=TIMEOUT)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
+    recorded = rows(tmp_path / DEFAULT_DB)
+    assert sorted(r["status"] for r in recorded) == ["success"] * 4
+    assert {r["project_id"] for r in recorded} == {"p"}
+    links = sorted(p.name for p in (tmp_path / "analysis" / "experiment_refs").iterdir())
+    assert links == ["1", "2", "3", "4"]

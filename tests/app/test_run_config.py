@@ -9,15 +9,24 @@ import pytest
 
 from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
 from monocycle_nash.app.run_config import (
-    InputFile,
     ProjectSettings,
+    RunInput,
     StorageLocation,
-    load_input,
     read_input,
 )
 from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
+from monocycle_nash.runmeta import InputFile
 
 RPS = 'labels = ["R", "P", "S"]\nmatrix = [[0, -1, 1], [1, 0, -1], [-1, 1, 0]]\n'
+
+
+def load_input(path: Path, root: Path, *, project_id: str | None = None) -> RunInput:
+    """Read ``path`` with ``read_input`` and raise the input error it returns, if any."""
+    reading = read_input(path, root, project_id=project_id)
+    if reading.error is not None:
+        raise reading.error
+    assert reading.run_input is not None
+    return reading.run_input
 
 
 def _write(path: Path, content: str | bytes) -> Path:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta import RunSessionService, meta_mismatches
+from monocycle_nash.runmeta import RunSessionService
+from monocycle_nash.runmeta.artifact_store import meta_mismatches
 from tests.reliability.helpers import db_path, read_meta, row, runmeta, runmeta_json
 
 

@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from monocycle_nash.runmeta import RunArtifactStore, SQLiteConnectionFactory, meta_mismatches
+from monocycle_nash.runmeta import RunArtifactStore, SQLiteConnectionFactory
+from monocycle_nash.runmeta.artifact_store import meta_mismatches
 from monocycle_nash.runmeta.repositories import RunsRepository
 
 _WORKER = Path(__file__).with_name("worker_runs.py")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta import SCHEMA_VERSION, meta_mismatches
+from monocycle_nash.runmeta import SCHEMA_VERSION
+from monocycle_nash.runmeta.artifact_store import meta_mismatches
 from tests.reliability.helpers import HERE, db_path, read_meta, row, runmeta, runmeta_json
 
 MAIN = HERE.parents[1] / "src" / "main.py"

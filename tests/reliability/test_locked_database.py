@@ -69,7 +69,7 @@ def test_update_run_on_a_locked_database_changes_nothing(root: Path) -> None:
         try:
             holder.execute("BEGIN EXCLUSIVE")
             with pytest.raises(DatabaseLockedError):
-                service.update_run(1, note="changed")
+                service.edits.update_run(1, note="changed")
             holder.execute("ROLLBACK")
         finally:
             holder.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta.output_capture import capture_output
+from monocycle_nash.runmeta.process import capture_output
 
 FULL = Path("/dev/full")
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta import RunSessionService, meta_mismatches
-from monocycle_nash.runmeta.process_identity import ProcessState, current_process
-from monocycle_nash.runmeta.reaper import reap
+from monocycle_nash.runmeta import RunSessionService
+from monocycle_nash.runmeta.artifact_store import meta_mismatches
+from monocycle_nash.runmeta.process import ProcessState, current_process
+from monocycle_nash.runmeta.repair import reap
 from tests.reliability.helpers import db_path, held_run, read_meta, row, runmeta, runmeta_json
 
 pytestmark = pytest.mark.skipif(
@@ -215,7 +216,7 @@ def test_reaped_run_updates_its_project_text_reference(
 
     monkeypatch.setattr(Path, "symlink_to", no_symlinks)
     with RunSessionService.open(root) as service:
-        service.add_project("main", analysis)
+        service.edits.add_project("main", analysis)
         ctx = service.start("attached run", project_id="main")
     reference = analysis / "experiment_refs" / f"{ctx.run_id}.txt"
     assert reference.read_text(encoding="utf-8").splitlines()[-1] == "status: running"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta import meta_mismatches
+from monocycle_nash.runmeta.artifact_store import meta_mismatches
 from tests.reliability.helpers import HERE, read_meta, row
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

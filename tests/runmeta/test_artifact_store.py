@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta.artifact_store import RunArtifactStore, is_temp_file, temp_file_writer
+from monocycle_nash.runmeta.artifact_store import (
+    InputFile,
+    InputSnapshotInfo,
+    RunArtifactStore,
+    is_temp_file,
+    temp_file_writer,
+    write_file_atomically,
+)
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
     InputNotFoundError,
@@ -55,7 +62,7 @@ def test_snapshot_of_a_file(store: RunArtifactStore, tmp_path: Path) -> None:
     source = tmp_path / "game.toml"
     source.write_bytes(b'labels = ["A"]\n')
     store.create_run_dir(1)
-    info = store.save_input_snapshot(1, source)
+    info = store.save_input_snapshot(1, [InputFile("input", source)])
     assert (store.run_dir(1) / "input" / "game.toml").read_bytes() == source.read_bytes()
     assert info.source_path == str(source)
     assert info.stored_file == "input/game.toml"
@@ -71,7 +78,7 @@ def test_snapshot_of_a_folder_with_merged_input(store: RunArtifactStore, tmp_pat
     (source / "sub" / "game.toml").write_text("labels = []\n")
     store.create_run_dir(2)
     merged = b"[game]\nlabels = []\n"
-    info = store.save_input_snapshot(2, source, merged)
+    info = store.save_input_snapshot(2, [InputFile("input", source)], merged)
     stored = store.run_dir(2) / "input"
     assert (stored / "config" / "sub" / "game.toml").read_text() == "labels = []\n"
     assert (stored / "config" / "run.toml").is_file()
@@ -90,7 +97,7 @@ def test_folder_checksum_covers_names_and_contents(store: RunArtifactStore, tmp_
         source.mkdir(parents=True)
         (source / name).write_text(text)
         store.create_run_dir(run_id)
-        sums.append(store.save_input_snapshot(run_id, source).checksum_sha256)
+        sums.append(store.save_input_snapshot(run_id, [InputFile("input", source)]).checksum_sha256)
     assert len(set(sums[:3])) == 3
     assert sums[3] == sums[0]  # the same names and bytes elsewhere: the same checksum
 
@@ -113,7 +120,7 @@ def test_unlistable_input_subfolder_is_an_error(
 
     monkeypatch.setattr(os, "scandir", scandir)
     with pytest.raises(InputReadError, match=r"cannot read input .*locked: Permission denied"):
-        store.save_input_snapshot(1, source)
+        store.save_input_snapshot(1, [InputFile("input", source)])
 
 
 def test_input_folder_holding_the_run_folder_is_refused(store: RunArtifactStore) -> None:
@@ -122,14 +129,14 @@ def test_input_folder_holding_the_run_folder_is_refused(store: RunArtifactStore)
     with pytest.raises(
         InputReadError, match=r"cannot read input .*result: it holds the run folder"
     ):
-        store.save_input_snapshot(1, store.result_root)
+        store.save_input_snapshot(1, [InputFile("input", store.result_root)])
     assert list((store.run_dir(1) / "input").iterdir()) == []
 
 
 def test_merged_input_alone(store: RunArtifactStore) -> None:
     """Only merged bytes: stored as merged_input.toml with no source path."""
     store.create_run_dir(1)
-    info = store.save_input_snapshot(1, None, b"x = 1\n")
+    info = store.save_input_snapshot(1, [], b"x = 1\n")
     assert (info.source_path, info.stored_file) == (None, "input/merged_input.toml")
 
 
@@ -137,14 +144,14 @@ def test_missing_input_is_a_typed_error(store: RunArtifactStore, tmp_path: Path)
     """A missing source raises InputNotFoundError naming it."""
     store.create_run_dir(1)
     with pytest.raises(InputNotFoundError, match=r"nothing\.toml"):
-        store.save_input_snapshot(1, tmp_path / "nothing.toml")
+        store.save_input_snapshot(1, [InputFile("input", tmp_path / "nothing.toml")])
 
 
 def test_meta_is_written_whole_and_read_back(store: RunArtifactStore) -> None:
     """meta.json round-trips and no temporary file stays behind."""
     store.create_run_dir(1)
-    store.write_initial_meta(1, {"run_id": 1, "status": "running", "note": "日本語"})
-    store.write_final_meta(1, {"run_id": 1, "status": "success", "note": "日本語"})
+    store.write_meta(1, {"run_id": 1, "status": "running", "note": "日本語"})
+    store.write_meta(1, {"run_id": 1, "status": "success", "note": "日本語"})
     assert store.read_meta(1) == {"run_id": 1, "status": "success", "note": "日本語"}
     assert "日本語" in store.meta_path(1).read_text(encoding="utf-8")
     assert [p.name for p in store.run_dir(1).iterdir() if p.is_file()] == ["meta.json"]
@@ -167,7 +174,7 @@ def test_failed_meta_write_keeps_old_file_and_removes_temp(
 
     monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(ArtifactWriteError, match=r"meta\.json") as caught:
-        store.write_final_meta(1, {"status": "success"})
+        store.write_meta(1, {"status": "success"})
     monkeypatch.undo()
     assert caught.value.path == store.meta_path(1)
     assert store.read_meta(1) == {"status": "running"}
@@ -228,3 +235,55 @@ def test_append_log(store: RunArtifactStore) -> None:
     store.append_log(1, "one\n")
     store.append_log(1, "two\n")
     assert store.log_path(1).read_text() == "one\ntwo\n"
+
+
+def test_role_tagged_inputs_are_stored_with_checksums(
+    store: RunArtifactStore, tmp_path: Path
+) -> None:
+    """Every role-tagged input is copied with its digest; a taken name gets its role."""
+    (tmp_path / "a").mkdir()
+    config = tmp_path / "run.toml"
+    config.write_bytes(b'game = "a/run.toml"\n')
+    game = tmp_path / "a" / "run.toml"
+    game.write_bytes(b"matrix = [[0.0]]\n")
+    store.create_run_dir(1)
+    info = store.save_input_snapshot(
+        1, [InputFile("input", config), InputFile("game", game)], b"[game]\n"
+    )
+    stored = store.run_dir(1) / "input"
+    assert sorted(p.name for p in stored.iterdir()) == [
+        "game-run.toml",
+        "merged_input.toml",
+        "run.toml",
+    ]
+    assert (stored / "game-run.toml").read_bytes() == game.read_bytes()
+    assert [(f.role, f.source, f.stored_file) for f in info.files] == [
+        ("input", str(config), "input/run.toml"),
+        ("game", str(game), "input/game-run.toml"),
+    ]
+    assert info.files[1].sha256 == hashlib.sha256(game.read_bytes()).hexdigest()
+    assert (info.stored_file, info.split_config_applied) == ("input/merged_input.toml", True)
+    assert InputSnapshotInfo.from_dict(info.to_dict()) == info
+
+
+def test_input_named_like_the_merged_input_gets_its_role(
+    store: RunArtifactStore, tmp_path: Path
+) -> None:
+    """A stored merged_input.toml given again keeps the name for the new merged input."""
+    again = tmp_path / "merged_input.toml"
+    again.write_bytes(b"x = 1\n")
+    store.create_run_dir(1)
+    info = store.save_input_snapshot(1, [InputFile("input", again)], b"x = 2\n")
+    assert [f.stored_file for f in info.files] == ["input/input-merged_input.toml"]
+    assert (store.run_dir(1) / "input" / "merged_input.toml").read_bytes() == b"x = 2\n"
+
+
+def test_write_file_atomically_leaves_no_temp_file_on_failure(tmp_path: Path) -> None:
+    """A failed write raises ArtifactWriteError naming the file and leaves nothing behind."""
+    target = tmp_path / "out.json"
+    write_file_atomically(target, "first\n")
+    (tmp_path / "folder.json").mkdir()
+    with pytest.raises(ArtifactWriteError, match=r"folder\.json"):
+        write_file_atomically(tmp_path / "folder.json", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.json", "out.json"]
+    assert target.read_text("utf-8") == "first\n"

@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from monocycle_nash.runmeta import cli
-from monocycle_nash.runmeta.cli import build_parser, main
-from monocycle_nash.runmeta.cli_context import CommandContext, Commands, requested_subcommand
+from monocycle_nash.runmeta.cli import (
+    CommandContext,
+    Commands,
+    build_parser,
+    main,
+    requested_subcommand,
+)
 from monocycle_nash.runmeta.errors import RunMetaError
 
 SUBCOMMANDS = (
@@ -211,7 +216,7 @@ def _register_probe(commands: Commands) -> None:
         parser.add_argument("--interrupt", action="store_true", help="raise KeyboardInterrupt")
 
     def handler(args: argparse.Namespace, context: CommandContext) -> int:
-        from monocycle_nash.runmeta.cli_context import UsageError  # noqa: PLC0415
+        from monocycle_nash.runmeta.cli import UsageError  # noqa: PLC0415
 
         opened.append(context.connection())
         if args.fail:

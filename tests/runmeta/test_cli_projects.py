@@ -89,7 +89,7 @@ def test_update_project_changes_path_and_note_and_the_runs_meta(
     """update-project changes the row, moves its runs' links and rewrites their meta.json."""
     (workspace / "old").mkdir()
     (workspace / "new").mkdir()
-    service.add_project("main", workspace / "old")
+    service.edits.add_project("main", workspace / "old")
     service.finish_success(service.start("python src/main.py", project_id="main"))
     assert (workspace / "old" / "experiment_refs" / "1").is_symlink()
     code, out, err = cli(
@@ -114,7 +114,7 @@ def test_update_project_to_a_missing_folder_warns_and_keeps_the_old_link(
 ) -> None:
     """A new folder that does not exist: exit 0, a warning, the old link kept; rerun repairs."""
     (workspace / "old").mkdir()
-    service.add_project("main", workspace / "old")
+    service.edits.add_project("main", workspace / "old")
     service.finish_success(service.start("python src/main.py", project_id="main"))
     code, out, err = cli(capsys, "update-project", "--project-id", "main", "--project-path", "new")
     assert (code, out) == (0, f"updated project main at {workspace.resolve() / 'new'}\n")
@@ -132,7 +132,7 @@ def test_update_project_to_a_file_is_refused(
     service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
 ) -> None:
     """A new path that is a file exits 1 with one line and changes nothing."""
-    service.add_project("main", workspace / "old")
+    service.edits.add_project("main", workspace / "old")
     (workspace / "notes.txt").write_text("x\n", encoding="utf-8")
     code, out, err = cli(
         capsys, "update-project", "--project-id", "main", "--project-path", "notes.txt"
@@ -180,7 +180,7 @@ def test_delete_project_keeps_its_runs_without_a_project(
 ) -> None:
     """delete-project leaves the runs, with no project in the row nor in meta.json."""
     (workspace / "analysis").mkdir()
-    service.add_project("main", workspace / "analysis")
+    service.edits.add_project("main", workspace / "analysis")
     service.finish_success(service.start("python a.py", project_id="main"))
     service.finish_success(service.start("python b.py", project_id="main"))
     service.finish_success(service.start("python c.py"))

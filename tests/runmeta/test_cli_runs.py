@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta import deletion
+from monocycle_nash.runmeta import edits
 from monocycle_nash.runmeta.cli import main
 from monocycle_nash.runmeta.db import transaction
 from monocycle_nash.runmeta.errors import ProjectLinkError
@@ -103,7 +103,7 @@ def test_list_runs_json_has_every_column_and_the_project_path(
 ) -> None:
     """--json prints one array of objects: every runs column plus project_path (+ process)."""
     (workspace / "analysis").mkdir()
-    service.add_project("main", workspace / "analysis", note="")
+    service.edits.add_project("main", workspace / "analysis", note="")
     service.finish_fail(service.start("python a.py", project_id="main", note="n1"), "boom")
     service.start("python b.py")
     code, out, err = cli(capsys, "list-runs", "--json")
@@ -336,7 +336,7 @@ def test_update_run_attaches_a_project_and_links_it(
 ) -> None:
     """--project-id attaches the run and creates the project's reference to its folder."""
     (workspace / "analysis").mkdir()
-    service.add_project("main", workspace / "analysis")
+    service.edits.add_project("main", workspace / "analysis")
     service.finish_success(service.start("python src/main.py"))
     code, out, err = cli(capsys, "update-run", "--run-id", "1", "--project-id", "main")
     assert (code, err) == (0, "")
@@ -361,7 +361,7 @@ def test_update_run_to_a_missing_project_folder_warns(
     service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
 ) -> None:
     """A project whose folder is missing: the run is attached, with a warning on stderr."""
-    service.add_project("main", workspace / "analysis")
+    service.edits.add_project("main", workspace / "analysis")
     service.finish_success(service.start("python src/main.py"))
     code, out, err = cli(capsys, "update-run", "--run-id", "1", "--project-id", "main")
     assert (code, out) == (0, "updated run 1 (success, project main)\n")
@@ -378,7 +378,7 @@ def test_update_run_without_a_folder_makes_no_dangling_link(
 ) -> None:
     """Attaching a run whose folder is gone changes the row and links nothing."""
     (workspace / "analysis").mkdir()
-    service.add_project("main", workspace / "analysis")
+    service.edits.add_project("main", workspace / "analysis")
     service.finish_success(service.start("python src/main.py"))
     shutil.rmtree(workspace / "result" / "1")
     code, out, err = cli(capsys, "update-run", "--run-id", "1", "--project-id", "main")
@@ -465,7 +465,7 @@ def test_delete_run_with_files_removes_link_folder_and_row(
 ) -> None:
     """--with-files removes the project's reference, the run folder and the row."""
     (workspace / "analysis").mkdir()
-    service.add_project("main", workspace / "analysis")
+    service.edits.add_project("main", workspace / "analysis")
     service.finish_success(service.start("python src/main.py", project_id="main"))
     refs = workspace / "analysis" / "experiment_refs"
     assert any(refs.iterdir())
@@ -531,14 +531,14 @@ def test_delete_run_keeps_everything_when_the_link_cannot_be_removed(
 ) -> None:
     """A project link that cannot be removed stops before the folder and the row."""
     (workspace / "analysis").mkdir()
-    service.add_project("main", workspace / "analysis")
+    service.edits.add_project("main", workspace / "analysis")
     service.finish_success(service.start("python src/main.py", project_id="main"))
     link = workspace / "analysis" / "experiment_refs" / "1"
 
     def refuse(project_path: object, run_id: int) -> bool:
         raise ProjectLinkError(link, "Read-only file system")
 
-    monkeypatch.setattr(deletion, "unlink_run", refuse)
+    monkeypatch.setattr(edits, "unlink_run", refuse)
     code, out, err = cli(capsys, "delete-run", "--run-id", "1", "--with-files")
     assert (code, out) == (1, "")
     assert err == (

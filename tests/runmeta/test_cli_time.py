@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from monocycle_nash.runmeta.cli_time import from_bound, parse_bound, to_bound
+from monocycle_nash.runmeta.cli import from_bound, parse_bound, to_bound
 
 
 @pytest.mark.parametrize(

@@ -48,9 +48,9 @@ before = set(sys.modules)
 import monocycle_nash.runmeta
 package_only = sorted(set(sys.modules) - before)
 from monocycle_nash.runmeta import RunSessionService, SQLiteConnectionFactory
-import monocycle_nash.runmeta.artifact_store, monocycle_nash.runmeta.project_links
-import monocycle_nash.runmeta.output_capture, monocycle_nash.runmeta.process_identity
-import monocycle_nash.runmeta.signals, monocycle_nash.runmeta.git_probe
+import monocycle_nash.runmeta.artifact_store, monocycle_nash.runmeta.edits
+import monocycle_nash.runmeta.process, monocycle_nash.runmeta.process
+import monocycle_nash.runmeta.process, monocycle_nash.runmeta.git_probe
 loaded = sorted(set(sys.modules) - before)
 print(repr((package_only, loaded)))
 """

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta.models import (
-    InputSnapshotInfo,
-    ProcessIdentity,
-    ProjectRecord,
-    RunContext,
-    RunRecord,
-)
+from monocycle_nash.runmeta.artifact_store import InputSnapshotInfo
+from monocycle_nash.runmeta.models import ProjectRecord, RunRecord
+from monocycle_nash.runmeta.process import ProcessIdentity
+from monocycle_nash.runmeta.service import RunContext
 
 T0 = "2026-02-14T19:30:12+09:00"
 PROCESS = ProcessIdentity("host", 42, "boot:1", T0)

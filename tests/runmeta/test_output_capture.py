@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monocycle_nash.runmeta.errors import ArtifactWriteError
-from monocycle_nash.runmeta.output_capture import capture_output
+from monocycle_nash.runmeta.process import capture_output
 
 
 def test_output_goes_to_console_and_logs(

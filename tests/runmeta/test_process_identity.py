@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from monocycle_nash.runmeta.liveness import run_process_state
-from monocycle_nash.runmeta.process_identity import (
+from monocycle_nash.runmeta.process import (
     current_host,
     current_process,
     has_exited,
     is_process_alive,
+    run_process_state,
 )
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from monocycle_nash.runmeta.edits import find_link, link_run, refresh_link, unlink_run
 from monocycle_nash.runmeta.errors import ProjectLinkError
-from monocycle_nash.runmeta.project_links import find_link, link_run, refresh_link, unlink_run
 
 T0 = "2026-02-14T19:30:12+09:00"
 

@@ -15,13 +15,11 @@ from typing import Any
 import pytest
 
 from monocycle_nash.runmeta import (
-    RUN_FIELDS,
     ArtifactWriteError,
     DatabaseWriteError,
     FixedClock,
     ForeignMetaError,
     InputNotFoundError,
-    ProcessIdentity,
     ProjectNotFoundError,
     RunContext,
     RunDirExistsError,
@@ -32,6 +30,8 @@ from monocycle_nash.runmeta import (
     RunTerminated,
 )
 from monocycle_nash.runmeta.errors import RunFilesLeftError, RunStillRunningError
+from monocycle_nash.runmeta.models import RUN_FIELDS
+from monocycle_nash.runmeta.process import ProcessIdentity
 from monocycle_nash.runmeta.repositories import RunsRepository
 
 T0 = "2026-02-14T19:30:12+09:00"
@@ -237,7 +237,7 @@ def test_project_run_gets_a_symlink(service: RunSessionService, tmp_path: Path) 
     """A run started with a project is linked from <project>/experiment_refs/<id>."""
     project = tmp_path / "analysis"
     project.mkdir()
-    service.add_project("main", project)
+    service.edits.add_project("main", project)
     ctx = service.start("cmd", project_id="main")
     service.finish_success(ctx)
     link = project / "experiment_refs" / str(ctx.run_id)
@@ -259,7 +259,7 @@ def test_project_text_reference_is_refreshed_at_finish(
     monkeypatch.setattr(os, "symlink", refuse)
     project = tmp_path / "analysis"
     project.mkdir()
-    service.add_project("main", project)
+    service.edits.add_project("main", project)
     ctx = service.start("cmd", project_id="main")
     text = project / "experiment_refs" / f"{ctx.run_id}.txt"
     assert text.read_text().splitlines() == [
@@ -275,7 +275,7 @@ def test_missing_project_folder_is_a_warning_not_a_failure(
     service: RunSessionService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A project whose folder is gone gives a warning in meta.json and stderr.log only."""
-    service.add_project("gone", tmp_path / "gone")
+    service.edits.add_project("gone", tmp_path / "gone")
     ctx = service.start("cmd", project_id="gone")
     record = service.finish_success(ctx)
     assert record.status == "success"
@@ -292,18 +292,20 @@ def test_update_run_rewrites_meta_and_moves_links(
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
-    service.add_project("first", first)
-    service.add_project("second", second)
+    service.edits.add_project("first", first)
+    service.edits.add_project("second", second)
     ctx = service.start("cmd", project_id="first")
     ctx.extra["outputs"] = ["equilibrium.json"]
     service.finish_success(ctx)
-    record = service.update_run(ctx.run_id, note="checked", project_id="second")
+    record = service.edits.update_run(ctx.run_id, note="checked", project_id="second")
     assert (record.note, record.project_id) == ("checked", "second")
     meta = _assert_meta_matches_row(service, ctx.run_id)
     assert meta["outputs"] == ["equilibrium.json"]
     assert not (first / "experiment_refs" / "1").is_symlink()
     assert (second / "experiment_refs" / "1").is_symlink()
-    service.update_run(ctx.run_id, status="killed", reason="marked by hand", clear_project=True)
+    service.edits.update_run(
+        ctx.run_id, status="killed", reason="marked by hand", clear_project=True
+    )
     meta = _assert_meta_matches_row(service, ctx.run_id)
     assert (meta["status"], meta["reason"]) == ("killed", "marked by hand")
     assert meta["project_id"] is None
@@ -313,14 +315,14 @@ def test_update_run_rewrites_meta_and_moves_links(
 def test_update_run_of_unknown_id(service: RunSessionService) -> None:
     """update_run of a missing run raises RunNotFoundError."""
     with pytest.raises(RunNotFoundError):
-        service.update_run(5, note="x")
+        service.edits.update_run(5, note="x")
 
 
 def test_update_run_without_folder_updates_the_row(service: RunSessionService) -> None:
     """A run whose folder was removed can still be corrected in the database."""
     ctx = service.start("cmd")
     service.store.delete_run_dir(ctx.run_id)
-    assert service.update_run(ctx.run_id, status="fail").status == "fail"
+    assert service.edits.update_run(ctx.run_id, status="fail").status == "fail"
     assert not ctx.run_dir.exists()
 
 
@@ -330,26 +332,26 @@ def test_sync_meta_repairs_and_keeps_extra_fields(service: RunSessionService) ->
     meta = _meta(service, ctx.run_id)
     meta.update(status="success", note="edited by hand", custom=[1, 2])
     service.store.write_meta(ctx.run_id, meta)
-    service.sync_meta(ctx.run_id)
+    service.edits.sync_meta(ctx.run_id)
     synced = _assert_meta_matches_row(service, ctx.run_id)
     assert (synced["status"], synced["custom"]) == ("running", [1, 2])
     service.store.meta_path(ctx.run_id).write_text("{ truncated")
-    service.sync_meta(ctx.run_id)
+    service.edits.sync_meta(ctx.run_id)
     _assert_meta_matches_row(service, ctx.run_id)
     service.store.delete_run_dir(ctx.run_id)
     with pytest.raises(RunDirNotFoundError):
-        service.sync_meta(ctx.run_id)
+        service.edits.sync_meta(ctx.run_id)
 
 
 def test_delete_run_with_and_without_files(service: RunSessionService, tmp_path: Path) -> None:
     """delete_run removes the row (the kept folder keeps its link); with_files the files too."""
     project = tmp_path / "analysis"
     project.mkdir()
-    service.add_project("p", project)
+    service.edits.add_project("p", project)
     kept = service.finish_success(service.start("cmd", project_id="p"))
     gone = service.finish_success(service.start("cmd", project_id="p"))
-    assert service.delete_run(kept.run_id).removed == ()
-    deleted = service.delete_run(gone.run_id, with_files=True)
+    assert service.edits.delete_run(kept.run_id).removed == ()
+    deleted = service.edits.delete_run(gone.run_id, with_files=True)
     assert deleted.record == gone
     assert deleted.removed == (f"the link in {project}", str(service.store.run_dir(gone.run_id)))
     assert service.runs.count_runs() == 0
@@ -358,28 +360,30 @@ def test_delete_run_with_and_without_files(service: RunSessionService, tmp_path:
     assert not service.store.run_dir(gone.run_id).exists()
     assert not (project / "experiment_refs" / str(gone.run_id)).exists()
     with pytest.raises(RunNotFoundError):
-        service.delete_run(gone.run_id)
+        service.edits.delete_run(gone.run_id)
 
 
 def test_delete_run_of_a_running_run_needs_force(service: RunSessionService) -> None:
     """A running run is kept unless force is given, as with runmeta delete-run."""
     ctx = service.start("still going")
     with pytest.raises(RunStillRunningError):
-        service.delete_run(ctx.run_id, with_files=True)
+        service.edits.delete_run(ctx.run_id, with_files=True)
     assert service.store.run_dir(ctx.run_id).is_dir()
-    assert service.delete_run(ctx.run_id, with_files=True, force=True).record.status == "running"
+    assert (
+        service.edits.delete_run(ctx.run_id, with_files=True, force=True).record.status == "running"
+    )
     assert service.runs.find_by_id(ctx.run_id) is None
 
 
 def test_project_changes_reach_meta(service: RunSessionService, tmp_path: Path) -> None:
     """Moving or deleting a project rewrites the meta.json of its runs."""
     (tmp_path / "a").mkdir()
-    service.add_project("p", tmp_path / "a")
+    service.edits.add_project("p", tmp_path / "a")
     ctx = service.start("cmd", project_id="p")
     service.finish_success(ctx)
-    service.update_project("p", project_path=tmp_path / "b")
+    service.edits.update_project("p", project_path=tmp_path / "b")
     assert _assert_meta_matches_row(service, ctx.run_id)["project_path"] == str(tmp_path / "b")
-    assert service.delete_project("p") == [ctx.run_id]
+    assert service.edits.delete_project("p") == [ctx.run_id]
     meta = _assert_meta_matches_row(service, ctx.run_id)
     assert (meta["project_id"], meta["project_path"]) == (None, None)
 
@@ -438,15 +442,15 @@ def test_text_links_follow_the_run_and_its_project(
     monkeypatch.setattr(os, "symlink", refuse)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    service.add_project("p", tmp_path / "a")
+    service.edits.add_project("p", tmp_path / "a")
     ctx = service.start("cmd", project_id="p")
     old_text = tmp_path / "a" / "experiment_refs" / f"{ctx.run_id}.txt"
     assert old_text.read_text().splitlines()[-1] == "status: running"
     service.finish_success(ctx)
     assert old_text.read_text().splitlines()[-1] == "status: success"
-    service.update_run(ctx.run_id, status="fail")
+    service.edits.update_run(ctx.run_id, status="fail")
     assert old_text.read_text().splitlines()[-1] == "status: fail"
-    service.update_project("p", project_path=tmp_path / "b")
+    service.edits.update_project("p", project_path=tmp_path / "b")
     new_text = tmp_path / "b" / "experiment_refs" / f"{ctx.run_id}.txt"
     assert not old_text.exists()
     assert new_text.read_text().splitlines() == [
@@ -455,7 +459,7 @@ def test_text_links_follow_the_run_and_its_project(
         "status: fail",
     ]
     _assert_meta_matches_row(service, ctx.run_id)
-    service.delete_run(ctx.run_id, with_files=True)
+    service.edits.delete_run(ctx.run_id, with_files=True)
     assert not new_text.exists()
 
 
@@ -464,13 +468,13 @@ def test_update_run_keeps_an_unreadable_meta_aside(service: RunSessionService) -
     ctx = service.start("cmd")
     service.finish_success(ctx)
     service.store.meta_path(ctx.run_id).write_bytes(b'{"run_id": 1, "sta')
-    service.update_run(ctx.run_id, note="checked")
+    service.edits.update_run(ctx.run_id, note="checked")
     kept = ctx.run_dir / "meta.json.unreadable"
     assert kept.read_bytes() == b'{"run_id": 1, "sta'
     meta = _assert_meta_matches_row(service, ctx.run_id)
     assert meta["warnings"] == ["the unreadable meta.json was kept as meta.json.unreadable"]
     service.store.meta_path(ctx.run_id).write_bytes(b"[]")
-    assert service.sync_meta(ctx.run_id) == ctx.run_dir / "meta.json.unreadable.2"
+    assert service.edits.sync_meta(ctx.run_id) == ctx.run_dir / "meta.json.unreadable.2"
     assert kept.read_bytes() == b'{"run_id": 1, "sta'
 
 
@@ -479,7 +483,7 @@ def test_edits_never_overwrite_another_runs_meta(
 ) -> None:
     """A folder holding another run's meta.json (older database) is left alone, with a warning."""
     (tmp_path / "a").mkdir()
-    service.add_project("p", tmp_path / "a")
+    service.edits.add_project("p", tmp_path / "a")
     ctx = service.start("cmd", project_id="p")
     service.finish_success(ctx)
     path = service.store.meta_path(ctx.run_id)
@@ -487,15 +491,15 @@ def test_edits_never_overwrite_another_runs_meta(
     path.write_text(json.dumps(foreign), encoding="utf-8")
     before = path.read_bytes()
     capsys.readouterr()
-    assert service.update_run(ctx.run_id, note="mine").note == "mine"
+    assert service.edits.update_run(ctx.run_id, note="mine").note == "mine"
     assert path.read_bytes() == before
     err = capsys.readouterr().err
     assert err.startswith(f"runmeta: warning: run {ctx.run_id}: meta.json not updated: {path}")
     assert "describes another run (created_at '2020-01-01T00:00:00+09:00'); left alone" in err
-    assert service.delete_project("p") == [ctx.run_id]
+    assert service.edits.delete_project("p") == [ctx.run_id]
     assert path.read_bytes() == before
     with pytest.raises(ForeignMetaError):
-        service.sync_meta(ctx.run_id)
+        service.edits.sync_meta(ctx.run_id)
 
 
 def test_delete_run_with_files_keeps_another_runs_folder(service: RunSessionService) -> None:
@@ -506,9 +510,9 @@ def test_delete_run_with_files_keeps_another_runs_folder(service: RunSessionServ
     foreign = {**_meta(service, ctx.run_id), "created_at": "2020-01-01T00:00:00+09:00"}
     path.write_text(json.dumps(foreign), encoding="utf-8")
     with pytest.raises(RunFilesLeftError, match="describes another run") as caught:
-        service.delete_run(ctx.run_id, with_files=True)
+        service.edits.delete_run(ctx.run_id, with_files=True)
     assert caught.value.left == [f"the run folder {ctx.run_dir}"]
     assert path.is_file()
     assert service.runs.get(ctx.run_id).status == "success"
-    assert service.delete_run(ctx.run_id).record.run_id == ctx.run_id  # the row alone: fine
+    assert service.edits.delete_run(ctx.run_id).record.run_id == ctx.run_id  # the row alone: fine
     assert path.is_file()

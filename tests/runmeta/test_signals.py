@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from monocycle_nash.runmeta.errors import RunTerminated
-from monocycle_nash.runmeta.signals import sigterm_raises
+from monocycle_nash.runmeta.process import sigterm_raises
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="no SIGTERM")
 

@@ -10,7 +10,6 @@ attempt is part of the history.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,7 +22,6 @@ from monocycle_nash.app.outputs import write_divergence, write_equilibrium, writ
 from monocycle_nash.app.pictures import write_pictures
 from monocycle_nash.app.project import prepare_project
 from monocycle_nash.app.run_config import (
-    InputFile,
     InputReading,
     RunInput,
     StorageLocation,
@@ -31,9 +29,13 @@ from monocycle_nash.app.run_config import (
 )
 from monocycle_nash.app.summary import display_path, format_header, format_summary
 from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
-from monocycle_nash.runmeta import RunContext, RunMetaError, RunSessionService, RunTerminated
-from monocycle_nash.runmeta.artifact_store import MERGED_INPUT
-from monocycle_nash.runmeta.git_probe import GitCommitProbe
+from monocycle_nash.runmeta import (
+    GitCommitProbe,
+    RunContext,
+    RunMetaError,
+    RunSessionService,
+    RunTerminated,
+)
 
 __all__ = [
     "EXIT_FAILURE",
@@ -124,11 +126,6 @@ def _run(
         except InputError as err:
             problem = err
     merged = None if run_input is None else run_input.merged_toml
-    # The input's own snapshot is made by start(); a re-run of a stored merged input
-    # would clash with the new merged_input.toml, so that one is copied under a prefix.
-    snapshot = reading.files[0].path if reading.files else None
-    if snapshot is not None and merged is not None and snapshot.name == MERGED_INPUT:
-        snapshot = None
     ctx: RunContext | None = None
     try:
         # record() turns SIGTERM into RunTerminated for as long as the run is open.
@@ -136,11 +133,10 @@ def _run(
             command,
             project_id=project_id,
             note=arguments.note,
-            input_path=snapshot,
+            inputs=reading.files,
             merged_input=merged,
         ) as ctx:
             try:
-                _store_inputs(ctx, reading.files, snapshot)
                 if problem is not None:
                     raise problem
                 if run_input is None:  # pragma: no cover - read_input sets one of the two
@@ -163,13 +159,11 @@ def _run(
         _error(_record_error_message(err, ctx))
         return EXIT_FAILURE
     except Exception as err:
-        # A bug: recorded as fail with its traceback in the log; one line here.
-        where = ""
-        if ctx is not None:
-            where = f"; traceback in {display_path(ctx.logs_dir / 'stderr.log')}"
+        # A bug: recorded as fail with its traceback in the run's log; one line here.
+        run_id = ctx.run_id if ctx is not None else getattr(err, "failed_run_id", None)
         first_line = next(iter(str(err).splitlines()), "")
         what = f"{type(err).__name__}: {first_line}" if first_line else type(err).__name__
-        _error(f"unexpected {what}{_recorded(ctx, 'fail')}{where}")
+        _error(f"unexpected {what}{_where_recorded(service, run_id)}")
         return EXIT_FAILURE
     return EXIT_SUCCESS
 
@@ -183,32 +177,17 @@ def _record_error_message(err: RunMetaError, ctx: RunContext | None) -> str:
     return str(err)
 
 
+def _where_recorded(service: RunSessionService, run_id: int | None) -> str:
+    """``; run N recorded as fail; traceback in <log>`` for the run an unexpected error ended."""
+    if run_id is None:
+        return ""
+    log = service.store.log_path(run_id)
+    where = f"; traceback in {display_path(log)}" if log.parent.is_dir() else ""
+    return f"; run {run_id} recorded as fail{where}"
+
+
 def _recorded(ctx: RunContext | None, status: str) -> str:
     return "" if ctx is None else f"; run {ctx.run_id} recorded as {status}"
-
-
-def _store_inputs(ctx: RunContext, files: Sequence[InputFile], snapshot: Path | None) -> None:
-    """Copy the input files not yet in ``input/`` beside it and list them in meta.json.
-
-    A name already taken in ``input/`` gets the file's role as a prefix
-    (``settings-x.toml``).
-    """
-    stored: list[dict[str, str]] = []
-    for file in files:
-        role, path = file.role, file.path
-        target = ctx.input_dir / path.name
-        if path != snapshot:
-            if target.exists():
-                target = ctx.input_dir / f"{role}-{path.name}"
-            shutil.copy2(path, target)
-        stored.append(
-            {
-                "role": role,
-                "source": str(path.resolve()),
-                "stored_file": target.relative_to(ctx.run_dir).as_posix(),
-            }
-        )
-    ctx.extra["input_files"] = stored
 
 
 def _solve_and_write(ctx: RunContext, run_input: RunInput) -> None:

@@ -1,18 +1,18 @@
 """Write a run's results into its ``output/`` folder as JSON files.
 
-Every file is written whole (a temporary file in the same folder, then ``os.replace``)
-and carries a ``schema_version``.
+Every file is written whole through runmeta's ``write_file_atomically`` (a temporary
+file in the same folder, then ``os.replace``) and carries a ``schema_version``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
 from monocycle_nash.equilibrium import Equilibrium
+from monocycle_nash.runmeta import write_file_atomically
 
 __all__ = [
     "DIVERGENCE_FILE",
@@ -23,7 +23,6 @@ __all__ = [
     "write_equilibrium",
     "write_json",
     "write_pure_strategy",
-    "write_text",
 ]
 
 SCHEMA_VERSION = 1
@@ -32,22 +31,11 @@ PURE_STRATEGY_FILE = "pure_strategy.json"
 DIVERGENCE_FILE = "divergence.json"
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` whole: a temporary file, then ``os.replace``."""
-    # Not tempfile.mkstemp: its files are private (0600); results follow the umask.
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with temp.open("x", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        temp.replace(path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
 def write_json(path: Path, payload: object) -> None:
     """Write ``payload`` as indented JSON (no NaN or infinity) to ``path`` whole."""
-    write_text(path, json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    write_file_atomically(
+        path, json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    )
 
 
 def write_equilibrium(output_dir: Path, equilibrium: Equilibrium) -> Path:
@@ -106,7 +94,7 @@ def _write_per_strategy(
         for label, value in zip(labels, values, strict=True)
     )
     strategies = f"[\n{entries}\n  ]" if entries else "[]"
-    write_text(
+    write_file_atomically(
         path,
         f'{{\n  "schema_version": {SCHEMA_VERSION},\n  "description": {quote(description)},\n'
         f'  "strategies": {strategies}\n}}\n',

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from monocycle_nash import Game
-from monocycle_nash.app.outputs import write_text
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.plot import (
     MAX_GRAPH_STRATEGIES,
@@ -13,6 +12,7 @@ from monocycle_nash.plot import (
     equilibrium_svg,
     payoff_graph_svg,
 )
+from monocycle_nash.runmeta import write_file_atomically
 
 __all__ = ["write_pictures"]
 
@@ -24,13 +24,13 @@ def write_pictures(output_dir: Path, game: Game, equilibrium: Equilibrium) -> li
     Returns the files written.
     """
     written = [output_dir / "equilibrium.svg"]
-    write_text(written[0], equilibrium_svg(equilibrium))
+    write_file_atomically(written[0], equilibrium_svg(equilibrium))
     if game.characters is not None:
         written.append(output_dir / "characters.svg")
-        write_text(written[-1], characters_svg(game.characters, equilibrium))
+        write_file_atomically(written[-1], characters_svg(game.characters, equilibrium))
     if len(game.labels) <= MAX_GRAPH_STRATEGIES:
         written.append(output_dir / "payoff_graph.svg")
-        write_text(
+        write_file_atomically(
             written[-1],
             payoff_graph_svg(game.labels, game.matrix.rows),
         )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 from monocycle_nash.app.errors import InputError
 from monocycle_nash.app.run_config import ProjectSettings
-from monocycle_nash.runmeta import DuplicateProjectError, RunMetaError, RunSessionService
+from monocycle_nash.runmeta import (
+    InvalidProjectPathError,
+    ProjectNotFoundError,
+    RunMetaError,
+    RunSessionService,
+)
 
 __all__ = ["ProjectSetupError", "prepare_project"]
 
@@ -25,29 +27,19 @@ def prepare_project(service: RunSessionService, project: ProjectSettings) -> str
     project_id = project.project_id
     if not project_id.strip():
         raise ProjectSetupError(f"invalid project id {project_id!r}: it must not be empty")
-    existing = service.projects.find(project_id)
-    if existing is None:
-        if project.project_path is None:
-            raise ProjectSetupError(
-                f"project {project_id!r} is not registered; register it with `runmeta "
-                f"add-project --project-id {project_id} --project-path PATH` or give "
-                "[analysis_project] project_path in the settings"
-            )
-        try:
-            service.add_project(project_id, project.project_path, project.note)
-        except DuplicateProjectError:
-            # Another run registered it since find(): use it if the paths agree.
-            existing = service.projects.find(project_id)
-        except (RunMetaError, sqlite3.Error) as err:  # e.g. the database stayed locked
-            raise ProjectSetupError(f"cannot register project {project_id!r}: {err}") from err
-    if (
-        existing is not None
-        and project.project_path is not None
-        and Path(existing.project_path) != Path(project.project_path)
-    ):
+    try:
+        service.ensure_project(project_id, project.project_path, project.note)
+    except ProjectNotFoundError as err:
         raise ProjectSetupError(
-            f"project {project_id!r} is registered with path {existing.project_path}, "
-            f"not {project.project_path}; change it with `runmeta update-project "
+            f"project {project_id!r} is not registered; register it with `runmeta "
+            f"add-project --project-id {project_id} --project-path PATH` or give "
+            "[analysis_project] project_path in the settings"
+        ) from err
+    except InvalidProjectPathError as err:
+        raise ProjectSetupError(
+            f"{err}, not {project.project_path}; change it with `runmeta update-project "
             f"--project-id {project_id} --project-path ...` or use another id"
-        )
+        ) from err
+    except RunMetaError as err:  # e.g. the database stayed locked
+        raise ProjectSetupError(f"cannot register project {project_id!r}: {err}") from err
     return project_id

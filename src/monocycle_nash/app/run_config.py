@@ -21,18 +21,16 @@ from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError
 from monocycle_nash.app.toml_writer import dumps
 from monocycle_nash.errors import GameFileError, brief
 from monocycle_nash.game import read_toml_file
-from monocycle_nash.runmeta.service import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT
+from monocycle_nash.runmeta import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, InputFile
 
 __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_RESULT_ROOT",
-    "InputFile",
     "InputKind",
     "InputReading",
     "ProjectSettings",
     "RunInput",
     "StorageLocation",
-    "load_input",
     "read_input",
     "read_toml",
 ]
@@ -49,14 +47,6 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
 # accepted and ignored so that a stored merged_input.toml can be run again.
 _RUN_CONFIG_KEYS = frozenset({"game", "settings", "sources", *_SECTIONS})
 _MERGED_HEADER = "# Merged, resolved input of one monocycle-nash run (itself a valid run config).\n"
-
-
-@dataclass(frozen=True, slots=True)
-class InputFile:
-    """One file read for a run and its role: ``input`` (as given), ``settings`` or ``game``."""
-
-    role: str
-    path: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +126,6 @@ def read_input(path: Path, root: Path, *, project_id: str | None = None) -> Inpu
     except InputError as err:
         return InputReading(reader.storage, tuple(reader.files), None, err)
     return InputReading(run_input.storage, run_input.files, run_input, None)
-
-
-def load_input(path: Path, root: Path, *, project_id: str | None = None) -> RunInput:
-    """Like ``read_input`` but raise its ``InputError``."""
-    return _Reader(path, root.resolve(), project_id).read()
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.matrix import count
-from monocycle_nash.runmeta.cli_format import cell_width
+from monocycle_nash.runmeta import cell_width
 
 __all__ = ["MAX_LABEL_COLUMNS", "MAX_LISTED", "display_path", "format_header", "format_summary"]
 

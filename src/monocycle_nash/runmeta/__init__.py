@@ -7,9 +7,10 @@ The one-line way in, for notebooks and scripts::
     with RunSessionService.open(".") as service, service.record("notebook: sweep") as run:
         (run.output_dir / "answer.txt").write_text("42\\n")
 
-Names are re-exported lazily (PEP 562), so ``import monocycle_nash.runmeta`` and the
-import of any one submodule stay cheap: only the module that defines a name is loaded,
-when the name is first used. This package never imports the solver domain.
+The names below are the public API; everything else in the submodules is internal.
+They are re-exported lazily (PEP 562): importing this package loads no submodule, and
+a name loads only the module that defines it, so the ``runmeta`` command starts fast.
+This package never imports the solver domain.
 """
 
 from __future__ import annotations
@@ -22,25 +23,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from monocycle_nash.runmeta.artifact_store import RunArtifactStore
-    from monocycle_nash.runmeta.clock import (
-        JST,
-        Clock,
-        FixedClock,
-        JstClock,
-        format_timestamp,
-        normalize_timestamp,
-        parse_timestamp,
+    from monocycle_nash.runmeta.artifact_store import (
+        InputFile,
+        RunArtifactStore,
+        write_file_atomically,
     )
-    from monocycle_nash.runmeta.consistency import check_consistency
-    from monocycle_nash.runmeta.db import (
-        SCHEMA_VERSION,
-        SQLiteConnectionFactory,
-        migrate,
-        schema_version,
-        transaction,
-    )
-    from monocycle_nash.runmeta.deletion import DeletedRun
+    from monocycle_nash.runmeta.cli_format import cell_width
+    from monocycle_nash.runmeta.clock import Clock, FixedClock, JstClock
+    from monocycle_nash.runmeta.db import SCHEMA_VERSION, SQLiteConnectionFactory, transaction
+    from monocycle_nash.runmeta.edits import DeletedRun, RunEditor
     from monocycle_nash.runmeta.errors import (
         ArtifactWriteError,
         DatabaseAccessError,
@@ -69,68 +60,28 @@ if TYPE_CHECKING:
         RunTerminated,
         SchemaTooNewError,
     )
-    from monocycle_nash.runmeta.git_probe import GitCommitProbe, read_git_commit
-    from monocycle_nash.runmeta.meta import (
-        META_SCHEMA_VERSION,
-        build_meta,
-        meta_mismatches,
-        sync_row,
-    )
+    from monocycle_nash.runmeta.git_probe import GitCommitProbe
     from monocycle_nash.runmeta.models import (
         FINAL_STATUSES,
-        RUN_FIELDS,
         RUN_STATUSES,
-        InputSnapshotInfo,
-        LinkKind,
-        ProcessIdentity,
         ProjectRecord,
-        RunContext,
         RunRecord,
         RunStatus,
-        parse_status,
     )
-    from monocycle_nash.runmeta.output_capture import capture_output
-    from monocycle_nash.runmeta.process_identity import (
-        ProcessState,
-        current_process,
-        is_process_alive,
-    )
-    from monocycle_nash.runmeta.project_links import (
-        ProjectLink,
-        find_link,
-        link_run,
-        refresh_link,
-        unlink_run,
-    )
-    from monocycle_nash.runmeta.reaper import reap
+    from monocycle_nash.runmeta.process import sigterm_raises
     from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
-    from monocycle_nash.runmeta.service import RunSessionService
-    from monocycle_nash.runmeta.signals import sigterm_raises
+    from monocycle_nash.runmeta.service import (
+        DEFAULT_DB_PATH,
+        DEFAULT_RESULT_ROOT,
+        RunContext,
+        RunSessionService,
+    )
 
 _EXPORTS: dict[str, str] = {
-    "RunArtifactStore": "artifact_store",
-    **dict.fromkeys(
-        (
-            "JST",
-            "Clock",
-            "FixedClock",
-            "JstClock",
-            "format_timestamp",
-            "normalize_timestamp",
-            "parse_timestamp",
-        ),
-        "clock",
-    ),
-    **dict.fromkeys(
-        (
-            "SCHEMA_VERSION",
-            "SQLiteConnectionFactory",
-            "migrate",
-            "schema_version",
-            "transaction",
-        ),
-        "db",
-    ),
+    **dict.fromkeys(("InputFile", "RunArtifactStore", "write_file_atomically"), "artifact_store"),
+    **dict.fromkeys(("Clock", "FixedClock", "JstClock"), "clock"),
+    **dict.fromkeys(("SCHEMA_VERSION", "SQLiteConnectionFactory", "transaction"), "db"),
+    **dict.fromkeys(("DeletedRun", "RunEditor"), "edits"),
     **dict.fromkeys(
         (
             "ArtifactWriteError",
@@ -162,42 +113,22 @@ _EXPORTS: dict[str, str] = {
         ),
         "errors",
     ),
-    **dict.fromkeys(("GitCommitProbe", "read_git_commit"), "git_probe"),
-    **dict.fromkeys(("META_SCHEMA_VERSION", "build_meta", "meta_mismatches", "sync_row"), "meta"),
+    "GitCommitProbe": "git_probe",
+    "cell_width": "cli_format",
     **dict.fromkeys(
-        (
-            "FINAL_STATUSES",
-            "RUN_FIELDS",
-            "RUN_STATUSES",
-            "InputSnapshotInfo",
-            "LinkKind",
-            "ProcessIdentity",
-            "ProjectRecord",
-            "RunContext",
-            "RunRecord",
-            "RunStatus",
-            "parse_status",
-        ),
-        "models",
+        ("FINAL_STATUSES", "RUN_STATUSES", "ProjectRecord", "RunRecord", "RunStatus"), "models"
     ),
-    "capture_output": "output_capture",
-    **dict.fromkeys(("ProcessState", "current_process", "is_process_alive"), "process_identity"),
-    **dict.fromkeys(
-        ("ProjectLink", "find_link", "link_run", "refresh_link", "unlink_run"), "project_links"
-    ),
+    "sigterm_raises": "process",
     **dict.fromkeys(("ProjectsRepository", "RunsRepository"), "repositories"),
-    "RunSessionService": "service",
-    "check_consistency": "consistency",
-    "DeletedRun": "deletion",
-    "reap": "reaper",
-    "sigterm_raises": "signals",
+    **dict.fromkeys(
+        ("DEFAULT_DB_PATH", "DEFAULT_RESULT_ROOT", "RunContext", "RunSessionService"), "service"
+    ),
 }
 
 __all__ = [
+    "DEFAULT_DB_PATH",
+    "DEFAULT_RESULT_ROOT",
     "FINAL_STATUSES",
-    "JST",
-    "META_SCHEMA_VERSION",
-    "RUN_FIELDS",
     "RUN_STATUSES",
     "SCHEMA_VERSION",
     "ArtifactWriteError",
@@ -210,21 +141,17 @@ __all__ = [
     "FixedClock",
     "ForeignMetaError",
     "GitCommitProbe",
+    "InputFile",
     "InputNotFoundError",
     "InputReadError",
-    "InputSnapshotInfo",
     "InvalidProjectIdError",
     "InvalidProjectPathError",
     "InvalidStatusError",
     "InvalidTimestampError",
     "JstClock",
-    "LinkKind",
     "MetaCorruptError",
     "MetaNotFoundError",
     "NotADatabaseError",
-    "ProcessIdentity",
-    "ProcessState",
-    "ProjectLink",
     "ProjectLinkError",
     "ProjectNotFoundError",
     "ProjectRecord",
@@ -233,6 +160,7 @@ __all__ = [
     "RunContext",
     "RunDirExistsError",
     "RunDirNotFoundError",
+    "RunEditor",
     "RunFilesLeftError",
     "RunMetaError",
     "RunNotFoundError",
@@ -245,27 +173,10 @@ __all__ = [
     "RunsRepository",
     "SQLiteConnectionFactory",
     "SchemaTooNewError",
-    "build_meta",
-    "capture_output",
-    "check_consistency",
-    "current_process",
-    "find_link",
-    "format_timestamp",
-    "is_process_alive",
-    "link_run",
-    "meta_mismatches",
-    "migrate",
-    "normalize_timestamp",
-    "parse_status",
-    "parse_timestamp",
-    "read_git_commit",
-    "reap",
-    "refresh_link",
-    "schema_version",
     "sigterm_raises",
-    "sync_row",
     "transaction",
-    "unlink_run",
+    "cell_width",
+    "write_file_atomically",
 ]
 
 

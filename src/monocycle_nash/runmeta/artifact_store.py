@@ -1,4 +1,4 @@
-"""The files of each run: ``result/<run_id>/`` with ``input/``, ``output/``, ``logs/``
+"""[artifact_store] The files of each run: ``result/<run_id>/`` with ``input/``, ``output/``, ``logs/``
 and ``meta.json``.
 
 The run id alone decides the folder (the database stores no path). A run folder is
@@ -9,6 +9,23 @@ file is removed when the write fails. No ``fsync`` is issued: after a power loss
 newest meta.json may be lost, but never a truncated mixture (``check --repair``
 rewrites it from the database). Every write failure (disk full, I/O error,
 permissions) becomes :class:`ArtifactWriteError` naming the path.
+
+[meta] The content of ``meta.json``: built from the database row plus what only files hold.
+
+Fields (top level, in this order):
+
+- ``schema_version``: :data:`META_SCHEMA_VERSION`.
+- ``run_id``, ``created_at``, ``started_at``, ``ended_at``, ``status``, ``command``,
+  ``git_commit``, ``note``, ``project_id``, ``updated_at``, ``project_path``: exactly the
+  database row (:data:`~monocycle_nash.runmeta.models.RUN_FIELDS`).
+- ``input``: :class:`~monocycle_nash.runmeta.models.InputSnapshotInfo` as an object, or
+  ``null`` when the run had no input.
+- ``process``: ``{"host", "pid", "start_time", "started_at"}`` of the process that ran.
+- ``reason``: why the run failed or was killed (``null`` otherwise).
+- ``warnings``: list of strings (e.g. a project link that could not be made).
+- any extra fields the program added (``RunContext.extra``).
+
+[cli_inspect] What ``show-run`` reports about a run folder: its meta.json and the files it holds.
 """
 
 from __future__ import annotations
@@ -16,10 +33,23 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import suppress
-from pathlib import Path
-from typing import Any, BinaryIO, Final
+from collections.abc import (
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from contextlib import (
+    suppress,
+)
+from dataclasses import asdict, dataclass
+from pathlib import (
+    Path,
+)
+from typing import (
+    Any,
+    BinaryIO,
+    Final,
+)
 
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
@@ -29,23 +59,97 @@ from monocycle_nash.runmeta.errors import (
     MetaNotFoundError,
     RunDirExistsError,
 )
-from monocycle_nash.runmeta.models import InputSnapshotInfo
+from monocycle_nash.runmeta.models import RUN_FIELDS, RunRecord
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from monocycle_nash.runmeta.process import ProcessIdentity
 
 __all__ = [
+    "InputFile",
+    "InputSnapshotInfo",
+    "StoredInput",
     "INPUT_DIR",
     "LOGS_DIR",
     "MERGED_INPUT",
     "META_FILE",
+    "META_SCHEMA_VERSION",
     "OUTPUT_DIR",
+    "RESERVED_FIELDS",
     "STDERR_LOG",
     "STDOUT_LOG",
-    "TEMP_PREFIX",
     "TEMP_SUFFIX",
     "UNREADABLE_SUFFIX",
     "RunArtifactStore",
+    "build_meta",
+    "describes_another_run",
     "is_temp_file",
+    "list_files",
+    "meta_mismatches",
+    "read_meta",
+    "sync_row",
     "temp_file_writer",
+    "write_file_atomically",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """A file (or folder) a run reads, and its role: ``input``, ``settings``, ``game``, ..."""
+
+    role: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInput:
+    """One input as frozen into ``input/``: its role, where it came from, its digest.
+
+    ``source`` is the absolute path read; ``stored_file`` is relative to the run
+    folder (``input/...``, ``/`` separators); ``sha256`` is the file's digest (for a
+    folder, a digest over its relative paths and file digests).
+    """
+
+    role: str
+    source: str
+    stored_file: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class InputSnapshotInfo:
+    """What was frozen into ``input/``; stored in meta.json under ``"input"``.
+
+    ``source_path`` is the absolute path of the first input (``None`` when only a
+    merged input was given); ``stored_file`` and ``checksum_sha256`` describe the
+    input a re-run starts from: the merged input when there is one, else the first
+    input. ``files`` lists every stored input file in order (the merged one aside).
+    """
+
+    source_path: str | None
+    split_config_applied: bool
+    stored_file: str
+    checksum_sha256: str
+    files: tuple[StoredInput, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the meta.json form (``"input"``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InputSnapshotInfo:
+        """Rebuild the info from its meta.json form."""
+        files = data.get("files") or ()
+        return cls(
+            source_path=data.get("source_path"),
+            split_config_applied=bool(data.get("split_config_applied", False)),
+            stored_file=str(data["stored_file"]),
+            checksum_sha256=str(data["checksum_sha256"]),
+            files=tuple(StoredInput(**entry) for entry in files),
+        )
+
+
+# ---- from artifact_store.py ----
 
 INPUT_DIR: Final = "input"
 OUTPUT_DIR: Final = "output"
@@ -54,9 +158,8 @@ META_FILE: Final = "meta.json"
 MERGED_INPUT: Final = "merged_input.toml"
 STDOUT_LOG: Final = "stdout.log"
 STDERR_LOG: Final = "stderr.log"
-TEMP_PREFIX: Final = ".meta.json."
-"""Temporary meta.json files are named ``.meta.json.<pid>.<n>.tmp``."""
 TEMP_SUFFIX: Final = ".tmp"
+"""Every file is written through a temporary ``.<name>.<pid>.<n>.tmp`` beside it."""
 UNREADABLE_SUFFIX: Final = ".unreadable"
 """An unreadable meta.json is kept as ``meta.json.unreadable`` (``.2``, ... if taken)."""
 
@@ -64,15 +167,46 @@ _CHUNK: Final = 1 << 20
 _temp_counter = itertools.count()
 
 
+def write_file_atomically(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` whole, never leaving half a file.
+
+    The bytes go to a temporary ``.<name>.<pid>.<n>.tmp`` in the same folder, which is
+    then ``os.replace``d over ``path``: a reader sees the old or the new file. The
+    temporary file is removed when the write fails; an ``OSError`` (disk full, I/O
+    error, permissions) becomes :class:`ArtifactWriteError` naming ``path``. Files
+    follow the umask (not ``tempfile``'s private 0600). Every file runmeta writes,
+    and the results the main job writes, go through here.
+    """
+    # Plain strings and os calls: meta.json is written twice per run (hot path).
+    target = os.fspath(path)
+    folder, name = os.path.split(target)
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.{next(_temp_counter)}{TEMP_SUFFIX}")
+    payload = data.encode() if isinstance(data, str) else data
+    try:
+        with open(temp, "xb") as handle:  # noqa: PTH123 - hot path
+            handle.write(payload)
+        os.replace(temp, target)  # noqa: PTH105 - hot path
+    except BaseException as err:
+        with suppress(OSError):  # the folder is unwritable: nothing was left behind
+            os.unlink(temp)  # noqa: PTH108
+        if isinstance(err, OSError):
+            raise ArtifactWriteError(target, err) from err
+        raise
+
+
 def is_temp_file(name: str) -> bool:
-    """Tell whether a file name is a temporary meta.json left by an interrupted write."""
-    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+    """Tell whether a file name is a temporary file left by an interrupted write."""
+    return temp_file_writer(name) is not None
 
 
 def temp_file_writer(name: str) -> int | None:
-    """Return the pid of the process that named a temporary meta.json, or ``None``."""
-    pid = name[len(TEMP_PREFIX) : -len(TEMP_SUFFIX)].split(".", 1)[0]
-    return int(pid) if pid.isdigit() else None
+    """Return the pid of the process that named a temporary file, or ``None``."""
+    if not name.startswith(".") or not name.endswith(TEMP_SUFFIX):
+        return None
+    parts = name[: -len(TEMP_SUFFIX)].rsplit(".", 2)
+    if len(parts) != 3 or len(parts[0]) < 2 or not (parts[1].isdigit() and parts[2].isdigit()):
+        return None
+    return int(parts[1])
 
 
 def _copy_hashing(source: Path, target: Path, digest: Any) -> None:
@@ -118,6 +252,41 @@ def _walk_files(folder: Path) -> Iterator[Path]:
         base = Path(current).relative_to(folder)
         for name in sorted(filenames):
             yield base / name
+
+
+def _free_name(name: str, role: str, taken: set[str]) -> str:
+    """``name``, else ``<role>-<name>``, else ``<role>-<n>-<name>``: the first not taken."""
+    if name not in taken:
+        return name
+    candidate = f"{role}-{name}"
+    number = 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{role}-{number}-{name}"
+    return candidate
+
+
+def _copy_folder_hashing(source: Path, target: Path, input_dir: Path) -> str:
+    """Copy the folder ``source`` to ``target``; return the digest of its files."""
+    import hashlib  # noqa: PLC0415 - only runs with an input pay for it
+
+    if input_dir.resolve().is_relative_to(source.resolve()):
+        # The copy would land inside what is being copied.
+        raise InputReadError(source, f"it holds the run folder {input_dir.parent}")
+    tree = hashlib.sha256()
+    for relative in _walk_files(source):
+        file_digest = hashlib.sha256()
+        try:
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ArtifactWriteError(target / relative, err) from err
+        _copy_hashing(source / relative, target / relative, file_digest)
+        tree.update(f"{relative.as_posix()}\0{file_digest.hexdigest()}\n".encode())
+    try:
+        target.mkdir(exist_ok=True)  # an empty folder is still a snapshot
+    except OSError as err:
+        raise ArtifactWriteError(target, err) from err
+    return tree.hexdigest()
 
 
 class RunArtifactStore:
@@ -175,100 +344,66 @@ class RunArtifactStore:
     def save_input_snapshot(
         self,
         run_id: int,
-        src_input_path: str | Path | None = None,
+        inputs: Sequence[InputFile],
         merged_input_bytes: bytes | None = None,
     ) -> InputSnapshotInfo:
-        """Freeze the run's input into ``input/`` and describe what was stored.
+        """Freeze the run's inputs into ``input/`` and describe what was stored.
 
-        A file is copied to ``input/<name>``, a folder to ``input/<name>/`` (links
-        followed). ``merged_input_bytes`` (the resolved input of a split
-        configuration) goes to ``input/merged_input.toml`` and is then the stored file
-        whose checksum is reported. For a folder alone, the checksum is the SHA-256 of
-        the lines ``<relative path>\\0<file sha256>\\n`` of its files in sorted order.
-        A folder holding the run folder itself (e.g. the result root) is refused.
-        Raises :class:`InputNotFoundError`, :class:`InputReadError` or
+        Each input keeps its name (``input/<name>``); a name already taken gets the
+        role as a prefix (``input/settings-<name>``, then ``settings-2-<name>``, ...). A
+        folder is copied whole, links followed. ``merged_input_bytes`` (the resolved
+        input of a split configuration) is ``input/merged_input.toml``. Every stored
+        file's SHA-256 is recorded; a folder's is the SHA-256 of the lines
+        ``<relative path>\\0<file sha256>\\n`` of its files in sorted order. A folder
+        holding the run folder itself (e.g. the result root) is refused. Raises
+        :class:`InputNotFoundError`, :class:`InputReadError` or
         :class:`ArtifactWriteError`.
         """
         import hashlib  # noqa: PLC0415 - only runs with an input pay for it
 
-        if src_input_path is None and merged_input_bytes is None:
-            raise ValueError("give src_input_path, merged_input_bytes or both")
+        if not inputs and merged_input_bytes is None:
+            raise ValueError("give inputs, merged_input_bytes or both")
         input_dir = self.run_dir(run_id) / INPUT_DIR
-        source: Path | None = None
-        stored = ""
-        checksum = ""
-        if src_input_path is not None:
-            source = Path(src_input_path).absolute()
-            if not source.exists():
-                raise InputNotFoundError(source)
-            if merged_input_bytes is not None and source.name == MERGED_INPUT:
-                raise ArtifactWriteError(
-                    input_dir / MERGED_INPUT, "the input's name clashes with the merged input"
-                )
-            target = input_dir / source.name
-            if source.is_dir():
-                if input_dir.resolve().is_relative_to(source.resolve()):
-                    # The copy would land inside what is being copied.
-                    raise InputReadError(source, f"it holds the run folder {input_dir.parent}")
-                tree = hashlib.sha256()
-                for relative in _walk_files(source):
-                    file_digest = hashlib.sha256()
-                    try:
-                        (target / relative).parent.mkdir(parents=True, exist_ok=True)
-                    except OSError as err:
-                        raise ArtifactWriteError(target / relative, err) from err
-                    _copy_hashing(source / relative, target / relative, file_digest)
-                    tree.update(f"{relative.as_posix()}\0{file_digest.hexdigest()}\n".encode())
-                try:
-                    target.mkdir(exist_ok=True)  # an empty folder is still a snapshot
-                except OSError as err:
-                    raise ArtifactWriteError(target, err) from err
-                checksum = tree.hexdigest()
-            else:
-                file_digest = hashlib.sha256()
-                _copy_hashing(source, target, file_digest)
-                checksum = file_digest.hexdigest()
-            stored = f"{INPUT_DIR}/{source.name}"
+        taken: set[str] = set()
+        merged: StoredInput | None = None
         if merged_input_bytes is not None:
-            merged = input_dir / MERGED_INPUT
+            target = input_dir / MERGED_INPUT
             try:
-                with merged.open("xb") as handle:
+                with target.open("xb") as handle:
                     handle.write(merged_input_bytes)
             except OSError as err:
-                raise ArtifactWriteError(merged, err) from err
-            stored = f"{INPUT_DIR}/{MERGED_INPUT}"
-            checksum = hashlib.sha256(merged_input_bytes).hexdigest()
+                raise ArtifactWriteError(target, err) from err
+            taken.add(MERGED_INPUT)
+            digest = hashlib.sha256(merged_input_bytes).hexdigest()
+            merged = StoredInput("merged", "", f"{INPUT_DIR}/{MERGED_INPUT}", digest)
+        stored: list[StoredInput] = []
+        for entry in inputs:
+            source = Path(entry.path).absolute()
+            if not source.exists():
+                raise InputNotFoundError(source)
+            name = _free_name(source.name, entry.role, taken)
+            taken.add(name)
+            target = input_dir / name
+            if source.is_dir():
+                checksum = _copy_folder_hashing(source, target, input_dir)
+            else:
+                digest_of_file = hashlib.sha256()
+                _copy_hashing(source, target, digest_of_file)
+                checksum = digest_of_file.hexdigest()
+            stored.append(StoredInput(entry.role, str(source), f"{INPUT_DIR}/{name}", checksum))
+        main = merged if merged is not None else stored[0]
         return InputSnapshotInfo(
-            source_path=None if source is None else str(source),
-            split_config_applied=merged_input_bytes is not None,
-            stored_file=stored,
-            checksum_sha256=checksum,
+            source_path=stored[0].source if stored else None,
+            split_config_applied=merged is not None,
+            stored_file=main.stored_file,
+            checksum_sha256=main.sha256,
+            files=tuple(stored),
         )
 
     def write_meta(self, run_id: int, payload: Mapping[str, Any]) -> None:
-        """Write the run's meta.json whole (temporary file + ``os.replace``)."""
+        """Write the run's meta.json whole (see :func:`write_file_atomically`)."""
         text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
-        folder = f"{self._root_str}{os.sep}{run_id}{os.sep}"
-        path = folder + META_FILE
-        temp = f"{folder}{TEMP_PREFIX}{os.getpid()}.{next(_temp_counter)}{TEMP_SUFFIX}"
-        try:
-            with open(temp, "w", encoding="utf-8") as handle:  # noqa: PTH123 - hot path
-                handle.write(text)
-            os.replace(temp, path)  # noqa: PTH105 - hot path
-        except BaseException as err:
-            with suppress(OSError):  # the folder is unwritable: nothing was left behind
-                os.unlink(temp)  # noqa: PTH108
-            if isinstance(err, OSError):
-                raise ArtifactWriteError(path, err) from err
-            raise
-
-    def write_initial_meta(self, run_id: int, payload: Mapping[str, Any]) -> None:
-        """Write the meta.json of a run that has just started (see :meth:`write_meta`)."""
-        self.write_meta(run_id, payload)
-
-    def write_final_meta(self, run_id: int, payload: Mapping[str, Any]) -> None:
-        """Write the meta.json of a run that has ended (see :meth:`write_meta`)."""
-        self.write_meta(run_id, payload)
+        write_file_atomically(f"{self._root_str}{os.sep}{run_id}{os.sep}{META_FILE}", text)
 
     def read_meta(self, run_id: int) -> dict[str, Any]:
         """Return the run's meta.json as a dictionary.
@@ -319,12 +454,18 @@ class RunArtifactStore:
             raise ArtifactWriteError(path, err) from err
 
     def leftover_temp_files(self, run_id: int) -> list[Path]:
-        """Return the temporary meta.json files an interrupted write left in the run folder."""
-        try:
-            entries = list(os.scandir(self.run_dir(run_id)))
-        except OSError:
-            return []
-        return sorted(Path(e.path) for e in entries if is_temp_file(e.name))
+        """Return the temporary files an interrupted write left in the run folder.
+
+        Looks beside meta.json and below ``output/`` (the folders written through
+        :func:`write_file_atomically`), never in ``input/``, which holds the user's files.
+        """
+        run_dir = self.run_dir(run_id)
+        found: list[Path] = []
+        with suppress(OSError):
+            found.extend(Path(e.path) for e in os.scandir(run_dir) if is_temp_file(e.name))
+        for folder, _, names in os.walk(run_dir / OUTPUT_DIR):
+            found.extend(Path(folder, name) for name in names if is_temp_file(name))
+        return sorted(found)
 
     def run_ids_on_disk(self) -> list[int]:
         """Return the ids of the run folders below ``result_root``, ascending."""
@@ -354,3 +495,110 @@ class RunArtifactStore:
         except OSError as err:
             raise ArtifactWriteError(run_dir, err) from err
         return True
+
+
+# ---- from meta.py ----
+
+META_SCHEMA_VERSION: Final = 1
+"""Version of the meta.json layout; bumped when a field changes meaning."""
+
+RESERVED_FIELDS: Final = frozenset(
+    {"schema_version", *RUN_FIELDS, "input", "process", "reason", "warnings"}
+)
+"""Field names the library writes; extra fields with these names are ignored."""
+
+
+def build_meta(
+    record: RunRecord,
+    *,
+    input_info: InputSnapshotInfo | None,
+    process: ProcessIdentity | None,
+    reason: str | None = None,
+    warnings: Sequence[str] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the meta.json content of a run from its row and its file-only facts."""
+    meta: dict[str, Any] = {"schema_version": META_SCHEMA_VERSION}
+    meta.update(record.to_dict())
+    meta["input"] = None if input_info is None else input_info.to_dict()
+    meta["process"] = None if process is None else process.to_dict()
+    meta["reason"] = reason
+    meta["warnings"] = list(warnings)
+    if extra:
+        for key, value in extra.items():
+            if key not in RESERVED_FIELDS:
+                meta[key] = value
+    return meta
+
+
+def sync_row(meta: Mapping[str, Any], record: RunRecord) -> dict[str, Any]:
+    """Return ``meta`` with every row field replaced by the database's value.
+
+    Everything else (input, process, reason, warnings, extras) is kept.
+    """
+    synced: dict[str, Any] = {"schema_version": META_SCHEMA_VERSION}
+    synced.update(record.to_dict())
+    for key in ("input", "process", "reason"):
+        synced[key] = meta.get(key)
+    warnings = meta.get("warnings")
+    synced["warnings"] = list(warnings) if isinstance(warnings, list) else []
+    for key, value in meta.items():
+        if key not in RESERVED_FIELDS:
+            synced[key] = value
+    return synced
+
+
+def meta_mismatches(meta: Mapping[str, Any], record: RunRecord) -> list[str]:
+    """Return the row fields whose meta.json value differs from the database (or is missing)."""
+    row = record.to_dict()
+    return [name for name in RUN_FIELDS if name not in meta or meta[name] != row[name]]
+
+
+def describes_another_run(meta: Mapping[str, Any], record: RunRecord) -> bool:
+    """Tell whether ``meta`` belongs to another run than ``record`` (never to be overwritten).
+
+    True for a ``run_id`` or ``created_at`` that is there and differs, as in a folder
+    left by an older database; a missing one is damage to repair, not another run.
+    """
+    return any(
+        key in meta and meta[key] != value
+        for key, value in (("run_id", record.run_id), ("created_at", record.created_at))
+    )
+
+
+# ---- from cli_inspect.py ----
+
+
+def read_meta(result_root: Path, run_id: int) -> tuple[dict[str, Any] | None, str | None]:
+    """Return ``(meta, None)``, or ``(None, why)`` when meta.json is missing or unreadable.
+
+    A run without a readable meta.json is still shown; ``why`` is one line such as
+    ``"result/42/meta.json does not exist"``.
+    """
+    try:
+        return RunArtifactStore(result_root).read_meta(run_id), None
+    except (MetaNotFoundError, MetaCorruptError) as err:
+        return None, str(err)
+
+
+def list_files(run_dir: Path) -> list[tuple[str, int]] | None:
+    """Return ``(relative path, size in bytes)`` of every file under ``run_dir``, sorted.
+
+    Paths use ``/`` separators. Symbolic links are listed with their own size and not
+    followed. Returns ``None`` when ``run_dir`` is not a folder.
+    """
+    if not run_dir.is_dir():
+        return None
+    files: list[tuple[str, int]] = []
+    for folder, subfolders, names in os.walk(run_dir):
+        subfolders.sort()
+        base = Path(folder).relative_to(run_dir)
+        for name in names:
+            path = Path(folder, name)
+            try:
+                size = path.lstat().st_size
+            except OSError:
+                continue  # vanished while listing
+            files.append(((base / name).as_posix(), size))
+    files.sort()
+    return files

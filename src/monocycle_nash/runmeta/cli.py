@@ -1,4 +1,57 @@
-"""``runmeta``: list, search, correct and delete recorded runs and projects from the shell.
+"""[cli_context] What every ``runmeta`` subcommand is given: the subcommand table and a command context.
+
+Adding a subcommand is one module and one line in ``cli.py``::
+
+    def register(commands: Commands) -> None:
+        commands.add("reap", help="mark dead runs killed", handler=_reap, arguments=_options)
+
+    def _options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--dry-run", action="store_true", help="only report")
+
+    def _reap(args: argparse.Namespace, context: CommandContext) -> int:
+        from monocycle_nash.runmeta.service import RunSessionService  # heavy: import here
+        ...
+        return 0
+
+then append ``register`` to ``REGISTRARS`` in ``cli.py``. ``register`` and the
+``arguments`` function only touch argparse; anything heavier is imported inside the
+handler, so that ``runmeta list-runs`` starts fast (``main`` builds only the parser of
+the subcommand it runs; ``arguments`` is not even called for the others). A handler
+prints its answer on stdout and returns the exit code; it raises
+:class:`~monocycle_nash.runmeta.errors.RunMetaError` for a refused request (``main``
+prints one line and exits 1) and :class:`UsageError` for options that contradict each
+other (exit 2 with the subcommand's usage). The global ``--db-path`` and
+``--result-root`` are added to every subcommand by :meth:`Commands.add`.
+
+[cli_time] Time bounds for ``list-runs --from/--to``: user input to the stored ``+09:00`` format.
+
+Stored times are ISO-8601 strings in Japan time with whole seconds
+(``2026-02-14T19:30:12+09:00``), so a bound written in that same format compares
+correctly as a string. This module turns what a user types into such a bound:
+
+- a date (``2026-02-14``): ``--from`` starts at 00:00:00 of that day, ``--to`` ends at
+  23:59:59, so a date-only ``--to`` includes the whole day;
+- a date-time without an offset (``2026-02-14T19:30``, ``2026-02-14 19:30:12``): taken as
+  Japan time;
+- a date-time with any offset (``2026-02-14T10:30:00Z``, ``...+01:00``): converted to
+  Japan time first.
+
+Both bounds are inclusive. Fractions of a second round inwards (``--from`` up, ``--to``
+down) because stored times have whole seconds.
+
+[cli_check] ``runmeta check [--repair] [--json]``: compare the database with the run folders.
+
+Prints one line per finding and a summary; with ``--json`` one object (see
+:meth:`~monocycle_nash.runmeta.repair.CheckReport.to_dict`). Exits 0 when
+everything is consistent (after ``--repair``), 1 when problems remain.
+
+[cli_reap] ``runmeta reap [--dry-run] [--json]``: mark runs whose process died as ``killed``.
+
+Prints one line per running run (what was done and why), then a summary; with
+``--json`` one object ``{"dry_run": ..., "runs": [...]}``. Exits 0 whenever it could
+look (whatever it found); 1 only when the database cannot be used.
+
+[cli] ``runmeta``: list, search, correct and delete recorded runs and projects from the shell.
 
 Run it as ``runmeta``, ``python -m monocycle_nash.runmeta`` or
 ``python -m monocycle_nash.runmeta.cli``. Every subcommand accepts ``--db-path``
@@ -21,40 +74,412 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
-
-from monocycle_nash.runmeta import cli_check, cli_reap
-from monocycle_nash.runmeta.cli_context import (
-    CommandContext,
-    Commands,
-    HelpFormatter,
-    UsageError,
-    requested_subcommand,
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Sequence,
 )
+from datetime import (
+    date,
+    datetime,
+    time,
+    timedelta,
+)
+from pathlib import (
+    Path,
+)
+
 from monocycle_nash.runmeta.cli_format import (
+    Column,
+    clean,
     describe_run,
     format_project_table,
     format_run_details,
     format_run_table,
+    format_table,
     json_array_lines,
     plural,
     project_to_json,
     run_to_json,
     terminal_width,
 )
-from monocycle_nash.runmeta.cli_time import from_bound, to_bound
-from monocycle_nash.runmeta.errors import RunMetaError
-from monocycle_nash.runmeta.models import FINAL_STATUSES, RUN_STATUSES
-from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
+from monocycle_nash.runmeta.clock import (
+    JST,
+)
+from monocycle_nash.runmeta.db import (
+    SQLiteConnectionFactory,
+)
+from monocycle_nash.runmeta.errors import (
+    RunMetaError,
+)
+from monocycle_nash.runmeta.models import (
+    FINAL_STATUSES,
+    RUN_STATUSES,
+)
+from monocycle_nash.runmeta.repositories import (
+    ProjectsRepository,
+    RunsRepository,
+)
 
 __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_RESULT_ROOT",
     "REGISTRARS",
+    "CommandContext",
+    "Commands",
+    "Handler",
+    "HelpFormatter",
+    "UsageError",
     "build_parser",
+    "from_bound",
     "main",
+    "parse_bound",
+    "requested_subcommand",
+    "to_bound",
 ]
+
+# ---- from cli_context.py ----
+
+TYPE_CHECKING = False  # typing stays off the start-up path
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from monocycle_nash.runmeta.service import RunSessionService
+
+
+class UsageError(Exception):
+    """Options that argparse accepts one by one but not together; ``main`` exits 2."""
+
+
+class CommandContext:
+    """The database and result folder a subcommand works on, opened on first use.
+
+    ``main`` builds one per call and closes it in ``finally``; handlers never close it.
+    Asking for neither the connection nor the service opens nothing.
+    """
+
+    __slots__ = ("_connection", "_service", "db_path", "result_root")
+
+    def __init__(self, db_path: Path, result_root: Path) -> None:
+        """Remember where the database and the run folders are; open nothing yet."""
+        self.db_path = db_path
+        self.result_root = result_root
+        self._connection: sqlite3.Connection | None = None
+        self._service: RunSessionService | None = None
+
+    def connection(self) -> sqlite3.Connection:
+        """Return a connection to the database, creating and migrating it if needed."""
+        if self._service is not None:
+            return self._service.connection
+        if self._connection is None:
+            self._connection = SQLiteConnectionFactory(self.db_path).connect()
+        return self._connection
+
+    def service(self) -> RunSessionService:
+        """Return a :class:`RunSessionService` on the same database and result folder."""
+        if self._service is None:
+            # The service pulls in the artifact store, shutil, hashlib...: only on demand.
+            from monocycle_nash.runmeta.service import RunSessionService  # noqa: PLC0415
+
+            self.close()
+            self._service = RunSessionService.open(
+                db_path=self.db_path, result_root=self.result_root
+            )
+        return self._service
+
+    def close(self) -> None:
+        """Close whatever was opened; safe to call twice."""
+        connection, self._connection = self._connection, None
+        service, self._service = self._service, None
+        if connection is not None:
+            connection.close()
+        if service is not None:
+            service.close()
+
+
+Handler = Callable[[argparse.Namespace, CommandContext], int]
+"""A subcommand: reads its parsed arguments, works in the context, returns the exit code."""
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, sized from ``COLUMNS`` or the terminal without ``shutil``.
+
+    argparse builds a formatter for every option it adds and imports ``shutil`` to size
+    it; this one reads the width the same way (``COLUMNS``, then the terminal, then 80)
+    and keeps ``shutil`` off the start-up path.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        """Format help for ``prog``; ``width`` defaults to the terminal's, less 2."""
+        if width is None:
+            width = _help_width() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _help_width() -> int:
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(1).columns or 80
+    except (OSError, ValueError):
+        return 80
+
+
+def requested_subcommand(argv: Sequence[str], value_options: Collection[str]) -> str | None:
+    """Return the subcommand name that ``argv`` asks for, or ``None`` when unclear.
+
+    Global options come before it; those in ``value_options`` take the next word as
+    their value (``--db-path X``) unless written ``--db-path=X``. ``None`` for help
+    requested before the subcommand, so that the full help is shown.
+    """
+    words = iter(argv)
+    for word in words:
+        if word in ("-h", "--help", "--"):
+            return None
+        if word in value_options:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+class Commands:
+    """The table of subcommands that each ``register`` function adds to."""
+
+    __slots__ = ("_only", "_parents", "_subparsers", "built")
+
+    def __init__(
+        self,
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+        parents: list[argparse.ArgumentParser],
+        *,
+        only: str | None = None,
+    ) -> None:
+        """Wrap argparse's subparsers; ``parents`` carry the global options.
+
+        With ``only``, every other subcommand is skipped (not built).
+        """
+        self._subparsers = subparsers
+        self._parents = parents
+        self._only = only
+        self.built: list[str] = []
+
+    def add(
+        self,
+        name: str,
+        *,
+        help: str,
+        handler: Handler,
+        arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Add subcommand ``name``, run by ``handler``, with options from ``arguments``.
+
+        ``help`` is the one-line summary in ``runmeta --help``; ``description`` (default:
+        ``help``) heads ``runmeta NAME --help``.
+        """
+        if self._only is not None and name != self._only:
+            return
+        parser = self._subparsers.add_parser(
+            name,
+            help=help,
+            description=description or help,
+            parents=self._parents,
+            formatter_class=HelpFormatter,
+        )
+        if arguments is not None:
+            arguments(parser)
+        parser.set_defaults(func=handler, command_parser=parser)
+        self.built.append(name)
+
+
+# ---- from cli_time.py ----
+
+_DAY_START = time(0, 0, 0)
+_DAY_END = time(23, 59, 59)
+
+
+def parse_bound(text: str, *, end: bool) -> str:
+    """Return ``text`` as an inclusive ``+09:00`` bound; ``end`` selects ``--to`` rounding.
+
+    Raises ``ValueError`` with a user-facing message when ``text`` is not a date or an
+    ISO-8601 date-time.
+    """
+    value = text.strip()
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day, _DAY_END if end else _DAY_START, JST).isoformat()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a date (2026-02-14) or an ISO-8601 date-time "
+            "(2026-02-14T19:30:12, optionally with an offset such as +09:00 or Z)"
+        ) from None
+    try:
+        moment = moment.replace(tzinfo=JST) if moment.tzinfo is None else moment.astimezone(JST)
+        if moment.microsecond:
+            moment = moment.replace(microsecond=0)
+            if not end:
+                moment += timedelta(seconds=1)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range once converted to +09:00") from None
+    return moment.isoformat()
+
+
+def from_bound(text: str) -> str:
+    """argparse type for ``--from``: the earliest ``created_at`` to include."""
+    try:
+        return parse_bound(text, end=False)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def to_bound(text: str) -> str:
+    """argparse type for ``--to``: the latest ``created_at`` to include."""
+    try:
+        return parse_bound(text, end=True)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+# ---- from cli_check.py ----
+
+_CHECK_COLUMNS = (Column("RUN", right=True), Column("FINDING"), Column("STATE"), Column("DETAIL"))
+
+
+def _register_check(commands: Commands) -> None:
+    """Add the ``check`` subcommand."""
+    commands.add(
+        "check",
+        help="find rows without folders, folders without rows, bad meta.json, temp files",
+        description=(
+            "Compare the database with the run folders: rows without folders, folders "
+            "without rows, missing, unreadable or disagreeing meta.json, temp files left "
+            "by an interrupted write. --repair rewrites meta.json from the database and "
+            "removes leftover temp files; it never deletes a run or its outputs. Exit 0 "
+            "when consistent (after repair), 1 when problems remain."
+        ),
+        handler=_check,
+        arguments=_check_arguments,
+    )
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="rewrite meta.json from the database, remove leftover temp files",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _state(repaired: bool, repairable: bool, repair: bool) -> str:
+    if repaired:
+        return "repaired"
+    if repairable and not repair:
+        return "repairable"
+    return "left"
+
+
+def _check(args: argparse.Namespace, context: CommandContext) -> int:
+    from monocycle_nash.runmeta.repair import check_consistency  # noqa: PLC0415
+
+    report = check_consistency(context.service(), repair=args.repair)
+    code = 0 if report.consistent else 1
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        return code
+    findings = report.findings
+    if findings:
+        rows = (
+            (str(f.run_id), f.kind, _state(f.repaired, f.repairable, args.repair), clean(f.detail))
+            for f in findings
+        )
+        for line in format_table(_CHECK_COLUMNS, rows, terminal_width()):
+            print(line)
+    checked = (
+        f"checked {plural(report.runs_checked, 'run')} and"
+        f" {plural(report.folders_checked, 'folder')}"
+    )
+    problems = report.problems
+    repaired = len(findings) - len(problems)
+    if not findings:
+        print(f"{checked}: consistent")
+    elif not problems:
+        print(f"{checked}: {repaired} repaired, now consistent")
+    else:
+        repairable = sum(f.repairable for f in problems) if not args.repair else 0
+        parts = [f"{plural(len(problems), 'problem')} left"]
+        if repaired:
+            parts.insert(0, f"{repaired} repaired")
+        if repairable:
+            parts.append(f"{repairable} repairable with --repair")
+        print(f"{checked}: {', '.join(parts)}")
+    return code
+
+
+# ---- from cli_reap.py ----
+
+_REAP_COLUMNS = (Column("RUN", right=True), Column("OUTCOME"), Column("DETAIL"))
+
+
+def _register_reap(commands: Commands) -> None:
+    """Add the ``reap`` subcommand."""
+    commands.add(
+        "reap",
+        help="mark running runs whose process is gone as killed",
+        description=(
+            "Mark running runs as killed when they were started on this host and their "
+            "process is gone (or its pid now belongs to a process started at another "
+            "time). Runs of other hosts, and runs whose process cannot be checked, are "
+            "listed and left alone. Exit 0 whenever the check could be made."
+        ),
+        handler=_reap,
+        arguments=_reap_arguments,
+    )
+
+
+def _reap_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="only report; change nothing")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _reap(args: argparse.Namespace, context: CommandContext) -> int:
+    from monocycle_nash.runmeta.repair import reap  # noqa: PLC0415 - the service is heavy
+
+    findings = reap(context.service(), dry_run=args.dry_run)
+    if args.json:
+        document = {"dry_run": args.dry_run, "runs": [f.to_dict() for f in findings]}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return 0
+    if findings:
+        rows = ((str(f.run_id), f.outcome, clean(f.detail)) for f in findings)
+        for line in format_table(_REAP_COLUMNS, rows, terminal_width()):
+            print(line)
+    marked = sum(f.marked for f in findings)
+    dead = sum(f.outcome == "dead" for f in findings)
+    running = plural(len(findings), "running run")
+    if args.dry_run:
+        print(f"{running}: {dead} would be marked killed (dry run)")
+    else:
+        print(f"{running}: {marked} marked killed")
+    return 0
+
+
+# ---- from cli.py ----
 
 DEFAULT_DB_PATH = ".runmeta/run_history.db"
 """Where the run database is, relative to the current folder, unless ``--db-path``."""
@@ -127,7 +552,7 @@ def _process_state(result_root: Path) -> Callable[[int], str]:
     """Whether a running run's process lives; liveness loads only for a running row."""
 
     def state(run_id: int) -> str:
-        from monocycle_nash.runmeta.liveness import run_process_state  # noqa: PLC0415
+        from monocycle_nash.runmeta.process import run_process_state  # noqa: PLC0415
 
         return run_process_state(result_root, run_id)
 
@@ -137,7 +562,7 @@ def _process_state(result_root: Path) -> Callable[[int], str]:
 def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
     # Reading meta.json goes through the artifact store (hashlib, shutil, ...): load it
     # only here, never on the listing path.
-    from monocycle_nash.runmeta.cli_inspect import list_files, read_meta  # noqa: PLC0415
+    from monocycle_nash.runmeta.artifact_store import list_files, read_meta  # noqa: PLC0415
 
     run = RunsRepository(context.connection()).get(args.run_id)
     run_dir = context.result_root / str(run.run_id)
@@ -168,7 +593,7 @@ def _update_run(args: argparse.Namespace, context: CommandContext) -> int:
         and not args.no_project
     ):
         raise UsageError("nothing to change: give --status, --note, --project-id or --no-project")
-    run = context.service().update_run(
+    run = context.service().edits.update_run(
         args.run_id,
         status=args.status,
         note=args.note,
@@ -180,8 +605,8 @@ def _update_run(args: argparse.Namespace, context: CommandContext) -> int:
 
 
 def _delete_run(args: argparse.Namespace, context: CommandContext) -> int:
-    # The same deletion as RunSessionService.delete_run: files first, then the row.
-    deleted = context.service().delete_run(
+    # The same deletion as RunEditor.delete_run: files first, then the row.
+    deleted = context.service().edits.delete_run(
         args.run_id, with_files=args.with_files, force=args.force
     )
     print(f"deleted {describe_run(deleted.record)}")
@@ -289,7 +714,7 @@ def _register_runs(commands: Commands) -> None:
 
 
 def _add_project(args: argparse.Namespace, context: CommandContext) -> int:
-    project = context.service().add_project(args.project_id, args.project_path, args.note)
+    project = context.service().edits.add_project(args.project_id, args.project_path, args.note)
     line = f"added project {project.project_id} at {project.project_path}"
     if not Path(project.project_path).is_dir():
         line += " (no such folder yet: create it; until then its runs warn that no link was made)"
@@ -301,7 +726,7 @@ def _update_project(args: argparse.Namespace, context: CommandContext) -> int:
     if args.project_path is None and args.note is None:
         raise UsageError("nothing to change: give --project-path or --note")
     # Through the service: a new path is copied into the meta.json of the project's runs.
-    project = context.service().update_project(
+    project = context.service().edits.update_project(
         args.project_id, project_path=args.project_path, note=args.note
     )
     print(f"updated project {project.project_id} at {project.project_path}")
@@ -310,7 +735,7 @@ def _update_project(args: argparse.Namespace, context: CommandContext) -> int:
 
 def _delete_project(args: argparse.Namespace, context: CommandContext) -> int:
     # Through the service: the detached runs' meta.json lose their project too.
-    detached = context.service().delete_project(args.project_id)
+    detached = context.service().edits.delete_project(args.project_id)
     print(
         f"deleted project {args.project_id} ({plural(len(detached), 'run')} now without a project)"
     )
@@ -398,8 +823,8 @@ def _register_projects(commands: Commands) -> None:
 REGISTRARS: tuple[Callable[[Commands], None], ...] = (
     _register_runs,
     _register_projects,
-    cli_reap.register,
-    cli_check.register,
+    _register_reap,
+    _register_check,
 )
 """Functions that add subcommands; add one here to add a subcommand (see cli_context)."""
 

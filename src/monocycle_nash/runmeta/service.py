@@ -20,49 +20,90 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from monocycle_nash.runmeta.artifact_store import STDERR_LOG, STDOUT_LOG, RunArtifactStore
+from monocycle_nash.runmeta.artifact_store import (
+    INPUT_DIR,
+    LOGS_DIR,
+    OUTPUT_DIR,
+    STDERR_LOG,
+    STDOUT_LOG,
+    InputFile,
+    InputSnapshotInfo,
+    RunArtifactStore,
+    build_meta,
+)
 from monocycle_nash.runmeta.clock import Clock, JstClock
 from monocycle_nash.runmeta.db import DEFAULT_BUSY_TIMEOUT, SQLiteConnectionFactory, transaction
-from monocycle_nash.runmeta.deletion import DeletedRun, delete_run
+from monocycle_nash.runmeta.edits import RunEditor, link_run, refresh_link, warning_line
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
     DatabaseWriteError,
-    ForeignMetaError,
-    MetaCorruptError,
-    MetaNotFoundError,
+    InvalidProjectPathError,
     ProjectLinkError,
-    RunDirNotFoundError,
+    ProjectNotFoundError,
     RunMetaError,
-    RunStatusChangedError,
     RunTerminated,
 )
 from monocycle_nash.runmeta.git_probe import GitCommitProbe
-from monocycle_nash.runmeta.meta import build_meta, describes_another_run, sync_row
-from monocycle_nash.runmeta.models import (
-    InputSnapshotInfo,
-    LinkKind,
+from monocycle_nash.runmeta.models import LinkKind, ProjectRecord, RunRecord, RunStatus
+from monocycle_nash.runmeta.process import (
+    CapturedOutput,
     ProcessIdentity,
-    ProjectRecord,
-    RunContext,
-    RunRecord,
-    RunStatus,
+    capture_output,
+    current_process,
+    sigterm_raises,
 )
-from monocycle_nash.runmeta.output_capture import CapturedOutput, capture_output
-from monocycle_nash.runmeta.process_identity import current_process
-from monocycle_nash.runmeta.project_links import link_run, refresh_link, unlink_run
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
-from monocycle_nash.runmeta.signals import sigterm_raises
 
-__all__ = ["DEFAULT_DB_PATH", "DEFAULT_RESULT_ROOT", "RunSessionService"]
+__all__ = ["DEFAULT_DB_PATH", "DEFAULT_RESULT_ROOT", "RunContext", "RunSessionService"]
 
 DEFAULT_DB_PATH: Final = Path(".runmeta") / "run_history.db"
 """Database location relative to the project root."""
 DEFAULT_RESULT_ROOT: Final = Path("result")
 """Run folders' parent relative to the project root."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """A started run, as handed to the code doing the work.
+
+    ``extra`` is the one mutable part: put JSON-serialisable values in it while the run
+    works and they are written as extra top-level meta.json fields when it finishes
+    (names of the standard fields are ignored). It takes no part in ``==``.
+    """
+
+    run_id: int
+    run_dir: Path
+    command: str
+    created_at: str
+    project_id: str | None
+    project_path: str | None
+    note: str
+    git_commit: str | None
+    process: ProcessIdentity
+    input: InputSnapshotInfo | None = None
+    warnings: tuple[str, ...] = ()
+    link_kind: LinkKind | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def input_dir(self) -> Path:
+        """Folder holding the frozen inputs."""
+        return self.run_dir / INPUT_DIR
+
+    @property
+    def output_dir(self) -> Path:
+        """Folder where the run writes its results."""
+        return self.run_dir / OUTPUT_DIR
+
+    @property
+    def logs_dir(self) -> Path:
+        """Folder holding ``stdout.log`` and ``stderr.log``."""
+        return self.run_dir / LOGS_DIR
 
 
 def _describe(err: BaseException) -> str:
@@ -80,15 +121,6 @@ def _describe(err: BaseException) -> str:
 
 def _status_for(err: BaseException) -> RunStatus:
     return "killed" if isinstance(err, KeyboardInterrupt | RunTerminated) else "fail"
-
-
-def _warning_line(run_id: int, message: str) -> str:
-    return f"runmeta: warning: run {run_id}: {message}\n"
-
-
-def _print_warnings(run_id: int, warnings: Sequence[str]) -> None:
-    for message in warnings:
-        sys.stderr.write(_warning_line(run_id, message))
 
 
 def _traceback_text(err: BaseException) -> str:
@@ -121,6 +153,8 @@ class RunSessionService:
         self.root = Path(root).absolute()
         self.runs = RunsRepository(connection)
         self.projects = ProjectsRepository(connection)
+        self.edits = RunEditor(connection, store, self.clock)
+        """Updates and deletions of runs and projects (see :class:`RunEditor`)."""
         self._git_probe = git_probe if git_probe is not None else GitCommitProbe(self.root)
         self._process_identity = process_identity
 
@@ -172,6 +206,35 @@ class RunSessionService:
         """Close the connection."""
         self.close()
 
+    # -- projects --------------------------------------------------------------------
+
+    def ensure_project(
+        self, project_id: str, project_path: str | Path | None = None, note: str = ""
+    ) -> ProjectRecord:
+        """Return the project ``project_id``, registering it first when it is new.
+
+        Safe to call again and from several processes at once (a re-run notebook cell,
+        parallel runs of the main job): a project registered with the same path is
+        returned as it is. Raises :class:`ProjectNotFoundError` for an unknown project
+        without ``project_path``, and :class:`InvalidProjectPathError` when the project
+        is registered with another path (change it with ``edits.update_project``).
+        """
+        with transaction(self.connection):
+            existing = self.projects.find(project_id)
+            if existing is None:
+                if project_path is None:
+                    raise ProjectNotFoundError(project_id)
+                return self.projects.add(project_id, project_path, self.clock.timestamp(), note)
+        if (
+            project_path is not None
+            and Path(existing.project_path) != Path(project_path).absolute()
+        ):
+            raise InvalidProjectPathError(
+                project_path,
+                f"project {project_id!r} is registered with path {existing.project_path}",
+            )
+        return existing
+
     # -- start -----------------------------------------------------------------------
 
     def start(
@@ -181,14 +244,19 @@ class RunSessionService:
         note: str = "",
         *,
         input_path: str | Path | None = None,
+        inputs: Sequence[InputFile] = (),
         merged_input: bytes | str | None = None,
     ) -> RunContext:
         """Record a new ``running`` run, create its folder and freeze its input.
 
-        ``merged_input`` is the resolved input of a split configuration (stored as
-        ``input/merged_input.toml``). Raises :class:`ProjectNotFoundError` (nothing
-        recorded) for an unknown project; any failure after the INSERT is recorded
-        as ``fail`` and re-raised.
+        ``input_path`` (a file or folder, role ``input``) and ``inputs`` (role-tagged
+        files) are copied into ``input/`` with their checksums; ``merged_input`` is the
+        resolved input of a split configuration (``input/merged_input.toml``).
+
+        Raises :class:`ProjectNotFoundError` (nothing recorded) for an unknown
+        project. Any failure after the INSERT is recorded as ``fail`` (``killed`` for
+        an interrupt), its traceback appended to ``logs/stderr.log``, and re-raised
+        carrying the run's id as ``failed_run_id``.
         """
         now = self.clock.timestamp()
         git_commit = self._git_probe()
@@ -217,12 +285,16 @@ class RunSessionService:
         run_dir: Path | None = None
         try:
             run_dir = self.store.create_run_dir(run_id)
-            if input_path is not None or merged_input is not None:
+            files = [
+                *([] if input_path is None else [InputFile("input", Path(input_path))]),
+                *inputs,
+            ]
+            if files or merged_input is not None:
                 merged = merged_input.encode() if isinstance(merged_input, str) else merged_input
-                input_info = self.store.save_input_snapshot(run_id, input_path, merged)
+                input_info = self.store.save_input_snapshot(run_id, files, merged)
             if record.project_path is not None:
                 link_kind = self._link(record, record.project_path, warnings)
-            self.store.write_initial_meta(
+            self.store.write_meta(
                 run_id,
                 build_meta(record, input_info=input_info, process=process, warnings=warnings),
             )
@@ -235,8 +307,8 @@ class RunSessionService:
                 link_kind=link_kind,
             )
             self._record_failed_start(failed, err, own_folder=run_dir is not None)
-            if isinstance(err, RunMetaError):
-                err.failed_run_id = run_id
+            with suppress(AttributeError):  # e.g. an exception type with __slots__
+                err.failed_run_id = run_id  # type: ignore[attr-defined]
             raise
         return self._context(
             record,
@@ -290,7 +362,7 @@ class RunSessionService:
     def _warn(self, run_id: int, message: str, warnings: list[str]) -> None:
         """Keep a warning for meta.json and show it on stderr and in the stderr log."""
         warnings.append(message)
-        line = _warning_line(run_id, message)
+        line = warning_line(run_id, message)
         with suppress(RunMetaError):  # an unwritable folder: meta.json and stderr still say it
             self.store.append_log(run_id, line)
         sys.stderr.write(line)
@@ -311,10 +383,18 @@ class RunSessionService:
                 f" with: runmeta update-run --run-id {ctx.run_id} --status {status}"
             )
             return
+        summary = f"runmeta: run {ctx.run_id} {status}: {reason}\n"
+        # A bug deserves its traceback; a known problem (RunMetaError) or an interrupt
+        # is said in full by its one line.
+        details = "" if status != "fail" else _traceback_text(err)
         if not own_folder:
-            return  # e.g. the folder belonged to something else: never write into it
+            # e.g. the folder belonged to something else: never write into it.
+            if details and not isinstance(err, RunMetaError):
+                sys.stderr.write(f"{summary.rstrip()} (no run folder; traceback follows)\n")
+                sys.stderr.write(details)
+            return
         try:
-            self.store.append_log(ctx.run_id, f"runmeta: run {ctx.run_id} {status}: {reason}\n")
+            self.store.append_log(ctx.run_id, summary + details)
             if ctx.link_kind == "text" and record.project_path is not None:
                 refresh_link(record.project_path, ctx.run_id, ctx.run_dir, now, status)
             self._write_end_meta(ctx, record, reason, ctx.warnings)
@@ -333,7 +413,7 @@ class RunSessionService:
             warnings=warnings,
             extra=ctx.extra,
         )
-        self.store.write_final_meta(ctx.run_id, meta)
+        self.store.write_meta(ctx.run_id, meta)
 
     # -- finish ----------------------------------------------------------------------
 
@@ -420,6 +500,7 @@ class RunSessionService:
         note: str = "",
         *,
         input_path: str | Path | None = None,
+        inputs: Sequence[InputFile] = (),
         merged_input: bytes | str | None = None,
         handle_sigterm: bool = True,
     ) -> Iterator[RunContext]:
@@ -438,7 +519,12 @@ class RunSessionService:
             if handle_sigterm:
                 stack.enter_context(sigterm_raises())
             ctx = self.start(
-                command, project_id, note, input_path=input_path, merged_input=merged_input
+                command,
+                project_id,
+                note,
+                input_path=input_path,
+                inputs=inputs,
+                merged_input=merged_input,
             )
             captured: CapturedOutput | None = None
             try:
@@ -489,204 +575,3 @@ class RunSessionService:
             self._finish(ctx, status, reason)
         except Exception as finish_err:  # reported on the original error
             err.add_note(f"runmeta: could not record the end of run {ctx.run_id}: {finish_err}")
-
-    # -- edits that keep meta.json and links in step -----------------------------------
-
-    def update_run(
-        self,
-        run_id: int,
-        *,
-        status: str | None = None,
-        note: str | None = None,
-        project_id: str | None = None,
-        clear_project: bool = False,
-        reason: str | None = None,
-        expected_status: RunStatus | None = None,
-    ) -> RunRecord:
-        """Change a run's row, then its meta.json and project links; return the new row.
-
-        ``status`` must be final (``success``, ``fail``, ``killed``); ``reason`` is
-        stored in meta.json. A run whose folder is gone is updated in the database only
-        (and gets no link that would point at nothing). Link problems become warnings,
-        in meta.json and on stderr. With ``expected_status``, the row is
-        changed only if it still has that status when the write lock is held (else
-        :class:`RunStatusChangedError`): ``reap`` never overwrites a run that ended
-        between its look and its change.
-        """
-        now = self.clock.timestamp()
-        with transaction(self.connection):
-            before = self.runs.get(run_id)
-            if expected_status is not None and before.status != expected_status:
-                raise RunStatusChangedError(run_id, expected_status, before.status)
-            after = self.runs.update(
-                run_id,
-                status=status,
-                note=note,
-                project_id=project_id,
-                clear_project=clear_project,
-                updated_at=now,
-            )
-        warnings: list[str] = []
-        run_dir = self.store.run_dir(run_id)
-        has_folder = run_dir.is_dir()
-        try:
-            if before.project_id != after.project_id:
-                if before.project_path is not None:
-                    unlink_run(before.project_path, run_id)
-                if after.project_path is not None and has_folder:  # never a dangling link
-                    link_run(after.project_path, run_id, run_dir, after.created_at, after.status)
-            elif after.project_path is not None and before.status != after.status:
-                refresh_link(after.project_path, run_id, run_dir, after.created_at, after.status)
-        except ProjectLinkError as err:
-            warnings.append(f"project link not updated: {err}")
-        if has_folder:
-            try:
-                self._write_synced_meta(after, reason=reason, warnings=warnings)
-            except ForeignMetaError as err:  # the row changed; the folder is not this run's
-                warnings.append(f"meta.json not updated: {err}")
-        _print_warnings(run_id, warnings)
-        return after
-
-    def sync_meta(self, run_id: int, *, warnings: Sequence[str] = ()) -> Path | None:
-        """Rewrite the run's meta.json from its row, keeping every other field.
-
-        An unreadable meta.json is kept as ``meta.json.unreadable`` (its path is
-        returned, else ``None``) and a new one is built from the row. ``warnings`` are
-        appended to its ``warnings`` list (e.g. that it was rebuilt). Raises
-        :class:`RunNotFoundError`, :class:`RunDirNotFoundError` (the folder is not
-        recreated) and :class:`ForeignMetaError` for a meta.json of another run, which
-        is never overwritten.
-        """
-        record = self.runs.get(run_id)
-        run_dir = self.store.run_dir(run_id)
-        if not run_dir.is_dir():
-            raise RunDirNotFoundError(run_dir)
-        return self._write_synced_meta(record, warnings=warnings)
-
-    def _write_synced_meta(
-        self, record: RunRecord, *, reason: str | None = None, warnings: Sequence[str] = ()
-    ) -> Path | None:
-        """Write meta.json from the row; an unreadable one is set aside first (returned)."""
-        kept: Path | None = None
-        try:
-            existing: dict[str, Any] = self.store.read_meta(record.run_id)
-        except MetaNotFoundError:
-            existing = {}
-        except MetaCorruptError:
-            existing = {}
-            kept = self.store.set_aside_meta(record.run_id)
-        if describes_another_run(existing, record):
-            raise ForeignMetaError(self.store.meta_path(record.run_id), existing.get("created_at"))
-        meta = sync_row(existing, record)
-        if reason is not None:
-            meta["reason"] = reason
-        if kept is not None:
-            meta["warnings"].append(f"the unreadable meta.json was kept as {kept.name}")
-        meta["warnings"].extend(warnings)
-        self.store.write_meta(record.run_id, meta)
-        return kept
-
-    def delete_run(
-        self, run_id: int, *, with_files: bool = False, force: bool = False
-    ) -> DeletedRun:
-        """Delete a run's row; with ``with_files`` its project link and folder first.
-
-        See :func:`~monocycle_nash.runmeta.deletion.delete_run` (the same code as
-        ``runmeta delete-run``): a ``running`` run needs ``force``; files that cannot
-        be removed raise :class:`RunFilesLeftError` and keep the row.
-        """
-        return delete_run(self.connection, self.store, run_id, with_files=with_files, force=force)
-
-    def add_project(
-        self, project_id: str, project_path: str | Path, note: str = ""
-    ) -> ProjectRecord:
-        """Register an analysis project (its path made absolute) and return it."""
-        with transaction(self.connection):
-            return self.projects.add(project_id, project_path, self.clock.timestamp(), note)
-
-    def update_project(
-        self,
-        project_id: str,
-        *,
-        project_path: str | Path | None = None,
-        note: str | None = None,
-    ) -> ProjectRecord:
-        """Change a project; with a path, its runs' references and meta.json follow.
-
-        With ``project_path`` every run of the project whose folder exists gets its
-        reference in the (new) folder's ``experiment_refs``, made again when missing,
-        so repeating the command repairs references. When the path changed, the run's
-        reference in the old folder is removed once the new one exists; one that
-        cannot be made is a warning (stderr and meta.json) and the old one is kept.
-        """
-        with transaction(self.connection):
-            before = self.projects.get(project_id)
-            project = self.projects.update(project_id, project_path=project_path, note=note)
-            runs = self.runs.list_runs(project_id=project_id) if project_path is not None else []
-        for run in reversed(runs):  # oldest first
-            if self.store.run_dir(run.run_id).is_dir():
-                warnings = self._move_reference(run, before.project_path)
-                self._sync_quietly(run.run_id, warnings, record=run)
-        return project
-
-    def _move_reference(self, run: RunRecord, old_path: str) -> list[str]:
-        """Link ``run`` from its project's folder, then unlink it from ``old_path``."""
-        if run.project_path is None:  # pragma: no cover - the run was selected by project
-            return []
-        try:
-            link_run(
-                run.project_path,
-                run.run_id,
-                self.store.run_dir(run.run_id),
-                run.created_at,
-                run.status,
-            )
-        except ProjectLinkError as err:
-            kept = "" if old_path == run.project_path else f" (the one in {old_path} is kept)"
-            return [f"project link not made: {err}{kept}"]
-        if old_path == run.project_path:
-            return []
-        try:
-            unlink_run(old_path, run.run_id)
-        except ProjectLinkError as err:
-            return [f"old project link not removed: {err}"]
-        return []
-
-    def delete_project(self, project_id: str) -> list[int]:
-        """Delete a project; its runs stay, detached, with meta.json updated.
-
-        Returns the ids of the runs that were attached (oldest first); their
-        ``updated_at`` is set. As with a run detached by :meth:`update_run`, each run's
-        reference in the project's ``experiment_refs`` is removed; the project folder
-        and anything else in it are left alone.
-        """
-        now = self.clock.timestamp()
-        with transaction(self.connection):
-            project = self.projects.get(project_id)
-            run_ids = self.runs.detach_project(project_id, now)
-            self.projects.delete(project_id)
-        for run_id in run_ids:
-            warnings: list[str] = []
-            try:
-                unlink_run(project.project_path, run_id)
-            except ProjectLinkError as err:
-                warnings.append(f"project link not removed: {err}")
-            self._sync_quietly(run_id, warnings)
-        return run_ids
-
-    def _sync_quietly(
-        self, run_id: int, warnings: Sequence[str] = (), *, record: RunRecord | None = None
-    ) -> None:
-        """Sync meta.json (with ``warnings``) if the folder exists; report problems on stderr.
-
-        ``record`` is the run's current row when the caller has it; else it is read.
-        """
-        _print_warnings(run_id, warnings)
-        if not self.store.run_dir(run_id).is_dir():
-            return
-        try:
-            self._write_synced_meta(
-                record if record is not None else self.runs.get(run_id), warnings=warnings
-            )
-        except RunMetaError as err:
-            _print_warnings(run_id, [str(err)])

@@ -1,0 +1,488 @@
+"""[process_identity] Who is running this process, and whether a recorded process is still alive.
+
+A run stores its host name, pid and process start time (see
+:class:`~monocycle_nash.runmeta.models.ProcessIdentity`). A later check (``reap``) asks
+:func:`is_process_alive` whether that process still exists: the pid alone is not enough
+because the system reuses pids, so the start time is compared too.
+
+The exact start time comes from ``/proc`` (Linux): field 22 of ``/proc/<pid>/stat``,
+the start in clock ticks since boot, qualified by the boot id. Elsewhere the start
+time is unknown and liveness is answered from the pid alone where that is safe
+(POSIX), or ``"unknown"`` (Windows, where probing a pid with ``os.kill`` would kill it).
+No subprocess is spawned.
+
+[liveness] Whether the process that recorded a ``running`` run still lives, read from meta.json.
+
+A run stores its process (host, pid, start time) under ``"process"`` in meta.json when
+it starts. :func:`recorded_process` reads it back and :func:`recorded_process_state`
+asks whether it still runs (``reap`` and ``check`` use them on the meta.json they have
+read); :func:`run_process_state` answers ``"alive"``, ``"dead"`` or ``"unknown"`` for a
+run folder: ``list-runs`` and ``show-run`` use it to show a ``running`` run whose
+process is gone as ``running (dead)``. Only ``running`` rows are
+ever asked about, so a listing of finished runs reads no meta.json.
+
+[signals] Turn SIGTERM into a :class:`RunTerminated` exception while a run is being recorded.
+
+``kill <pid>``, a batch scheduler's time limit or ``docker stop`` send SIGTERM, whose
+default action ends the process at once, with no chance to record the run's end. Inside
+:func:`sigterm_raises`, SIGTERM instead raises ``RunTerminated`` in the main thread, so
+``RunSessionService.record()`` (or your own ``except RunTerminated``) marks the run
+``killed`` and the exception then ends the program as usual::
+
+    with sigterm_raises():
+        ctx = service.start("my script")
+        try:
+            work()
+        except (KeyboardInterrupt, RunTerminated) as err:
+            service.finish_killed(ctx, reason=repr(err))
+            raise
+        ...
+
+Limits: Python runs signal handlers only in the main thread, between bytecodes. Outside
+the main thread the context manager does nothing (it yields ``False``), and a process
+blocked in a long C call sees the exception only when the call returns. Only the first
+SIGTERM raises; later ones, while the end is being recorded, are ignored until the block
+exits. SIGKILL cannot be caught at all: such runs stay ``running`` until a later check
+finds their process gone. The previous handler is restored on exit.
+
+[output_capture] Copy what a program prints into log files while still showing it on the console.
+
+Inside :func:`capture_output`, ``sys.stdout`` and ``sys.stderr`` are replaced by tees
+that write each text to the previous stream and, flushed at once, to a log file (UTF-8,
+appended). What bypasses ``sys.stdout``/``sys.stderr`` is not captured: output of child
+processes, writes to file descriptors 1 and 2, and bytes written to ``.buffer``.
+
+A console that goes away (a closed pipe, as in ``program | head -1``) is not an error of
+the run: the tee stops writing to it and the log keeps everything.
+
+A log write that fails (disk full, I/O error) never breaks the program's own printing:
+that log stops, the console still gets everything, and the failure is kept in the
+:class:`CapturedOutput` that the block receives. ``RunSessionService.record()`` then
+ends the run ``fail`` and raises the failure, because a run whose logs are incomplete
+did not complete its record.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+import threading
+from collections.abc import (
+    Iterator,
+    Mapping,
+)
+from contextlib import (
+    contextmanager,
+)
+from dataclasses import asdict, dataclass
+from datetime import (
+    datetime,
+)
+from pathlib import (
+    Path,
+)
+from types import (
+    FrameType,
+)
+from typing import (
+    IO,
+    Any,
+    Final,
+    Literal,
+    TextIO,
+)
+
+from monocycle_nash.runmeta.artifact_store import (
+    RunArtifactStore,
+)
+from monocycle_nash.runmeta.clock import (
+    JST,
+)
+from monocycle_nash.runmeta.errors import (
+    ArtifactWriteError,
+    MetaCorruptError,
+    MetaNotFoundError,
+    RunTerminated,
+)
+
+__all__ = [
+    "CapturedOutput",
+    "ProcessState",
+    "RunTerminated",
+    "TeeStream",
+    "capture_output",
+    "current_host",
+    "current_process",
+    "has_exited",
+    "is_process_alive",
+    "recorded_process",
+    "recorded_process_state",
+    "run_process_state",
+    "sigterm_raises",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessIdentity:
+    """Who is running a run: enough for a later check to tell if the process is gone.
+
+    ``start_time`` is an exact, opaque token of the process start where the system
+    offers one (Linux: ``"<boot id>:<start ticks>"`` from ``/proc``), else ``None``;
+    compare it only for equality. ``started_at`` is the same moment, readable
+    (+09:00, seconds), or ``None``.
+    """
+
+    host: str
+    pid: int
+    start_time: str | None
+    started_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the meta.json form (``"process"``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProcessIdentity:
+        """Rebuild the identity from its meta.json form."""
+        start_time = data.get("start_time")
+        started_at = data.get("started_at")
+        return cls(
+            host=str(data["host"]),
+            pid=int(data["pid"]),
+            start_time=None if start_time is None else str(start_time),
+            started_at=None if started_at is None else str(started_at),
+        )
+
+
+# ---- from process_identity.py ----
+
+ProcessState = Literal["alive", "dead", "unknown"]
+"""Answer of :func:`is_process_alive`."""
+
+_PROC: Final = Path("/proc")
+_EXITED: Final = frozenset({"Z", "X", "x"})
+"""``/proc/<pid>/stat`` states of a process that exited but was not collected yet."""
+_cache: dict[int, ProcessIdentity] = {}
+
+
+def current_host() -> str:
+    """Return this machine's host name (no network lookup)."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().nodename)
+    import socket  # noqa: PLC0415 - only where os.uname is missing (Windows)
+
+    return socket.gethostname()
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+
+
+def _boot_id() -> str | None:
+    text = _read_text(_PROC / "sys" / "kernel" / "random" / "boot_id")
+    return text.strip() if text else None
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """Fields 3.. of ``/proc/<pid>/stat`` (after the command name), or None."""
+    text = _read_text(_PROC / str(pid) / "stat")
+    if not text:
+        return None
+    # The command name (field 2) is in parentheses and may itself hold ") ".
+    closing = text.rfind(")")
+    if closing < 0:
+        return None
+    return text[closing + 2 :].split()
+
+
+def _start_token(boot_id: str | None, fields: list[str]) -> str | None:
+    # Field 22 (starttime) is index 19 once fields 1 and 2 are removed.
+    if len(fields) < 20:
+        return None
+    return f"{boot_id or 'boot'}:{fields[19]}"
+
+
+def _started_at(fields: list[str]) -> str | None:
+    stat = _read_text(_PROC / "stat")
+    if stat is None or len(fields) < 20:
+        return None
+    boot_time = next(
+        (int(line.split()[1]) for line in stat.splitlines() if line.startswith("btime ")), None
+    )
+    if boot_time is None:
+        return None
+    ticks_per_second = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    seconds = boot_time + int(fields[19]) / ticks_per_second
+    return datetime.fromtimestamp(seconds, JST).isoformat(timespec="seconds")
+
+
+def current_process() -> ProcessIdentity:
+    """Return the host, pid and start time of this process (computed once per pid)."""
+    pid = os.getpid()
+    cached = _cache.get(pid)
+    if cached is not None:
+        return cached
+    fields = _stat_fields(pid) if sys.platform.startswith("linux") else None
+    if fields is None:
+        identity = ProcessIdentity(current_host(), pid, None, None)
+    else:
+        identity = ProcessIdentity(
+            current_host(), pid, _start_token(_boot_id(), fields), _started_at(fields)
+        )
+    _cache.clear()
+    _cache[pid] = identity
+    return identity
+
+
+def has_exited(pid: int) -> bool | None:
+    """Tell whether ``pid`` is a process that exited but was not collected yet (a zombie).
+
+    ``None`` when ``/proc`` says nothing about it: no such pid, or not Linux.
+    """
+    fields = _stat_fields(pid) if sys.platform.startswith("linux") else None
+    if not fields:
+        return None
+    return fields[0] in _EXITED
+
+
+def _pid_exists(pid: int) -> ProcessState:
+    if sys.platform == "win32":
+        return "unknown"  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "dead"
+    except PermissionError:
+        return "alive"  # it exists, owned by someone else
+    except OSError:
+        return "unknown"
+    return "alive"
+
+
+def is_process_alive(host: str, pid: int, start_time: str | None) -> ProcessState:
+    """Tell whether the process recorded as (host, pid, start_time) still runs.
+
+    ``"dead"`` when it is on this host and the pid is gone, is a zombie, or now
+    belongs to a process started at another time; ``"alive"`` when the pid exists
+    (with the same start time, when both are known); ``"unknown"`` for another host,
+    or when this system cannot tell.
+    """
+    if host != current_host():
+        return "unknown"
+    if pid <= 0:
+        return "unknown"
+    if sys.platform.startswith("linux") and _PROC.is_dir():
+        return _linux_state(pid, start_time)
+    return _pid_exists(pid)
+
+
+def _linux_state(pid: int, start_time: str | None) -> ProcessState:
+    fields = _stat_fields(pid)
+    if fields is None:
+        # No /proc entry: normally gone; if the pid still answers, /proc is hidden.
+        state = _pid_exists(pid)
+        return "unknown" if state == "alive" else state
+    if fields and fields[0] in _EXITED:
+        return "dead"  # exited; only its parent has not collected it yet
+    if start_time is None:
+        return "alive"
+    return "alive" if _start_token(_boot_id(), fields) == start_time else "dead"
+
+
+# ---- from liveness.py ----
+
+
+def recorded_process(meta: Mapping[str, Any]) -> ProcessIdentity | None:
+    """Return the process stored in a meta.json, or ``None`` when absent or malformed."""
+    process = meta.get("process")
+    if not isinstance(process, dict):
+        return None
+    try:
+        identity = ProcessIdentity.from_dict(process)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not identity.host or identity.pid <= 0:
+        return None
+    return identity
+
+
+def run_process_state(result_root: Path, run_id: int) -> ProcessState:
+    """Tell whether the process recorded in ``result_root/<run_id>/meta.json`` still runs.
+
+    ``"unknown"`` when meta.json is missing, unreadable or names no process, or when the
+    process ran on another host.
+    """
+    try:
+        meta = RunArtifactStore(result_root).read_meta(run_id)
+    except (MetaNotFoundError, MetaCorruptError):
+        return "unknown"
+    return recorded_process_state(meta)
+
+
+def recorded_process_state(meta: Mapping[str, Any]) -> ProcessState:
+    """Tell whether the process stored in a meta.json still runs (``"unknown"`` if none)."""
+    identity = recorded_process(meta)
+    if identity is None:
+        return "unknown"
+    return is_process_alive(identity.host, identity.pid, identity.start_time)
+
+
+# ---- from signals.py ----
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[bool]:
+    """While active, SIGTERM raises :class:`RunTerminated` in the main thread.
+
+    Yields ``True`` when the handler is installed, ``False`` when it could not be
+    (not the main thread, or no SIGTERM on this platform).
+    """
+    sigterm = getattr(signal, "SIGTERM", None)
+    if sigterm is None or threading.current_thread() is not threading.main_thread():
+        yield False
+        return
+    raised = False
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal raised
+        if raised:
+            return  # the first one is being handled; do not interrupt the recording
+        raised = True
+        raise RunTerminated(signum)
+
+    previous = signal.signal(sigterm, handler)
+    try:
+        yield True
+    finally:
+        signal.signal(sigterm, previous)
+
+
+# ---- from output_capture.py ----
+
+
+class CapturedOutput:
+    """What a :func:`capture_output` block learns: the log writes that failed, in order."""
+
+    __slots__ = ("failures",)
+
+    def __init__(self) -> None:
+        """Start with no failure."""
+        self.failures: list[ArtifactWriteError] = []
+
+
+class TeeStream(io.TextIOBase):
+    """A text stream writing to a console stream and to a log file."""
+
+    def __init__(
+        self,
+        console: TextIO,
+        log: IO[str],
+        log_path: Path,
+        failures: list[ArtifactWriteError] | None = None,
+    ) -> None:
+        """Write to ``console`` and to ``log``; a failed log write goes to ``failures``."""
+        super().__init__()
+        self._console: TextIO | None = console
+        self._console_stream = console
+        self._log: IO[str] | None = log
+        self._log_path = log_path
+        self._failures = failures if failures is not None else []
+
+    def write(self, text: str) -> int:
+        """Write ``text`` to the console stream and to the log."""
+        console = self._console
+        if console is not None:
+            try:
+                console.write(text)
+            except BrokenPipeError:
+                self._console = None
+        log = self._log
+        if log is not None:
+            try:
+                log.write(text)
+                log.flush()
+            except OSError as err:
+                # A full disk must not crash the program mid-print: stop logging, keep
+                # the failure for whoever records the run.
+                self._log = None
+                self._failures.append(ArtifactWriteError(self._log_path, err))
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the console stream (a closed pipe is dropped, not raised)."""
+        console = self._console
+        if console is not None:
+            try:
+                console.flush()
+            except BrokenPipeError:
+                self._console = None
+
+    def isatty(self) -> bool:
+        """Answer for the console stream."""
+        return self._console_stream.isatty()
+
+    def writable(self) -> bool:
+        """A tee is always writable."""
+        return True
+
+    def fileno(self) -> int:
+        """The console's descriptor (writes through it are not logged)."""
+        return self._console_stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        """The console's encoding."""
+        return str(getattr(self._console_stream, "encoding", "utf-8") or "utf-8")
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        """The console's error handler."""
+        return getattr(self._console_stream, "errors", None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._console_stream, name)
+
+
+def _open_log(path: Path) -> IO[str]:
+    try:
+        return path.open("a", encoding="utf-8", errors="backslashreplace")
+    except OSError as err:
+        raise ArtifactWriteError(path, err) from err
+
+
+@contextmanager
+def capture_output(stdout_log: str | Path, stderr_log: str | Path) -> Iterator[CapturedOutput]:
+    """Tee ``sys.stdout`` into ``stdout_log`` and ``sys.stderr`` into ``stderr_log``.
+
+    The logs are appended to; the previous streams are restored and the logs closed on
+    exit. Raises :class:`ArtifactWriteError` when a log cannot be opened; later write
+    failures are collected in the yielded :class:`CapturedOutput`.
+    """
+    out_path, err_path = Path(stdout_log), Path(stderr_log)
+    out_log = _open_log(out_path)
+    try:
+        err_log = _open_log(err_path)
+    except BaseException:
+        out_log.close()
+        raise
+    captured = CapturedOutput()
+    previous_out, previous_err = sys.stdout, sys.stderr
+    sys.stdout = TeeStream(previous_out, out_log, out_path, captured.failures)
+    sys.stderr = TeeStream(previous_err, err_log, err_path, captured.failures)
+    try:
+        yield captured
+    finally:
+        sys.stdout, sys.stderr = previous_out, previous_err
+        for log, path in ((out_log, out_path), (err_log, err_path)):
+            try:
+                log.close()
+            except OSError as err:
+                # A log whose write failed fails again flushing its buffer: once is enough.
+                if all(failure.path != path for failure in captured.failures):
+                    captured.failures.append(ArtifactWriteError(path, err))
