@@ -1,4 +1,4 @@
-"""Tests of the value types in monocycle_nash.runmeta.models (plain slotted classes)."""
+"""Tests of the runmeta records: NamedTuple rows and frozen dataclasses."""
 
 from __future__ import annotations
 
@@ -63,11 +63,12 @@ VALUES = [
 def test_fields_cannot_be_assigned_or_deleted(value: object) -> None:
     """Every record is frozen: setting or deleting a field raises AttributeError."""
     name = value.__match_args__[0]  # type: ignore[attr-defined]
-    with pytest.raises(AttributeError, match="frozen"):
-        setattr(value, name, 7)
-    with pytest.raises(AttributeError, match="frozen"):
-        delattr(value, name)
     with pytest.raises(AttributeError):
+        setattr(value, name, 7)
+    # CPython 3.11's frozen slotted dataclasses refuse with TypeError (gh-90562).
+    with pytest.raises((AttributeError, TypeError)):
+        delattr(value, name)
+    with pytest.raises((AttributeError, TypeError)):
         value.unknown = 1  # type: ignore[attr-defined]
 
 
@@ -93,7 +94,8 @@ def test_equality_depends_on_every_field_and_the_class() -> None:
     assert _run() != _run(note="x")
     assert _run() != _run(project_path="/p")
     assert hash(_run()) != hash(_run(run_id=2))
-    assert ProjectRecord("a", "/p", T0, "") != ("a", "/p", T0, "")
+    assert _context() != _context(note="x")
+    assert PROCESS != ProcessIdentity("host", 43, "boot:1", T0)
 
 
 def test_repr_names_each_field() -> None:

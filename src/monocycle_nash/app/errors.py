@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError", "InputFileError", "RunConfigError", "SettingsError", "StorageError"]
+__all__ = [
+    "InputError",
+    "InputFileError",
+    "OutputWriteError",
+    "RunConfigError",
+    "SettingsError",
+    "StorageError",
+]
 
 
 class InputError(Exception):
@@ -23,3 +30,7 @@ class SettingsError(InputError):
 
 class StorageError(Exception):
     """The place where runs are recorded cannot be used (checked before a run starts)."""
+
+
+class OutputWriteError(Exception):
+    """A result file of the run could not be written (disk full, I/O error)."""

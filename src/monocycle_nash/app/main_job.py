@@ -17,7 +17,7 @@ from pathlib import Path
 from monocycle_nash import GameError, divergences, parse_game, pure_strategy_payoffs, solve
 from monocycle_nash.app.cli import Arguments, parse_arguments
 from monocycle_nash.app.command_line import PROGRAM, invoked_command
-from monocycle_nash.app.errors import InputError, StorageError
+from monocycle_nash.app.errors import InputError, OutputWriteError, StorageError
 from monocycle_nash.app.outputs import write_divergence, write_equilibrium, write_pure_strategy
 from monocycle_nash.app.pictures import write_pictures
 from monocycle_nash.app.project import prepare_project
@@ -30,6 +30,7 @@ from monocycle_nash.app.run_config import (
 from monocycle_nash.app.summary import display_path, format_header, format_summary
 from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
 from monocycle_nash.runmeta import (
+    ArtifactWriteError,
     GitCommitProbe,
     RunContext,
     RunMetaError,
@@ -146,7 +147,12 @@ def _run(
                 # Inside the run, so the line also lands in logs/stderr.log.
                 _error(str(err))
                 raise
+            except ArtifactWriteError as err:  # the results themselves (disk full, ...)
+                raise OutputWriteError(str(err)) from err
     except (InputError, GameError):
+        return EXIT_FAILURE
+    except OutputWriteError as err:
+        _error(f"{err}{_recorded(ctx, 'fail')}")
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted{_recorded(ctx, 'killed')}", file=sys.stderr)

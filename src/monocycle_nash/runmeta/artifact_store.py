@@ -1,4 +1,9 @@
-"""[artifact_store] The files of each run: ``result/<run_id>/`` with ``input/``, ``output/``, ``logs/``
+"""The files of each run: its folder, input snapshot, meta.json, logs, atomic writes.
+
+Run folders
+-----------
+
+The files of each run: ``result/<run_id>/`` with ``input/``, ``output/``, ``logs/``
 and ``meta.json``.
 
 The run id alone decides the folder (the database stores no path). A run folder is
@@ -10,7 +15,10 @@ newest meta.json may be lost, but never a truncated mixture (``check --repair``
 rewrites it from the database). Every write failure (disk full, I/O error,
 permissions) becomes :class:`ArtifactWriteError` naming the path.
 
-[meta] The content of ``meta.json``: built from the database row plus what only files hold.
+The content of meta.json
+------------------------
+
+The content of ``meta.json``: built from the database row plus what only files hold.
 
 Fields (top level, in this order):
 
@@ -25,7 +33,10 @@ Fields (top level, in this order):
 - ``warnings``: list of strings (e.g. a project link that could not be made).
 - any extra fields the program added (``RunContext.extra``).
 
-[cli_inspect] What ``show-run`` reports about a run folder: its meta.json and the files it holds.
+What show-run reports about a run folder
+----------------------------------------
+
+What ``show-run`` reports about a run folder: its meta.json and the files it holds.
 """
 
 from __future__ import annotations
@@ -33,23 +44,11 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import (
-    Iterator,
-    Mapping,
-    Sequence,
-)
-from contextlib import (
-    suppress,
-)
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass
-from pathlib import (
-    Path,
-)
-from typing import (
-    Any,
-    BinaryIO,
-    Final,
-)
+from pathlib import Path
+from typing import Any, BinaryIO, Final
 
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
@@ -149,7 +148,7 @@ class InputSnapshotInfo:
         )
 
 
-# ---- from artifact_store.py ----
+# -- run folders --------------------
 
 INPUT_DIR: Final = "input"
 OUTPUT_DIR: Final = "output"
@@ -497,7 +496,7 @@ class RunArtifactStore:
         return True
 
 
-# ---- from meta.py ----
+# -- the content of meta.json --------------------
 
 META_SCHEMA_VERSION: Final = 1
 """Version of the meta.json layout; bumped when a field changes meaning."""
@@ -566,7 +565,7 @@ def describes_another_run(meta: Mapping[str, Any], record: RunRecord) -> bool:
     )
 
 
-# ---- from cli_inspect.py ----
+# -- what show-run reports about a run folder --------------------
 
 
 def read_meta(result_root: Path, run_id: int) -> tuple[dict[str, Any] | None, str | None]:

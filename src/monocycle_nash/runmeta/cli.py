@@ -1,71 +1,21 @@
-"""[cli_context] What every ``runmeta`` subcommand is given: the subcommand table and a command context.
-
-Adding a subcommand is one module and one line in ``cli.py``::
-
-    def register(commands: Commands) -> None:
-        commands.add("reap", help="mark dead runs killed", handler=_reap, arguments=_options)
-
-    def _options(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="only report")
-
-    def _reap(args: argparse.Namespace, context: CommandContext) -> int:
-        from monocycle_nash.runmeta.service import RunSessionService  # heavy: import here
-        ...
-        return 0
-
-then append ``register`` to ``REGISTRARS`` in ``cli.py``. ``register`` and the
-``arguments`` function only touch argparse; anything heavier is imported inside the
-handler, so that ``runmeta list-runs`` starts fast (``main`` builds only the parser of
-the subcommand it runs; ``arguments`` is not even called for the others). A handler
-prints its answer on stdout and returns the exit code; it raises
-:class:`~monocycle_nash.runmeta.errors.RunMetaError` for a refused request (``main``
-prints one line and exits 1) and :class:`UsageError` for options that contradict each
-other (exit 2 with the subcommand's usage). The global ``--db-path`` and
-``--result-root`` are added to every subcommand by :meth:`Commands.add`.
-
-[cli_time] Time bounds for ``list-runs --from/--to``: user input to the stored ``+09:00`` format.
-
-Stored times are ISO-8601 strings in Japan time with whole seconds
-(``2026-02-14T19:30:12+09:00``), so a bound written in that same format compares
-correctly as a string. This module turns what a user types into such a bound:
-
-- a date (``2026-02-14``): ``--from`` starts at 00:00:00 of that day, ``--to`` ends at
-  23:59:59, so a date-only ``--to`` includes the whole day;
-- a date-time without an offset (``2026-02-14T19:30``, ``2026-02-14 19:30:12``): taken as
-  Japan time;
-- a date-time with any offset (``2026-02-14T10:30:00Z``, ``...+01:00``): converted to
-  Japan time first.
-
-Both bounds are inclusive. Fractions of a second round inwards (``--from`` up, ``--to``
-down) because stored times have whole seconds.
-
-[cli_check] ``runmeta check [--repair] [--json]``: compare the database with the run folders.
-
-Prints one line per finding and a summary; with ``--json`` one object (see
-:meth:`~monocycle_nash.runmeta.repair.CheckReport.to_dict`). Exits 0 when
-everything is consistent (after ``--repair``), 1 when problems remain.
-
-[cli_reap] ``runmeta reap [--dry-run] [--json]``: mark runs whose process died as ``killed``.
-
-Prints one line per running run (what was done and why), then a summary; with
-``--json`` one object ``{"dry_run": ..., "runs": [...]}``. Exits 0 whenever it could
-look (whatever it found); 1 only when the database cannot be used.
-
-[cli] ``runmeta``: list, search, correct and delete recorded runs and projects from the shell.
+"""``runmeta``: list, search, correct, delete and repair recorded runs and projects.
 
 Run it as ``runmeta``, ``python -m monocycle_nash.runmeta`` or
 ``python -m monocycle_nash.runmeta.cli``. Every subcommand accepts ``--db-path``
 (default ``.runmeta/run_history.db``) and ``--result-root`` (default ``result``),
 relative to the current folder, before or after the subcommand's name.
 
-Exit codes: 0 success; 1 a refused request (one ``runmeta: error: ...`` line on
-stderr); 2 a usage error (argparse). Data goes to stdout, and only on success.
+Exit codes: 0 success; 1 a refused request, i.e. any
+:class:`~monocycle_nash.runmeta.errors.RunMetaError` (one ``runmeta: error: ...`` line
+on stderr), or ``check`` finding problems; 2 a usage error (argparse, or a
+:class:`UsageError` for options that contradict each other). Data goes to stdout.
 
-This module only parses, calls the library and prints; the shapes printed live in
-``cli_format.py``, the ``--from/--to`` parsing in ``cli_time.py``, and the way to add a
-subcommand is described in ``cli_context.py``. Imports beyond the listing path happen
-inside the handlers that need them (the service, the artifact store), so that
-``runmeta list-runs`` loads only argparse, sqlite3, json and the light modules.
+This module parses, calls the library and prints; the printed shapes are in
+``cli_format.py``. A subcommand is one :class:`Subcommand` entry in
+:data:`SUBCOMMANDS`: its options and a handler that reads the parsed arguments, works
+in a :class:`CommandContext` and returns the exit code. Handlers that write import the
+service inside, so that ``runmeta list-runs`` loads only argparse, sqlite3, json and
+the light modules (``bench/listing.py`` holds it to 2x a bare interpreter).
 """
 
 from __future__ import annotations
@@ -74,21 +24,10 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import (
-    Callable,
-    Collection,
-    Iterable,
-    Sequence,
-)
-from datetime import (
-    date,
-    datetime,
-    time,
-    timedelta,
-)
-from pathlib import (
-    Path,
-)
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from monocycle_nash.runmeta.cli_format import (
     Column,
@@ -100,53 +39,41 @@ from monocycle_nash.runmeta.cli_format import (
     format_table,
     json_array_lines,
     plural,
-    project_to_json,
     run_to_json,
     terminal_width,
 )
-from monocycle_nash.runmeta.clock import (
-    JST,
-)
-from monocycle_nash.runmeta.db import (
-    SQLiteConnectionFactory,
-)
-from monocycle_nash.runmeta.errors import (
-    RunMetaError,
-)
-from monocycle_nash.runmeta.models import (
-    FINAL_STATUSES,
-    RUN_STATUSES,
-)
-from monocycle_nash.runmeta.repositories import (
-    ProjectsRepository,
-    RunsRepository,
-)
-
-__all__ = [
-    "DEFAULT_DB_PATH",
-    "DEFAULT_RESULT_ROOT",
-    "REGISTRARS",
-    "CommandContext",
-    "Commands",
-    "Handler",
-    "HelpFormatter",
-    "UsageError",
-    "build_parser",
-    "from_bound",
-    "main",
-    "parse_bound",
-    "requested_subcommand",
-    "to_bound",
-]
-
-# ---- from cli_context.py ----
-
-TYPE_CHECKING = False  # typing stays off the start-up path
+from monocycle_nash.runmeta.clock import JST
+from monocycle_nash.runmeta.db import SQLiteConnectionFactory
+from monocycle_nash.runmeta.errors import RunMetaError
+from monocycle_nash.runmeta.models import FINAL_STATUSES, RUN_STATUSES
+from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
 
 if TYPE_CHECKING:
     import sqlite3
 
     from monocycle_nash.runmeta.service import RunSessionService
+
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "DEFAULT_RESULT_ROOT",
+    "SUBCOMMANDS",
+    "CommandContext",
+    "Handler",
+    "HelpFormatter",
+    "Subcommand",
+    "UsageError",
+    "build_parser",
+    "from_bound",
+    "main",
+    "parse_bound",
+    "to_bound",
+]
+
+DEFAULT_DB_PATH = ".runmeta/run_history.db"
+"""Where the run database is, relative to the current folder, unless ``--db-path``."""
+
+DEFAULT_RESULT_ROOT = "result"
+"""Where the run folders are, relative to the current folder, unless ``--result-root``."""
 
 
 class UsageError(Exception):
@@ -203,115 +130,60 @@ Handler = Callable[[argparse.Namespace, CommandContext], int]
 """A subcommand: reads its parsed arguments, works in the context, returns the exit code."""
 
 
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter, sized from ``COLUMNS`` or the terminal without ``shutil``.
-
-    argparse builds a formatter for every option it adds and imports ``shutil`` to size
-    it; this one reads the width the same way (``COLUMNS``, then the terminal, then 80)
-    and keeps ``shutil`` off the start-up path.
-    """
-
-    def __init__(
-        self,
-        prog: str,
-        indent_increment: int = 2,
-        max_help_position: int = 24,
-        width: int | None = None,
-    ) -> None:
-        """Format help for ``prog``; ``width`` defaults to the terminal's, less 2."""
-        if width is None:
-            width = _help_width() - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
+def _print_lines(lines: Iterable[str]) -> None:
+    write = sys.stdout.write
+    for line in lines:
+        write(line)
+        write("\n")
 
 
-def _help_width() -> int:
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    try:
-        return os.get_terminal_size(1).columns or 80
-    except (OSError, ValueError):
-        return 80
+def _print_json(document: object) -> None:
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
-def requested_subcommand(argv: Sequence[str], value_options: Collection[str]) -> str | None:
-    """Return the subcommand name that ``argv`` asks for, or ``None`` when unclear.
+# --- option values --------------------------------------------------------------------
 
-    Global options come before it; those in ``value_options`` take the next word as
-    their value (``--db-path X``) unless written ``--db-path=X``. ``None`` for help
-    requested before the subcommand, so that the full help is shown.
-    """
-    words = iter(argv)
-    for word in words:
-        if word in ("-h", "--help", "--"):
-            return None
-        if word in value_options:
-            next(words, None)
-        elif not word.startswith("-"):
-            return word
-    return None
-
-
-class Commands:
-    """The table of subcommands that each ``register`` function adds to."""
-
-    __slots__ = ("_only", "_parents", "_subparsers", "built")
-
-    def __init__(
-        self,
-        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-        parents: list[argparse.ArgumentParser],
-        *,
-        only: str | None = None,
-    ) -> None:
-        """Wrap argparse's subparsers; ``parents`` carry the global options.
-
-        With ``only``, every other subcommand is skipped (not built).
-        """
-        self._subparsers = subparsers
-        self._parents = parents
-        self._only = only
-        self.built: list[str] = []
-
-    def add(
-        self,
-        name: str,
-        *,
-        help: str,
-        handler: Handler,
-        arguments: Callable[[argparse.ArgumentParser], None] | None = None,
-        description: str | None = None,
-    ) -> None:
-        """Add subcommand ``name``, run by ``handler``, with options from ``arguments``.
-
-        ``help`` is the one-line summary in ``runmeta --help``; ``description`` (default:
-        ``help``) heads ``runmeta NAME --help``.
-        """
-        if self._only is not None and name != self._only:
-            return
-        parser = self._subparsers.add_parser(
-            name,
-            help=help,
-            description=description or help,
-            parents=self._parents,
-            formatter_class=HelpFormatter,
-        )
-        if arguments is not None:
-            arguments(parser)
-        parser.set_defaults(func=handler, command_parser=parser)
-        self.built.append(name)
-
-
-# ---- from cli_time.py ----
-
+_MAX_ID = 2**63 - 1  # SQLite's largest integer
 _DAY_START = time(0, 0, 0)
 _DAY_END = time(23, 59, 59)
+
+
+def _positive_int(text: str) -> int:
+    # Plain ASCII digits only: int() would also take "1_0" (10) or other scripts' digits.
+    digits = text.strip().removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    if value > _MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is too large (at most {_MAX_ID})")
+    return value
+
+
+def _database_path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path is not a database file")
+    return text
+
+
+def _result_root(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path is not a folder")
+    if Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
+    return text
 
 
 def parse_bound(text: str, *, end: bool) -> str:
     """Return ``text`` as an inclusive ``+09:00`` bound; ``end`` selects ``--to`` rounding.
 
-    Raises ``ValueError`` with a user-facing message when ``text`` is not a date or an
+    Stored times are ISO-8601 strings in Japan time with whole seconds, so a bound in
+    that form compares correctly as a string. A date starts at 00:00:00 (``--from``) or
+    ends at 23:59:59 (``--to``, so a date-only ``--to`` includes the whole day); a
+    date-time without an offset is Japan time; one with an offset is converted to it.
+    Fractions of a second round inwards (``--from`` up, ``--to`` down). Raises
+    ``ValueError`` with a user-facing message when ``text`` is not a date or an
     ISO-8601 date-time.
     """
     value = text.strip()
@@ -355,176 +227,24 @@ def to_bound(text: str) -> str:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-# ---- from cli_check.py ----
-
-_CHECK_COLUMNS = (Column("RUN", right=True), Column("FINDING"), Column("STATE"), Column("DETAIL"))
-
-
-def _register_check(commands: Commands) -> None:
-    """Add the ``check`` subcommand."""
-    commands.add(
-        "check",
-        help="find rows without folders, folders without rows, bad meta.json, temp files",
-        description=(
-            "Compare the database with the run folders: rows without folders, folders "
-            "without rows, missing, unreadable or disagreeing meta.json, temp files left "
-            "by an interrupted write. --repair rewrites meta.json from the database and "
-            "removes leftover temp files; it never deletes a run or its outputs. Exit 0 "
-            "when consistent (after repair), 1 when problems remain."
-        ),
-        handler=_check,
-        arguments=_check_arguments,
-    )
-
-
-def _check_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--repair",
-        action="store_true",
-        help="rewrite meta.json from the database, remove leftover temp files",
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def _state(repaired: bool, repairable: bool, repair: bool) -> str:
-    if repaired:
-        return "repaired"
-    if repairable and not repair:
-        return "repairable"
-    return "left"
-
-
-def _check(args: argparse.Namespace, context: CommandContext) -> int:
-    from monocycle_nash.runmeta.repair import check_consistency  # noqa: PLC0415
-
-    report = check_consistency(context.service(), repair=args.repair)
-    code = 0 if report.consistent else 1
-    if args.json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
-        return code
-    findings = report.findings
-    if findings:
-        rows = (
-            (str(f.run_id), f.kind, _state(f.repaired, f.repairable, args.repair), clean(f.detail))
-            for f in findings
-        )
-        for line in format_table(_CHECK_COLUMNS, rows, terminal_width()):
-            print(line)
-    checked = (
-        f"checked {plural(report.runs_checked, 'run')} and"
-        f" {plural(report.folders_checked, 'folder')}"
-    )
-    problems = report.problems
-    repaired = len(findings) - len(problems)
-    if not findings:
-        print(f"{checked}: consistent")
-    elif not problems:
-        print(f"{checked}: {repaired} repaired, now consistent")
-    else:
-        repairable = sum(f.repairable for f in problems) if not args.repair else 0
-        parts = [f"{plural(len(problems), 'problem')} left"]
-        if repaired:
-            parts.insert(0, f"{repaired} repaired")
-        if repairable:
-            parts.append(f"{repairable} repairable with --repair")
-        print(f"{checked}: {', '.join(parts)}")
-    return code
-
-
-# ---- from cli_reap.py ----
-
-_REAP_COLUMNS = (Column("RUN", right=True), Column("OUTCOME"), Column("DETAIL"))
-
-
-def _register_reap(commands: Commands) -> None:
-    """Add the ``reap`` subcommand."""
-    commands.add(
-        "reap",
-        help="mark running runs whose process is gone as killed",
-        description=(
-            "Mark running runs as killed when they were started on this host and their "
-            "process is gone (or its pid now belongs to a process started at another "
-            "time). Runs of other hosts, and runs whose process cannot be checked, are "
-            "listed and left alone. Exit 0 whenever the check could be made."
-        ),
-        handler=_reap,
-        arguments=_reap_arguments,
-    )
-
-
-def _reap_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true", help="only report; change nothing")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def _reap(args: argparse.Namespace, context: CommandContext) -> int:
-    from monocycle_nash.runmeta.repair import reap  # noqa: PLC0415 - the service is heavy
-
-    findings = reap(context.service(), dry_run=args.dry_run)
-    if args.json:
-        document = {"dry_run": args.dry_run, "runs": [f.to_dict() for f in findings]}
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
-        return 0
-    if findings:
-        rows = ((str(f.run_id), f.outcome, clean(f.detail)) for f in findings)
-        for line in format_table(_REAP_COLUMNS, rows, terminal_width()):
-            print(line)
-    marked = sum(f.marked for f in findings)
-    dead = sum(f.outcome == "dead" for f in findings)
-    running = plural(len(findings), "running run")
-    if args.dry_run:
-        print(f"{running}: {dead} would be marked killed (dry run)")
-    else:
-        print(f"{running}: {marked} marked killed")
-    return 0
-
-
-# ---- from cli.py ----
-
-DEFAULT_DB_PATH = ".runmeta/run_history.db"
-"""Where the run database is, relative to the current folder, unless ``--db-path``."""
-
-DEFAULT_RESULT_ROOT = "result"
-"""Where the run folders are, relative to the current folder, unless ``--result-root``."""
-
-_MAX_ID = 2**63 - 1  # SQLite's largest integer
-
-
-def _positive_int(text: str) -> int:
-    # Plain ASCII digits only: int() would also take "1_0" (10) or other scripts' digits.
-    digits = text.strip().removeprefix("-")
-    if not (digits.isascii() and digits.isdigit()):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    if value > _MAX_ID:
-        raise argparse.ArgumentTypeError(f"{text!r} is too large (at most {_MAX_ID})")
-    return value
-
-
-def _database_path(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path is not a database file")
-    return text
-
-
-def _result_root(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path is not a folder")
-    if Path(text).is_file():
-        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
-    return text
-
-
-def _print_lines(lines: Iterable[str]) -> None:
-    write = sys.stdout.write
-    for line in lines:
-        write(line)
-        write("\n")
-
-
 # --- runs -----------------------------------------------------------------------------
+
+
+def _list_runs_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from", dest="from_at", type=from_bound, metavar="T", help="only runs created at or after T"
+    )
+    parser.add_argument(
+        "--to", dest="to_at", type=to_bound, metavar="T", help="only runs created at or before T"
+    )
+    parser.add_argument("--status", choices=RUN_STATUSES, help="only runs with this status")
+    parser.add_argument("--project-id", metavar="PID", help="only runs of this project")
+    parser.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="print at most N runs (the newest)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON array instead of a table"
+    )
 
 
 def _list_runs(args: argparse.Namespace, context: CommandContext) -> int:
@@ -559,6 +279,15 @@ def _process_state(result_root: Path) -> Callable[[int], str]:
     return state
 
 
+def _show_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--run-id", type=_positive_int, required=True, metavar="ID", help="the run to show"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help='print {"run": ..., "meta": ..., "files": [...]}'
+    )
+
+
 def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
     # Reading meta.json goes through the artifact store (hashlib, shutil, ...): load it
     # only here, never on the listing path.
@@ -577,72 +306,12 @@ def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
         }
         if state is not None:
             document["process"] = state
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        _print_json(document)
     else:
         _print_lines(
             format_run_details(run, meta, problem, str(run_dir), files, process_state=state)
         )
     return 0
-
-
-def _update_run(args: argparse.Namespace, context: CommandContext) -> int:
-    if (
-        args.status is None
-        and args.note is None
-        and args.project_id is None
-        and not args.no_project
-    ):
-        raise UsageError("nothing to change: give --status, --note, --project-id or --no-project")
-    run = context.service().edits.update_run(
-        args.run_id,
-        status=args.status,
-        note=args.note,
-        project_id=args.project_id,
-        clear_project=args.no_project,
-    )
-    print(f"updated {describe_run(run)}")
-    return 0
-
-
-def _delete_run(args: argparse.Namespace, context: CommandContext) -> int:
-    # The same deletion as RunEditor.delete_run: files first, then the row.
-    deleted = context.service().edits.delete_run(
-        args.run_id, with_files=args.with_files, force=args.force
-    )
-    print(f"deleted {describe_run(deleted.record)}")
-    for what in deleted.removed:
-        print(f"removed {what}")
-    return 0
-
-
-def _list_runs_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--from",
-        dest="from_at",
-        type=from_bound,
-        metavar="T",
-        help="only runs created at or after T",
-    )
-    parser.add_argument(
-        "--to", dest="to_at", type=to_bound, metavar="T", help="only runs created at or before T"
-    )
-    parser.add_argument("--status", choices=RUN_STATUSES, help="only runs with this status")
-    parser.add_argument("--project-id", metavar="PID", help="only runs of this project")
-    parser.add_argument(
-        "--limit", type=_positive_int, metavar="N", help="print at most N runs (the newest)"
-    )
-    parser.add_argument(
-        "--json", action="store_true", help="print one JSON array instead of a table"
-    )
-
-
-def _show_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--run-id", type=_positive_int, required=True, metavar="ID", help="the run to show"
-    )
-    parser.add_argument(
-        "--json", action="store_true", help='print {"run": ..., "meta": ..., "files": [...]}'
-    )
 
 
 def _update_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -664,6 +333,21 @@ def _update_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _update_run(args: argparse.Namespace, context: CommandContext) -> int:
+    nothing = args.status is None and args.note is None and args.project_id is None
+    if nothing and not args.no_project:
+        raise UsageError("nothing to change: give --status, --note, --project-id or --no-project")
+    run = context.service().edits.update_run(
+        args.run_id,
+        status=args.status,
+        note=args.note,
+        project_id=args.project_id,
+        clear_project=args.no_project,
+    )
+    print(f"updated {describe_run(run)}")
+    return 0
+
+
 def _delete_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-id", type=_positive_int, required=True, metavar="ID", help="the run to delete"
@@ -678,39 +362,25 @@ def _delete_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _register_runs(commands: Commands) -> None:
-    commands.add(
-        "list-runs",
-        help="list runs, newest first, with optional filters",
-        description=(
-            "List runs, newest first. --from/--to take a date (2026-02-14), a date-time "
-            "without offset (taken as +09:00) or with any offset (converted to +09:00); "
-            "both bounds are inclusive and a date-only --to includes the whole day."
-        ),
-        handler=_list_runs,
-        arguments=_list_runs_arguments,
+def _delete_run(args: argparse.Namespace, context: CommandContext) -> int:
+    deleted = context.service().edits.delete_run(
+        args.run_id, with_files=args.with_files, force=args.force
     )
-    commands.add(
-        "show-run",
-        help="show one run: its row, its meta.json and the files of its folder",
-        handler=_show_run,
-        arguments=_show_run_arguments,
-    )
-    commands.add(
-        "update-run",
-        help="correct a run's status, note or project (meta.json is rewritten to match)",
-        handler=_update_run,
-        arguments=_update_run_arguments,
-    )
-    commands.add(
-        "delete-run",
-        help="delete a run's row, and with --with-files its folder and project link",
-        handler=_delete_run,
-        arguments=_delete_run_arguments,
-    )
+    print(f"deleted {describe_run(deleted.record)}")
+    for what in deleted.removed:
+        print(f"removed {what}")
+    return 0
 
 
 # --- projects -------------------------------------------------------------------------
+
+
+def _add_project_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project-id", required=True, metavar="PID", help="a new project id")
+    parser.add_argument(
+        "--project-path", required=True, metavar="PATH", help="the project's folder"
+    )
+    parser.add_argument("--note", default="", metavar="TEXT", help="a note on the project")
 
 
 def _add_project(args: argparse.Namespace, context: CommandContext) -> int:
@@ -720,43 +390,6 @@ def _add_project(args: argparse.Namespace, context: CommandContext) -> int:
         line += " (no such folder yet: create it; until then its runs warn that no link was made)"
     print(line)
     return 0
-
-
-def _update_project(args: argparse.Namespace, context: CommandContext) -> int:
-    if args.project_path is None and args.note is None:
-        raise UsageError("nothing to change: give --project-path or --note")
-    # Through the service: a new path is copied into the meta.json of the project's runs.
-    project = context.service().edits.update_project(
-        args.project_id, project_path=args.project_path, note=args.note
-    )
-    print(f"updated project {project.project_id} at {project.project_path}")
-    return 0
-
-
-def _delete_project(args: argparse.Namespace, context: CommandContext) -> int:
-    # Through the service: the detached runs' meta.json lose their project too.
-    detached = context.service().edits.delete_project(args.project_id)
-    print(
-        f"deleted project {args.project_id} ({plural(len(detached), 'run')} now without a project)"
-    )
-    return 0
-
-
-def _list_projects(args: argparse.Namespace, context: CommandContext) -> int:
-    projects = ProjectsRepository(context.connection()).list()
-    if args.json:
-        sys.stdout.writelines(json_array_lines(project_to_json(p) for p in projects))
-    else:
-        _print_lines(format_project_table(projects, terminal_width()))
-    return 0
-
-
-def _add_project_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project-id", required=True, metavar="PID", help="a new project id")
-    parser.add_argument(
-        "--project-path", required=True, metavar="PATH", help="the project's folder"
-    )
-    parser.add_argument("--note", default="", metavar="TEXT", help="a note on the project")
 
 
 def _update_project_arguments(parser: argparse.ArgumentParser) -> None:
@@ -769,8 +402,26 @@ def _update_project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--note", metavar="TEXT", help='the new note ("" clears it)')
 
 
+def _update_project(args: argparse.Namespace, context: CommandContext) -> int:
+    if args.project_path is None and args.note is None:
+        raise UsageError("nothing to change: give --project-path or --note")
+    project = context.service().edits.update_project(
+        args.project_id, project_path=args.project_path, note=args.note
+    )
+    print(f"updated project {project.project_id} at {project.project_path}")
+    return 0
+
+
 def _delete_project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project-id", required=True, metavar="PID", help="the project")
+
+
+def _delete_project(args: argparse.Namespace, context: CommandContext) -> int:
+    detached = context.service().edits.delete_project(args.project_id)
+    print(
+        f"deleted project {args.project_id} ({plural(len(detached), 'run')} now without a project)"
+    )
+    return 0
 
 
 def _list_projects_arguments(parser: argparse.ArgumentParser) -> None:
@@ -779,54 +430,207 @@ def _list_projects_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _register_projects(commands: Commands) -> None:
-    commands.add(
-        "add-project",
-        help="register an analysis project folder (stored as an absolute path)",
-        handler=_add_project,
-        arguments=_add_project_arguments,
+def _list_projects(args: argparse.Namespace, context: CommandContext) -> int:
+    projects = ProjectsRepository(context.connection()).list()
+    if args.json:
+        sys.stdout.writelines(json_array_lines(project.to_dict() for project in projects))
+    else:
+        _print_lines(format_project_table(projects, terminal_width()))
+    return 0
+
+
+# --- repair: reap and check -----------------------------------------------------------
+
+_REAP_COLUMNS = (Column("RUN", right=True), Column("OUTCOME"), Column("DETAIL"))
+_CHECK_COLUMNS = (Column("RUN", right=True), Column("FINDING"), Column("STATE"), Column("DETAIL"))
+
+
+def _reap_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="only report; change nothing")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _reap(args: argparse.Namespace, context: CommandContext) -> int:
+    from monocycle_nash.runmeta.repair import reap  # noqa: PLC0415 - loads the service
+
+    findings = reap(context.service(), dry_run=args.dry_run)
+    if args.json:
+        _print_json({"dry_run": args.dry_run, "runs": [f.to_dict() for f in findings]})
+        return 0
+    if findings:
+        rows = ((str(f.run_id), f.outcome, clean(f.detail)) for f in findings)
+        _print_lines(format_table(_REAP_COLUMNS, rows, terminal_width()))
+    running = plural(len(findings), "running run")
+    if args.dry_run:
+        dead = sum(f.kind == "dead" for f in findings)
+        print(f"{running}: {dead} would be marked killed (dry run)")
+    else:
+        print(f"{running}: {sum(f.repaired for f in findings)} marked killed")
+    return 0
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="rewrite meta.json from the database, remove leftover temp files",
     )
-    commands.add(
-        "update-project",
-        help="change a project's folder or note",
-        description=(
-            "Change a project's folder or note. With --project-path, each run of the "
-            "project gets its link in the new folder's experiment_refs/ and loses the one "
-            "in the old folder, and its meta.json gets the new path. A link that cannot be "
-            "made (the folder does not exist yet) is a warning and the old link is kept: "
-            "run the command again once the folder exists."
-        ),
-        handler=_update_project,
-        arguments=_update_project_arguments,
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _check(args: argparse.Namespace, context: CommandContext) -> int:
+    from monocycle_nash.runmeta.repair import check_consistency  # noqa: PLC0415 - as _reap
+
+    report = check_consistency(context.service(), repair=args.repair)
+    code = 0 if report.consistent else 1
+    if args.json:
+        _print_json(report.to_dict())
+        return code
+    findings = report.findings
+    if findings:
+        rows = ((str(f.run_id), f.kind, f.state, clean(f.detail)) for f in findings)
+        _print_lines(format_table(_CHECK_COLUMNS, rows, terminal_width()))
+    checked = (
+        f"checked {plural(report.runs_checked, 'run')} and"
+        f" {plural(report.folders_checked, 'folder')}"
     )
-    commands.add(
-        "delete-project",
-        help="delete a project; its runs stay, without a project",
-        description=(
-            "Delete a project. Its runs stay, without a project (row and meta.json), and "
-            "their links in the project's experiment_refs/ are removed; the project "
-            "folder and anything else in it are left alone."
-        ),
-        handler=_delete_project,
-        arguments=_delete_project_arguments,
-    )
-    commands.add(
-        "list-projects",
-        help="list the registered projects",
-        handler=_list_projects,
-        arguments=_list_projects_arguments,
-    )
+    problems = report.problems
+    repaired = len(findings) - len(problems)
+    if not findings:
+        print(f"{checked}: consistent")
+    elif not problems:
+        print(f"{checked}: {repaired} repaired, now consistent")
+    else:
+        parts = [f"{plural(len(problems), 'problem')} left"]
+        if repaired:
+            parts.insert(0, f"{repaired} repaired")
+        repairable = sum(f.state == "repairable" for f in problems)
+        if repairable:
+            parts.append(f"{repairable} repairable with --repair")
+        print(f"{checked}: {', '.join(parts)}")
+    return code
 
 
 # --- the command line -----------------------------------------------------------------
 
-REGISTRARS: tuple[Callable[[Commands], None], ...] = (
-    _register_runs,
-    _register_projects,
-    _register_reap,
-    _register_check,
+
+class Subcommand(NamedTuple):
+    """One ``runmeta`` subcommand: its name, help texts, options and handler."""
+
+    name: str
+    help: str
+    """The one-line summary in ``runmeta --help``."""
+    arguments: Callable[[argparse.ArgumentParser], None]
+    """Adds the subcommand's own options (the global ones are added for it)."""
+    handler: Handler
+    description: str | None = None
+    """What heads ``runmeta NAME --help`` (default: ``help``)."""
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(
+        "list-runs",
+        "list runs, newest first, with optional filters",
+        _list_runs_arguments,
+        _list_runs,
+        "List runs, newest first. --from/--to take a date (2026-02-14), a date-time "
+        "without offset (taken as +09:00) or with any offset (converted to +09:00); "
+        "both bounds are inclusive and a date-only --to includes the whole day.",
+    ),
+    Subcommand(
+        "show-run",
+        "show one run: its row, its meta.json and the files of its folder",
+        _show_run_arguments,
+        _show_run,
+    ),
+    Subcommand(
+        "update-run",
+        "correct a run's status, note or project (meta.json is rewritten to match)",
+        _update_run_arguments,
+        _update_run,
+    ),
+    Subcommand(
+        "delete-run",
+        "delete a run's row, and with --with-files its folder and project link",
+        _delete_run_arguments,
+        _delete_run,
+    ),
+    Subcommand(
+        "add-project",
+        "register an analysis project folder (stored as an absolute path)",
+        _add_project_arguments,
+        _add_project,
+    ),
+    Subcommand(
+        "update-project",
+        "change a project's folder or note",
+        _update_project_arguments,
+        _update_project,
+        "Change a project's folder or note. With --project-path, each run of the "
+        "project gets its link in the new folder's experiment_refs/ and loses the one "
+        "in the old folder, and its meta.json gets the new path. A link that cannot be "
+        "made (the folder does not exist yet) is a warning and the old link is kept: "
+        "run the command again once the folder exists.",
+    ),
+    Subcommand(
+        "delete-project",
+        "delete a project; its runs stay, without a project",
+        _delete_project_arguments,
+        _delete_project,
+        "Delete a project. Its runs stay, without a project (row and meta.json), and "
+        "their links in the project's experiment_refs/ are removed; the project "
+        "folder and anything else in it are left alone.",
+    ),
+    Subcommand(
+        "list-projects",
+        "list the registered projects",
+        _list_projects_arguments,
+        _list_projects,
+    ),
+    Subcommand(
+        "reap",
+        "mark running runs whose process is gone as killed",
+        _reap_arguments,
+        _reap,
+        "Mark running runs as killed when they were started on this host and their "
+        "process is gone (or its pid now belongs to a process started at another "
+        "time). Runs of other hosts, and runs whose process cannot be checked, are "
+        "listed and left alone. Exit 0 whenever the check could be made.",
+    ),
+    Subcommand(
+        "check",
+        "find rows without folders, folders without rows, bad meta.json, temp files",
+        _check_arguments,
+        _check,
+        "Compare the database with the run folders: rows without folders, folders "
+        "without rows, missing, unreadable or disagreeing meta.json, temp files left "
+        "by an interrupted write. --repair rewrites meta.json from the database and "
+        "removes leftover temp files; it never deletes a run or its outputs. Exit 0 "
+        "when consistent (after repair), 1 when problems remain.",
+    ),
 )
-"""Functions that add subcommands; add one here to add a subcommand (see cli_context)."""
+"""Every subcommand, in the order ``runmeta --help`` lists them."""
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help formatter, sized by :func:`terminal_width` instead of ``shutil``.
+
+    argparse builds a formatter for every option it adds and imports ``shutil`` (with
+    bz2 and lzma, about 3 ms) to size it; ``runmeta list-runs`` would pay for that
+    without printing any help.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        """Format help for ``prog``; ``width`` defaults to the terminal's (or 80), less 2."""
+        if width is None:
+            width = (terminal_width(sys.__stdout__) or 80) - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -848,23 +652,14 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     )
 
 
-_GLOBAL_VALUE_OPTIONS = frozenset({"--db-path", "--result-root"})
-
-
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """Return the ``runmeta`` argument parser with every registered subcommand.
-
-    With ``only``, just that subcommand is built (when it exists): ``main`` uses this to
-    skip building the others on every call; help and errors use the full parser.
-    """
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``runmeta`` argument parser with every subcommand of :data:`SUBCOMMANDS`."""
     parser = argparse.ArgumentParser(
         prog="runmeta",
         description="List, search, correct and delete recorded runs and projects.",
         epilog="Exit status: 0 success, 1 refused request, 2 usage error.",
         formatter_class=HelpFormatter,
-        # Exact global option names, so that requested_subcommand() can find the
-        # subcommand without parsing.
-        allow_abbrev=False,
+        allow_abbrev=False,  # "--db" would stop working once another "--db..." appears
     )
     _add_global_options(parser, suppress=False)
     global_options = argparse.ArgumentParser(add_help=False, formatter_class=HelpFormatter)
@@ -872,22 +667,28 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         title="subcommands", metavar="SUBCOMMAND", dest="subcommand", required=True
     )
-    commands = Commands(subparsers, [global_options], only=only)
-    for register in REGISTRARS:
-        register(commands)
-    if only is not None and not commands.built:
-        return build_parser()
+    for subcommand in SUBCOMMANDS:
+        command_parser = subparsers.add_parser(
+            subcommand.name,
+            help=subcommand.help,
+            description=subcommand.description or subcommand.help,
+            parents=[global_options],
+            formatter_class=HelpFormatter,
+        )
+        subcommand.arguments(command_parser)
+        command_parser.set_defaults(func=subcommand.handler, command_parser=command_parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``runmeta`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
-    arguments = sys.argv[1:] if argv is None else list(argv)
-    only = requested_subcommand(arguments, _GLOBAL_VALUE_OPTIONS)
-    args = build_parser(only).parse_args(arguments)
+    args = build_parser().parse_args(argv)
     context = CommandContext(Path(args.db_path), Path(args.result_root))
+    handler: Handler = args.func
     try:
-        return int(args.func(args, context))
+        # Listings stream, so a database error can come while rows are printed: it
+        # is caught here like any other.
+        return handler(args, context)
     except UsageError as err:
         command_parser: argparse.ArgumentParser = args.command_parser
         command_parser.error(str(err))  # exits 2

@@ -1,9 +1,13 @@
-"""Text and JSON shapes printed by the ``runmeta`` command line (no printing here).
+"""Text and JSON shapes that the ``runmeta`` command line prints (no printing here).
 
+Everything is a pure function of records and widths: ``cli.py`` decides where lines go.
 Tables stream: the column widths are measured on the first rows (a window) and kept
 for the rest, so a listing of a million runs never sits in memory; a later value wider
 than its column is shortened with ``...``. Widths count terminal cells, so Japanese
 notes (two cells per character) stay aligned.
+
+The helpers for one line of text (:func:`cell_width`, :func:`fit`, :func:`plural`,
+:func:`terminal_width`) are meant to be the only ones: use them rather than write another.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain, islice
+from typing import TYPE_CHECKING, NamedTuple
 
-TYPE_CHECKING = False  # typing stays off the CLI's start-up path
 if TYPE_CHECKING:
     from typing import TextIO
 
@@ -37,7 +41,6 @@ __all__ = [
     "format_table",
     "json_array_lines",
     "plural",
-    "project_to_json",
     "run_to_json",
     "status_text",
     "terminal_width",
@@ -53,21 +56,7 @@ _MIN_LAST_COLUMN = 12
 _GAP = "  "
 
 
-def terminal_width(stream: TextIO | None = None) -> int | None:
-    """Return the width to fit tables into, or ``None`` for "do not shorten".
-
-    ``COLUMNS`` wins when set (as with ``shutil.get_terminal_size``); otherwise the
-    width of the terminal that ``stream`` (default: ``sys.stdout``) writes to. A pipe or
-    a file has no width, so nothing is shortened and ``runmeta list-runs | grep ...``
-    sees whole commands.
-    """
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    try:
-        return os.get_terminal_size((stream or sys.stdout).fileno()).columns
-    except (AttributeError, OSError, ValueError):  # no file descriptor, or not a terminal
-        return None
+# --- one line of text -----------------------------------------------------------------
 
 
 def clean(text: str | None) -> str:
@@ -97,24 +86,64 @@ def cell_width(text: str) -> int:
     return width
 
 
-def fit(text: str, width: int) -> str:
-    """Return ``text`` shortened with ``...`` to at most ``width`` cells."""
-    if cell_width(text) <= width:
+def fit(
+    text: str,
+    width: float,
+    *,
+    ellipsis: str = ELLIPSIS,
+    measure: Callable[[str], float] = cell_width,
+) -> str:
+    """Return ``text``, or its start followed by ``ellipsis``, taking at most ``width``.
+
+    ``measure`` tells how wide a text is: terminal cells by default; a drawing can pass
+    its own estimate (in pixels, say). When not even ``ellipsis`` fits, the part of it
+    that does is returned.
+    """
+    if measure(text) <= width:
         return text
-    if width <= len(ELLIPSIS):
-        return ELLIPSIS[:width]
-    room = width - len(ELLIPSIS)
-    if text.isascii():
-        return text[:room] + ELLIPSIS
-    kept: list[str] = []
-    used = 0
-    for ch in text:
-        size = cell_width(ch)
-        if used + size > room:
-            break
-        kept.append(ch)
-        used += size
-    return "".join(kept) + ELLIPSIS
+    room = width - measure(ellipsis)
+    if room < 0:
+        return _start(ellipsis, width, measure)
+    return _start(text, room, measure) + ellipsis
+
+
+def _start(text: str, width: float, measure: Callable[[str], float]) -> str:
+    """The longest start of ``text`` that takes at most ``width``."""
+    if measure is cell_width and text.isascii():
+        return text[: int(width)]
+    used = 0.0
+    for index, ch in enumerate(text):
+        used += measure(ch)
+        if used > width:
+            return text[:index]
+    return text
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """Return ``"1 run"``, ``"2 runs"``: the count and its noun, plural unless 1.
+
+    The plural is ``noun + "s"`` unless ``many`` spells it (``"strategies"``).
+    """
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {many if many is not None else noun + 's'}"
+
+
+def terminal_width(stream: TextIO | None = None) -> int | None:
+    """Return the width to fit tables into, or ``None`` for "do not shorten".
+
+    ``COLUMNS`` wins when set (as with ``shutil.get_terminal_size``); otherwise the
+    width of the terminal that ``stream`` (default: ``sys.stdout``) writes to. A pipe or
+    a file has no width, so nothing is shortened and ``runmeta list-runs | grep ...``
+    sees whole commands.
+    """
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size((stream or sys.stdout).fileno()).columns
+    except (AttributeError, OSError, ValueError):  # no file descriptor, or not a terminal
+        return None
 
 
 def _pad(text: str, width: int, *, right: bool) -> str:
@@ -122,15 +151,132 @@ def _pad(text: str, width: int, *, right: bool) -> str:
     return gap + text if right else text + gap
 
 
-def _seconds_between(started_at: str, ended_at: str | None) -> int | None:
-    if ended_at is None:
-        return None
-    try:
-        start, end = datetime.fromisoformat(started_at), datetime.fromisoformat(ended_at)
-        seconds = round((end - start).total_seconds())
-    except (TypeError, ValueError):
-        return None
-    return seconds if seconds >= 0 else None
+def _short_time(stamp: str | None) -> str:
+    # "2026-02-14T19:30:12+09:00" -> "2026-02-14 19:30:12": every stored time is +09:00,
+    # the header says so, and the short form is still accepted by --from/--to.
+    if not stamp:
+        return "-"
+    if len(stamp) == 25 and stamp.endswith("+09:00"):
+        return stamp[:10] + " " + stamp[11:19]
+    return clean(stamp)
+
+
+# --- tables ---------------------------------------------------------------------------
+
+
+class Column(NamedTuple):
+    """One table column: header, alignment and an optional cap on its width in cells."""
+
+    header: str
+    right: bool = False
+    cap: int | None = None
+
+
+def format_table(
+    columns: Sequence[Column], rows: Iterable[Sequence[str]], width: int | None
+) -> Iterator[str]:
+    """Yield the header and one aligned line per row, lazily.
+
+    The widths come from the first :data:`WINDOW` rows and the column caps; the last
+    column takes the width that is left of ``width`` (``None``: never shortened).
+    """
+    iterator = iter(rows)
+    window = list(islice(iterator, WINDOW))
+    widths = [cell_width(column.header) for column in columns]
+    for row in window:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], cell_width(cell))
+    for index, column in enumerate(columns):
+        if column.cap is not None:
+            widths[index] = min(widths[index], max(column.cap, cell_width(column.header)))
+    last: int | None = None
+    if width is not None:
+        used = sum(widths[:-1]) + len(_GAP) * (len(columns) - 1)
+        last = max(_MIN_LAST_COLUMN, width - used)
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            _pad(fit(cell, widths[index]), widths[index], right=columns[index].right)
+            for index, cell in enumerate(cells[:-1])
+        ]
+        tail = cells[-1] if last is None else fit(cells[-1], last)
+        return _GAP.join([*parts, tail]).rstrip()
+
+    yield line([column.header for column in columns])
+    for row in chain(window, iterator):
+        yield line(row)
+
+
+_RUN_COLUMNS = (
+    Column("RUN", right=True),
+    Column("STATUS"),
+    Column("CREATED (+09:00)"),
+    Column("DURATION", right=True),
+    Column("PROJECT", cap=24),
+    Column("NOTE", cap=32),
+    Column("COMMAND"),
+)
+
+_PROJECT_COLUMNS = (
+    Column("PROJECT"),
+    Column("CREATED (+09:00)"),
+    Column("NOTE", cap=32),
+    Column("PATH"),
+)
+
+
+def format_run_table(
+    runs: Iterable[RunRecord],
+    width: int | None,
+    process_state: Callable[[int], str] | None = None,
+) -> Iterator[str]:
+    """Yield an aligned table of ``runs`` (header first), lazily.
+
+    Columns: run id, status, created, duration or ``running``, project, note, and the
+    command, shortened so each line fits ``width`` cells (``None``: never shortened).
+    ``process_state(run_id)`` is asked about ``running`` runs only; ``"dead"`` shows
+    the status as ``running (dead)``.
+    """
+    return format_table(_RUN_COLUMNS, (_run_cells(run, process_state) for run in runs), width)
+
+
+def _run_cells(
+    run: RunRecord, process_state: Callable[[int], str] | None = None
+) -> tuple[str, ...]:
+    state = process_state(run.run_id) if process_state and run.status == "running" else None
+    return (
+        str(run.run_id),
+        status_text(run.status, state),
+        _short_time(run.created_at),
+        format_duration(run.started_at, run.ended_at, run.status),
+        clean(run.project_id) or "-",
+        clean(run.note),
+        clean(run.command),
+    )
+
+
+def format_project_table(projects: Iterable[ProjectRecord], width: int | None) -> Iterator[str]:
+    """Yield an aligned table of ``projects`` (header first); the path is shortened last."""
+    rows = (
+        (
+            clean(project.project_id),
+            _short_time(project.created_at),
+            clean(project.note),
+            clean(project.project_path),
+        )
+        for project in projects
+    )
+    return format_table(_PROJECT_COLUMNS, rows, width)
+
+
+# --- one run --------------------------------------------------------------------------
+
+
+def status_text(status: str, process_state: str | None) -> str:
+    """Return the status as shown: ``"running (dead)"`` for a running run whose process is gone."""
+    if status == "running" and process_state == "dead":
+        return "running (dead)"
+    return status
 
 
 def format_duration(started_at: str, ended_at: str | None, status: str) -> str:
@@ -152,182 +298,15 @@ def format_duration(started_at: str, ended_at: str | None, status: str) -> str:
     return f"{secs}s"
 
 
-def _short_time(stamp: str | None) -> str:
-    # "2026-02-14T19:30:12+09:00" -> "2026-02-14 19:30:12": every stored time is +09:00,
-    # the header says so, and the short form is still accepted by --from/--to.
-    if not stamp:
-        return "-"
-    if len(stamp) == 25 and stamp.endswith("+09:00"):
-        return stamp[:10] + " " + stamp[11:19]
-    return clean(stamp)
-
-
-class Column:
-    """One table column: header, alignment and an optional cap on its width."""
-
-    # A plain slotted class rather than a dataclass: it is built at import time on the
-    # listing path, where generating dataclass methods would cost more than it gives.
-
-    __slots__ = ("cap", "header", "right")
-
-    def __init__(self, header: str, *, right: bool = False, cap: int | None = None) -> None:
-        """Describe a column; ``cap`` limits its width in cells (``None``: no limit)."""
-        self.header = header
-        self.right = right
-        self.cap = cap
-
-
-def _table(
-    columns: Sequence[Column], rows: Iterable[Sequence[str]], width: int | None
-) -> Iterator[str]:
-    """Yield the header and one line per row; the last column takes what width is left."""
-    iterator = iter(rows)
-    window = list(islice(iterator, WINDOW))
-    widths = [cell_width(column.header) for column in columns]
-    for row in window:
-        for index, cell in enumerate(row):
-            widths[index] = max(widths[index], cell_width(cell))
-    for index, column in enumerate(columns):
-        if column.cap is not None:
-            widths[index] = min(widths[index], max(column.cap, cell_width(column.header)))
-    last: int | None = None
-    if width is not None:
-        used = sum(widths[:-1]) + len(_GAP) * (len(columns) - 1)
-        last = max(_MIN_LAST_COLUMN, width - used)
-    widths[-1] = last if last is not None else widths[-1]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            _pad(fit(cell, widths[index]), widths[index], right=columns[index].right)
-            for index, cell in enumerate(cells[:-1])
-        ]
-        tail = cells[-1] if last is None else fit(cells[-1], last)
-        return _GAP.join([*parts, tail]).rstrip()
-
-    yield line([column.header for column in columns])
-    for row in chain(window, iterator):
-        yield line(row)
-
-
-def format_table(
-    columns: Sequence[Column], rows: Iterable[Sequence[str]], width: int | None
-) -> Iterator[str]:
-    """Yield an aligned table (header first) of ``rows``, streamed like the run table.
-
-    The last column takes the width that is left (``None``: never shortened).
-    """
-    return _table(columns, rows, width)
-
-
-_RUN_COLUMNS = (
-    Column("RUN", right=True),
-    Column("STATUS"),
-    Column("CREATED (+09:00)"),
-    Column("DURATION", right=True),
-    Column("PROJECT", cap=24),
-    Column("NOTE", cap=32),
-    Column("COMMAND"),
-)
-
-
-def status_text(status: str, process_state: str | None) -> str:
-    """Return the status as shown: ``"running (dead)"`` for a running run whose process is gone."""
-    if status == "running" and process_state == "dead":
-        return "running (dead)"
-    return status
-
-
-def _run_cells(
-    run: RunRecord, process_state: Callable[[int], str] | None = None
-) -> tuple[str, ...]:
-    state = process_state(run.run_id) if process_state and run.status == "running" else None
-    return (
-        str(run.run_id),
-        status_text(run.status, state),
-        _short_time(run.created_at),
-        format_duration(run.started_at, run.ended_at, run.status),
-        clean(run.project_id) or "-",
-        clean(run.note),
-        clean(run.command),
-    )
-
-
-def format_run_table(
-    runs: Iterable[RunRecord],
-    width: int | None,
-    process_state: Callable[[int], str] | None = None,
-) -> Iterator[str]:
-    """Yield an aligned table of ``runs`` (header first), lazily.
-
-    Columns: run id, status, created, duration or ``running``, project, note, and the
-    command, shortened so each line fits ``width`` cells (``None``: never shortened).
-    ``process_state(run_id)`` is asked about ``running`` runs only; ``"dead"`` shows
-    the status as ``running (dead)``.
-    """
-    return _table(_RUN_COLUMNS, (_run_cells(run, process_state) for run in runs), width)
-
-
-_PROJECT_COLUMNS = (
-    Column("PROJECT"),
-    Column("CREATED (+09:00)"),
-    Column("NOTE", cap=32),
-    Column("PATH"),
-)
-
-
-def format_project_table(projects: Iterable[ProjectRecord], width: int | None) -> Iterator[str]:
-    """Yield an aligned table of ``projects`` (header first); the path is shortened last."""
-    rows = (
-        (
-            clean(project.project_id),
-            _short_time(project.created_at),
-            clean(project.note),
-            clean(project.project_path),
-        )
-        for project in projects
-    )
-    return _table(_PROJECT_COLUMNS, rows, width)
-
-
-def describe_run(run: RunRecord) -> str:
-    """Return a one-line summary: ``run 42 (success, project main, note 'baseline')``."""
-    parts = [run.status, f"project {clean(run.project_id)}" if run.project_id else "no project"]
-    if run.note:
-        parts.append(f"note {clean(run.note)!r}")
-    return f"run {run.run_id} ({', '.join(parts)})"
-
-
-def run_to_json(
-    run: RunRecord, process_state: Callable[[int], str] | None = None
-) -> dict[str, object]:
-    """Return every runs column of ``run`` plus ``project_path``, as a JSON-ready dict.
-
-    With ``process_state``, a ``running`` run also gets ``"process"``: ``"alive"``,
-    ``"dead"`` or ``"unknown"``.
-    """
-    data: dict[str, object] = run.to_dict()
-    if process_state is not None and run.status == "running":
-        data["process"] = process_state(run.run_id)
-    return data
-
-
-def project_to_json(project: ProjectRecord) -> dict[str, object]:
-    """Return the projects columns of ``project`` as a JSON-ready dict."""
-    return project.to_dict()
-
-
-def json_array_lines(items: Iterable[object]) -> Iterator[str]:
-    """Yield one JSON array, one compact element per line, without holding all of it."""
-    first = True
-    for item in items:
-        yield ("[\n  " if first else ",\n  ") + json.dumps(item)
-        first = False
-    yield "[]\n" if first else "\n]\n"
-
-
-def plural(count: int, noun: str) -> str:
-    """Return ``"1 run"``, ``"2 runs"``: the count and the noun, in the plural unless 1."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def _seconds_between(started_at: str, ended_at: str | None) -> int | None:
+    if ended_at is None:
+        return None
+    try:
+        start, end = datetime.fromisoformat(started_at), datetime.fromisoformat(ended_at)
+        seconds = round((end - start).total_seconds())
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds >= 0 else None
 
 
 def format_size(size: int) -> str:
@@ -340,6 +319,14 @@ def format_size(size: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
+
+
+def describe_run(run: RunRecord) -> str:
+    """Return a one-line summary: ``run 42 (success, project main, note 'baseline')``."""
+    parts = [run.status, f"project {clean(run.project_id)}" if run.project_id else "no project"]
+    if run.note:
+        parts.append(f"note {clean(run.note)!r}")
+    return f"run {run.run_id} ({', '.join(parts)})"
 
 
 def format_run_details(
@@ -395,3 +382,29 @@ def format_run_details(
     size_width = max(len(size) for size in sizes)
     for (path, _), size in zip(files, sizes, strict=True):
         yield f"  {_pad(clean(path), path_width, right=False)}  {size:>{size_width}}"
+
+
+# --- JSON -----------------------------------------------------------------------------
+
+
+def run_to_json(
+    run: RunRecord, process_state: Callable[[int], str] | None = None
+) -> dict[str, object]:
+    """Return every runs column of ``run`` plus ``project_path``, as a JSON-ready dict.
+
+    With ``process_state``, a ``running`` run also gets ``"process"``: ``"alive"``,
+    ``"dead"`` or ``"unknown"``.
+    """
+    data: dict[str, object] = run.to_dict()
+    if process_state is not None and run.status == "running":
+        data["process"] = process_state(run.run_id)
+    return data
+
+
+def json_array_lines(items: Iterable[object]) -> Iterator[str]:
+    """Yield one JSON array, one compact element per line, without holding all of it."""
+    first = True
+    for item in items:
+        yield ("[\n  " if first else ",\n  ") + json.dumps(item)
+        first = False
+    yield "[]\n" if first else "\n]\n"

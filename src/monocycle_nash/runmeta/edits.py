@@ -1,4 +1,14 @@
-"""[project_links] References from an analysis project folder to run folders.
+"""Edits of the run history that keep meta.json and project links in step with the rows.
+
+:class:`RunEditor` (``RunSessionService.edits``) updates and deletes runs and adds,
+changes and deletes projects; every change goes to the database first, then to the
+run's meta.json and its project link. Problems with files become warnings (stderr and
+meta.json), never a half-made change of the row.
+
+Project links
+-------------
+
+References from an analysis project folder to run folders.
 
 A run attached to a project gets ``<project_path>/experiment_refs/<run_id>``: a
 symbolic link to the absolute run folder where the system allows one (NTFS symlinks on
@@ -13,7 +23,10 @@ text file is rewritten when the run's status changes; a symlink needs no refresh
 project folder itself is never created: a missing one is an error for the caller to
 report (the service turns it into a warning, never a failed run).
 
-[deletion] Deleting a run: files first, then the row, so that a failure can simply be retried.
+Deleting a run
+--------------
+
+Deleting a run: files first, then the row, so that a failure can simply be retried.
 
 With ``with_files`` the project's reference to the run and the run folder are removed
 before the database row. If removing a file fails, the row stays and the error says
@@ -23,8 +36,7 @@ the folder stays, and so does the project's reference to it (it still points at
 something real). A run whose status is ``running`` is deleted only with ``force`` (its
 process may still be writing). A folder whose meta.json describes another run (left by
 an older database, which is why this run's start failed) is never removed.
-``RunEditor.delete_run`` and ``runmeta delete-run`` both call
-:func:`delete_run`.
+``runmeta delete-run`` calls :meth:`RunEditor.delete_run` too.
 """
 
 from __future__ import annotations
@@ -33,29 +45,14 @@ import os
 import sqlite3
 import sys
 from collections.abc import Sequence
-from contextlib import (
-    suppress,
-)
-from dataclasses import (
-    dataclass,
-)
-from pathlib import (
-    Path,
-)
-from typing import (
-    Any,
-    Final,
-)
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
 
-from monocycle_nash.runmeta.artifact_store import (
-    RunArtifactStore,
-    describes_another_run,
-    sync_row,
-)
+from monocycle_nash.runmeta.artifact_store import RunArtifactStore, describes_another_run, sync_row
 from monocycle_nash.runmeta.clock import Clock
-from monocycle_nash.runmeta.db import (
-    transaction,
-)
+from monocycle_nash.runmeta.db import transaction
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
     ForeignMetaError,
@@ -68,16 +65,8 @@ from monocycle_nash.runmeta.errors import (
     RunStatusChangedError,
     RunStillRunningError,
 )
-from monocycle_nash.runmeta.models import (
-    LinkKind,
-    ProjectRecord,
-    RunRecord,
-    RunStatus,
-)
-from monocycle_nash.runmeta.repositories import (
-    ProjectsRepository,
-    RunsRepository,
-)
+from monocycle_nash.runmeta.models import LinkKind, ProjectRecord, RunRecord, RunStatus
+from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
 
 __all__ = [
     "REFS_DIR",
@@ -92,7 +81,7 @@ __all__ = [
     "warning_line",
 ]
 
-# ---- from project_links.py ----
+# -- project links --------------------
 
 REFS_DIR: Final = "experiment_refs"
 """Folder inside a project that holds the references to runs."""
@@ -216,7 +205,7 @@ def unlink_run(project_path: str | Path, run_id: int) -> bool:
     return removed
 
 
-# ---- warnings ----
+# -- warnings --------------------
 
 
 def warning_line(run_id: int, message: str) -> str:
@@ -230,7 +219,7 @@ def print_warnings(run_id: int, warnings: Sequence[str]) -> None:
         sys.stderr.write(warning_line(run_id, message))
 
 
-# ---- from deletion.py ----
+# -- deleting a run --------------------
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,9 @@
-"""[process_identity] Who is running this process, and whether a recorded process is still alive.
+"""The running process: who it is, whether a recorded one lives, SIGTERM, console logs.
+
+Who runs, and whether a recorded process is still alive
+-------------------------------------------------------
+
+Who is running this process, and whether a recorded process is still alive.
 
 A run stores its host name, pid and process start time (see
 :class:`~monocycle_nash.runmeta.models.ProcessIdentity`). A later check (``reap``) asks
@@ -11,7 +16,10 @@ time is unknown and liveness is answered from the pid alone where that is safe
 (POSIX), or ``"unknown"`` (Windows, where probing a pid with ``os.kill`` would kill it).
 No subprocess is spawned.
 
-[liveness] Whether the process that recorded a ``running`` run still lives, read from meta.json.
+Liveness of a run's recorded process, read from meta.json
+---------------------------------------------------------
+
+Whether the process that recorded a ``running`` run still lives, read from meta.json.
 
 A run stores its process (host, pid, start time) under ``"process"`` in meta.json when
 it starts. :func:`recorded_process` reads it back and :func:`recorded_process_state`
@@ -21,7 +29,10 @@ run folder: ``list-runs`` and ``show-run`` use it to show a ``running`` run whos
 process is gone as ``running (dead)``. Only ``running`` rows are
 ever asked about, so a listing of finished runs reads no meta.json.
 
-[signals] Turn SIGTERM into a :class:`RunTerminated` exception while a run is being recorded.
+SIGTERM as an exception
+-----------------------
+
+Turn SIGTERM into a :class:`RunTerminated` exception while a run is being recorded.
 
 ``kill <pid>``, a batch scheduler's time limit or ``docker stop`` send SIGTERM, whose
 default action ends the process at once, with no chance to record the run's end. Inside
@@ -45,7 +56,10 @@ SIGTERM raises; later ones, while the end is being recorded, are ignored until t
 exits. SIGKILL cannot be caught at all: such runs stay ``running`` until a later check
 finds their process gone. The previous handler is restored on exit.
 
-[output_capture] Copy what a program prints into log files while still showing it on the console.
+The console copied into the logs
+--------------------------------
+
+Copy what a program prints into log files while still showing it on the console.
 
 Inside :func:`capture_output`, ``sys.stdout`` and ``sys.stderr`` are replaced by tees
 that write each text to the previous stream and, flushed at once, to a log file (UTF-8,
@@ -69,37 +83,16 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import (
-    Iterator,
-    Mapping,
-)
-from contextlib import (
-    contextmanager,
-)
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import (
-    datetime,
-)
-from pathlib import (
-    Path,
-)
-from types import (
-    FrameType,
-)
-from typing import (
-    IO,
-    Any,
-    Final,
-    Literal,
-    TextIO,
-)
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any, Final, Literal, TextIO
 
-from monocycle_nash.runmeta.artifact_store import (
-    RunArtifactStore,
-)
-from monocycle_nash.runmeta.clock import (
-    JST,
-)
+from monocycle_nash.runmeta.artifact_store import RunArtifactStore
+from monocycle_nash.runmeta.clock import JST
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
     MetaCorruptError,
@@ -156,7 +149,7 @@ class ProcessIdentity:
         )
 
 
-# ---- from process_identity.py ----
+# -- who runs, and whether a recorded process is still alive --------------------
 
 ProcessState = Literal["alive", "dead", "unknown"]
 """Answer of :func:`is_process_alive`."""
@@ -295,7 +288,7 @@ def _linux_state(pid: int, start_time: str | None) -> ProcessState:
     return "alive" if _start_token(_boot_id(), fields) == start_time else "dead"
 
 
-# ---- from liveness.py ----
+# -- liveness of a run's recorded process, read from meta.json --------------------
 
 
 def recorded_process(meta: Mapping[str, Any]) -> ProcessIdentity | None:
@@ -333,7 +326,7 @@ def recorded_process_state(meta: Mapping[str, Any]) -> ProcessState:
     return is_process_alive(identity.host, identity.pid, identity.start_time)
 
 
-# ---- from signals.py ----
+# -- sigterm as an exception --------------------
 
 
 @contextmanager
@@ -363,7 +356,7 @@ def sigterm_raises() -> Iterator[bool]:
         signal.signal(sigterm, previous)
 
 
-# ---- from output_capture.py ----
+# -- the console copied into the logs --------------------
 
 
 class CapturedOutput:
