@@ -97,11 +97,6 @@ class Game:
         """Number of strategies."""
         return len(self.labels)
 
-    @property
-    def is_roster(self) -> bool:
-        """True when the game is a monocycle roster (solved without the matrix)."""
-        return self.characters is not None
-
 
 def load_game(path: str | Path) -> Game:
     """Read a TOML game file; malformed files raise ``GameError`` subclasses naming the file."""

@@ -48,7 +48,6 @@ def test_matrix_file_is_read_with_its_labels(tmp_path: Path) -> None:
     assert game.labels == ("Rock", "Paper", "Scissors")
     assert game.matrix.rows[0] == (0.0, -1.0, 1.0)
     assert game.characters is None
-    assert not game.is_roster
     assert game.source.endswith("game.toml")
 
 

@@ -11,7 +11,14 @@ from typing import Any, ClassVar
 import pytest
 
 from monocycle_nash.runmeta import db
-from monocycle_nash.runmeta.db import SQLiteConnectionFactory, is_busy, retry_busy, transaction
+from monocycle_nash.runmeta.db import (
+    RunDatabaseConnection,
+    SQLiteConnectionFactory,
+    is_busy,
+    retry_busy,
+    transaction,
+)
+from monocycle_nash.runmeta.errors import DatabaseLockedError
 
 
 def _busy() -> sqlite3.OperationalError:
@@ -100,7 +107,7 @@ def test_real_lock_is_raised_after_the_connection_busy_timeout(tmp_path: Path) -
         with transaction(first):
             assert is_busy(_busy())
             with (
-                pytest.raises(sqlite3.OperationalError, match="locked") as caught,
+                pytest.raises(DatabaseLockedError, match="locked") as caught,
                 transaction(second),
             ):
                 pass  # pragma: no cover - the lock is never granted
@@ -112,7 +119,7 @@ def test_real_lock_is_raised_after_the_connection_busy_timeout(tmp_path: Path) -
         second.close()
 
 
-class _FlakyConnection(sqlite3.Connection):
+class _FlakyConnection(RunDatabaseConnection):
     """A real connection whose chosen statements first answer SQLITE_BUSY, as under load."""
 
     busy: ClassVar[dict[str, int]] = {}
@@ -139,7 +146,8 @@ def flaky(monkeypatch: pytest.MonkeyPatch) -> type[_FlakyConnection]:
     monkeypatch.setattr(_FlakyConnection, "rollback_on_busy", False)
 
     def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        return real_connect(*args, factory=_FlakyConnection, **kwargs)
+        assert kwargs["factory"] is RunDatabaseConnection
+        return real_connect(*args, **{**kwargs, "factory": _FlakyConnection})
 
     monkeypatch.setattr(sqlite3, "connect", connect)
     return _FlakyConnection
@@ -185,7 +193,7 @@ def test_busy_commit_after_the_transaction_ended_is_raised(
         flaky.seen.clear()
         flaky.busy["COMMIT"] = 1
         flaky.rollback_on_busy = True
-        with pytest.raises(sqlite3.OperationalError, match="locked"), transaction(conn):
+        with pytest.raises(DatabaseLockedError, match="locked"), transaction(conn):
             conn.execute("INSERT INTO projects VALUES ('p', '/p', 't', '')")
         assert conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
         assert not conn.in_transaction

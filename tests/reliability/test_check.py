@@ -189,6 +189,26 @@ def test_leftover_temp_file_is_removed_but_a_live_write_is_not(
     assert live.exists()
 
 
+def test_leftover_temp_file_of_an_output_is_found_and_removed(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An interrupted output write's temp file (below output/) is found; --repair removes it."""
+    output = root / "result" / "2" / "output"
+    leftover = output / f".equilibrium.json.{_dead_pid()}.0.tmp"
+    leftover.write_text('{"value": 0.', encoding="utf-8")
+    kept = output / "equilibrium.json"
+    kept.write_text('{"value": 0.5}', encoding="utf-8")
+    (finding,) = runmeta_json(capsys, root, "check", code=1)["findings"]
+    assert (finding["run_id"], finding["kind"], finding["repairable"]) == (2, "temp-file", True)
+    assert finding["detail"].startswith(f"{leftover} was left by an interrupted write")
+    code, out, err = runmeta(capsys, root, "check", "--repair")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1].split()[:3] == ["2", "temp-file", "repaired"]
+    assert not leftover.exists()
+    assert kept.read_text(encoding="utf-8") == '{"value": 0.5}'
+    assert runmeta(capsys, root, "check")[0] == 0
+
+
 _CRASH_AT_FINAL_META = """
 import os, sys
 from monocycle_nash.runmeta import RunSessionService

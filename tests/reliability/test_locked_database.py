@@ -19,6 +19,7 @@ from monocycle_nash.runmeta import (
     transaction,
 )
 from monocycle_nash.runmeta.cli import main
+from monocycle_nash.runmeta.errors import DatabaseError
 
 _SHORT = 0.1  # seconds of busy timeout: the lock outlasts it
 
@@ -45,7 +46,7 @@ def locked(root: Path) -> Iterator[None]:
 
 @pytest.mark.usefixtures("locked")
 def test_transaction_on_a_locked_database_raises_a_clear_error(root: Path) -> None:
-    """A write lock held past the busy timeout is DatabaseLockedError, still an sqlite3 error."""
+    """A write lock held past the busy timeout is DatabaseLockedError, chaining SQLite's busy."""
     conn = SQLiteConnectionFactory(root / ".runmeta" / "run_history.db").connect()
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(_SHORT * 1000)}")
@@ -53,8 +54,10 @@ def test_transaction_on_a_locked_database_raises_a_clear_error(root: Path) -> No
             pass  # pragma: no cover - BEGIN fails
     finally:
         conn.close()
+    assert isinstance(caught.value, DatabaseError)
     assert isinstance(caught.value, RunMetaError)
-    assert isinstance(caught.value, sqlite3.OperationalError)
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    assert caught.value.sqlite_errorname == "SQLITE_BUSY"
     assert str(caught.value) == (
         f"run database {root / '.runmeta' / 'run_history.db'} is locked by another process"
         " (waited 0.1 s); nothing was changed, try again later"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from monocycle_nash.runmeta.cli_format import (
     format_run_table,
     format_size,
     json_array_lines,
+    plural,
     run_to_json,
     terminal_width,
 )
@@ -97,6 +99,37 @@ def test_fit_shortens_to_terminal_cells(text: str, width: int, expected: str) ->
     """fit() keeps at most `width` terminal cells, ending a shortened text with '...'."""
     assert fit(text, width) == expected
     assert cell_width(fit(text, width)) <= width
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "options", "expected"),
+    [
+        pytest.param("日本語のノート", 5, {"ellipsis": "\u2026"}, "日本\u2026", id="own-ellipsis"),
+        pytest.param("abcdefgh", 2.5, {"measure": lambda s: 0.5 * len(s)}, "ab...", id="measure"),
+        pytest.param("abcdefgh", 1.0, {"measure": lambda s: 0.5 * len(s)}, "..", id="tiny-measure"),
+    ],
+)
+def test_fit_takes_another_ellipsis_or_measure(
+    text: str, width: float, options: dict[str, Any], expected: str
+) -> None:
+    """fit() can end with another ellipsis, and measure widths its own way (e.g. pixels)."""
+    assert fit(text, width, **options) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "many", "expected"),
+    [
+        pytest.param(1, None, "1 run", id="one"),
+        pytest.param(0, None, "0 runs", id="zero"),
+        pytest.param(2, None, "2 runs", id="two"),
+        pytest.param(1, "strategies", "1 strategy", id="one-irregular"),
+        pytest.param(3, "strategies", "3 strategies", id="irregular"),
+    ],
+)
+def test_plural(count: int, many: str | None, expected: str) -> None:
+    """plural() adds "s" unless the count is 1, or uses the plural it is given."""
+    noun = "strategy" if many else "run"
+    assert plural(count, noun, many) == expected
 
 
 def test_cell_width_counts_wide_characters_twice() -> None:

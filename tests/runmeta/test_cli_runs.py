@@ -13,7 +13,7 @@ import pytest
 from monocycle_nash.runmeta import edits
 from monocycle_nash.runmeta.cli import main
 from monocycle_nash.runmeta.db import transaction
-from monocycle_nash.runmeta.errors import ProjectLinkError
+from monocycle_nash.runmeta.errors import DatabaseError, ProjectLinkError
 from monocycle_nash.runmeta.models import RUN_FIELDS, RunRecord
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
 from monocycle_nash.runmeta.service import RunSessionService
@@ -230,6 +230,37 @@ def test_a_bug_keeps_its_traceback(
     monkeypatch.setattr(RunsRepository, "iter_runs", broken)
     with pytest.raises(ZeroDivisionError, match="a bug"):
         main(["list-runs"])
+
+
+@pytest.mark.parametrize(
+    ("flag", "printed"),
+    [
+        # The table measures its first 200 rows before printing anything.
+        pytest.param([], "", id="table"),
+        pytest.param(["--json"], "[\n  {", id="json"),
+    ],
+)
+def test_a_database_error_while_rows_stream_is_one_line(
+    workspace: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    flag: list[str],
+    printed: str,
+) -> None:
+    """A RunMetaError raised while rows stream ends the listing with one line, exit 1."""
+    _seed_rows([("2026-02-14T10:00:00+09:00", "success", None)])
+    streamed = RunsRepository.iter_runs
+
+    def failing(self: RunsRepository, **filters: object) -> Iterator[RunRecord]:
+        yield from streamed(self, **filters)  # type: ignore[arg-type]
+        raise DatabaseError(DB, f"run database {DB}: disk I/O error")
+
+    monkeypatch.setattr(RunsRepository, "iter_runs", failing)
+    code, out, err = cli(capsys, "list-runs", *flag)
+    assert code == 1
+    assert out.startswith(printed)
+    assert ("python job.py 0" in out) == bool(printed)
+    assert err == f"runmeta: error: run database {DB}: disk I/O error\n"
 
 
 # --- show-run -----------------------------------------------------------------------

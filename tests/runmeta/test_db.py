@@ -20,6 +20,9 @@ from monocycle_nash.runmeta.db import (
 )
 from monocycle_nash.runmeta.errors import (
     DatabaseAccessError,
+    DatabaseCorruptError,
+    DatabaseError,
+    DatabaseLockedError,
     NotADatabaseError,
     SchemaTooNewError,
 )
@@ -107,16 +110,19 @@ def test_schema_has_every_column_and_index(tmp_path: Path) -> None:
 
 
 def test_status_check_constraint(tmp_path: Path) -> None:
-    """The database itself refuses a status outside the four."""
+    """The database itself refuses a status outside the four, as a typed error with its code."""
     conn = SQLiteConnectionFactory(tmp_path / "db.sqlite").connect()
     try:
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(DatabaseError, match="CHECK constraint failed") as caught:
             conn.execute(
                 "INSERT INTO runs (created_at, started_at, status, command, updated_at)"
                 " VALUES ('t', 't', 'paused', 'c', 't')"
             )
     finally:
         conn.close()
+    assert isinstance(caught.value.__cause__, sqlite3.IntegrityError)
+    assert caught.value.sqlite_errorname == "SQLITE_CONSTRAINT_CHECK"
+    assert str(caught.value).startswith(f"run database {tmp_path / 'db.sqlite'}: ")
 
 
 def test_migrate_is_idempotent(tmp_path: Path) -> None:
@@ -162,7 +168,7 @@ def test_failing_step_rolls_back_with_its_version(tmp_path: Path) -> None:
     )
     conn = SQLiteConnectionFactory(tmp_path / "db.sqlite").connect()
     try:
-        with pytest.raises(sqlite3.OperationalError):
+        with pytest.raises(DatabaseError, match="table runs already exists"):
             migrate(conn, (*MIGRATIONS, broken))
         assert schema_version(conn) == SCHEMA_VERSION
         assert "half_done" not in _tables(conn)
@@ -256,7 +262,7 @@ def test_writer_waits_for_another_writer(tmp_path: Path) -> None:
     try:
         with transaction(first):
             first.execute("INSERT INTO projects VALUES ('a', '/a', 't', '')")
-            with pytest.raises(sqlite3.OperationalError, match="locked"), transaction(second):
+            with pytest.raises(DatabaseLockedError, match="locked"), transaction(second):
                 pass  # pragma: no cover - BEGIN IMMEDIATE cannot get the lock
         with transaction(second):
             second.execute("INSERT INTO projects VALUES ('b', '/b', 't', '')")
@@ -388,3 +394,50 @@ def test_schema_typed_in_from_the_design_is_adopted(tmp_path: Path) -> None:
         assert schema_version(conn) == SCHEMA_VERSION
     finally:
         conn.close()
+
+
+def test_transaction_on_a_plain_connection_raises_typed_errors(tmp_path: Path) -> None:
+    """transaction() on a plain connection types a failure, naming the file SQLite reports."""
+    db_path = tmp_path / "db.sqlite"
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        with (
+            pytest.raises(DatabaseError, match="no such table: missing") as caught,
+            transaction(conn),
+        ):
+            conn.execute("INSERT INTO missing VALUES (1)")
+        assert not conn.in_transaction
+    finally:
+        conn.close()
+    assert str(caught.value) == f"run database {db_path}: no such table: missing"
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    assert caught.value.sqlite_errorname == "SQLITE_ERROR"
+
+
+def test_misuse_of_the_driver_keeps_its_own_error(tmp_path: Path) -> None:
+    """A wrong number of parameters or a closed connection is a bug: sqlite3's error, untyped."""
+    conn = SQLiteConnectionFactory(tmp_path / "db.sqlite").connect()
+    try:
+        with pytest.raises(sqlite3.ProgrammingError, match="bindings"):
+            conn.execute("SELECT ?", ())
+    finally:
+        conn.close()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        conn.execute("SELECT 1")
+
+
+def test_a_damaged_text_value_is_reported_as_damage_in_one_line(tmp_path: Path) -> None:
+    """A stored text that is not UTF-8 (with a line break) is DatabaseCorruptError, one line."""
+    db_path = tmp_path / "db.sqlite"
+    conn = SQLiteConnectionFactory(db_path).connect()
+    try:
+        conn.execute("INSERT INTO projects VALUES ('p', CAST(x'ff0a41' AS TEXT), 't', '')")
+        with pytest.raises(DatabaseCorruptError) as caught:
+            conn.execute("SELECT project_path FROM projects").fetchall()
+    finally:
+        conn.close()
+    assert str(caught.value) == (
+        f"run database {db_path} is damaged (Could not decode to UTF-8 column"
+        " 'project_path'); restore it from a backup, or rescue its rows with the sqlite3"
+        " shell's .recover"
+    )

@@ -95,7 +95,7 @@ def test_equality_depends_on_every_field_and_the_class() -> None:
     assert _run() != _run(project_path="/p")
     assert hash(_run()) != hash(_run(run_id=2))
     assert _context() != _context(note="x")
-    assert PROCESS != ProcessIdentity("host", 43, "boot:1", T0)
+    assert ProcessIdentity("host", 43, "boot:1", T0) != PROCESS
 
 
 def test_repr_names_each_field() -> None:

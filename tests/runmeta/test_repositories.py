@@ -11,6 +11,8 @@ import pytest
 
 from monocycle_nash.runmeta.db import SQLiteConnectionFactory, transaction
 from monocycle_nash.runmeta.errors import (
+    DatabaseCorruptError,
+    DatabaseError,
     DuplicateProjectError,
     InvalidProjectIdError,
     InvalidStatusError,
@@ -382,3 +384,38 @@ def test_project_refusals(
         else:
             projects.get("q")
     assert [p.project_id for p in projects.list()] == ["p"]
+
+
+def test_a_listing_that_reaches_a_damaged_page_raises_a_typed_error(tmp_path: Path) -> None:
+    """Rows streamed before a damaged page arrive; the damaged page raises DatabaseCorruptError."""
+    db_path = tmp_path / "run_history.db"
+    conn = SQLiteConnectionFactory(db_path).connect()
+    try:
+        with transaction(conn):
+            for day in range(1, 29):  # about 1 KiB each: the runs spread over several pages
+                at = f"2026-02-{day:02d}T12:00:00+09:00"
+                RunsRepository(conn).create_running("x" * 1000, None, "", None, at, at, at)
+        try:
+            row = conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = 'runs' AND pagetype = 'leaf'"
+                " ORDER BY path LIMIT 1"
+            ).fetchone()
+        except DatabaseError:
+            pytest.skip("this SQLite has no dbstat table to find the page of the oldest runs")
+    finally:
+        conn.close()  # the last connection: the WAL is checkpointed into the file
+    oldest_page = int(row[0])
+    image = bytearray(db_path.read_bytes())
+    image[(oldest_page - 1) * 4096 : oldest_page * 4096] = b"\xff" * 4096  # no b-tree page
+    db_path.write_bytes(bytes(image))
+    conn = SQLiteConnectionFactory(db_path).connect()
+    try:
+        seen: list[int] = []
+        with pytest.raises(DatabaseCorruptError, match="malformed") as caught:
+            for record in RunsRepository(conn).iter_runs():
+                seen.append(record.run_id)
+    finally:
+        conn.close()
+    assert seen[:2] == [28, 27]  # newest first: the error came while streaming, not at once
+    assert caught.value.db_path == str(db_path)
+    assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)

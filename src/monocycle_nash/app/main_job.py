@@ -154,12 +154,11 @@ def _run(
     except OutputWriteError as err:
         _error(f"{err}{_recorded(ctx, 'fail')}")
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print(f"{PROGRAM}: interrupted{_recorded(ctx, 'killed')}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except RunTerminated:
-        print(f"{PROGRAM}: terminated{_recorded(ctx, 'killed')}", file=sys.stderr)
-        return EXIT_TERMINATED
+    except (KeyboardInterrupt, RunTerminated) as err:
+        interrupted = isinstance(err, KeyboardInterrupt)
+        what = "interrupted" if interrupted else "terminated"
+        print(f"{PROGRAM}: {what}{_recorded(ctx, 'killed')}", file=sys.stderr)
+        return EXIT_INTERRUPTED if interrupted else EXIT_TERMINATED
     except RunMetaError as err:
         # Starting or finishing the record failed; the message says what to repair.
         _error(_record_error_message(err, ctx))

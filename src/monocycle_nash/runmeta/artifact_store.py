@@ -65,9 +65,6 @@ if TYPE_CHECKING:
     from monocycle_nash.runmeta.process import ProcessIdentity
 
 __all__ = [
-    "InputFile",
-    "InputSnapshotInfo",
-    "StoredInput",
     "INPUT_DIR",
     "LOGS_DIR",
     "MERGED_INPUT",
@@ -79,7 +76,10 @@ __all__ = [
     "STDOUT_LOG",
     "TEMP_SUFFIX",
     "UNREADABLE_SUFFIX",
+    "InputFile",
+    "InputSnapshotInfo",
     "RunArtifactStore",
+    "StoredInput",
     "build_meta",
     "describes_another_run",
     "is_temp_file",
@@ -179,7 +179,7 @@ def write_file_atomically(path: str | Path, data: str | bytes) -> None:
     # Plain strings and os calls: meta.json is written twice per run (hot path).
     target = os.fspath(path)
     folder, name = os.path.split(target)
-    temp = os.path.join(folder, f".{name}.{os.getpid()}.{next(_temp_counter)}{TEMP_SUFFIX}")
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.{next(_temp_counter)}{TEMP_SUFFIX}")  # noqa: PTH118
     payload = data.encode() if isinstance(data, str) else data
     try:
         with open(temp, "xb") as handle:  # noqa: PTH123 - hot path

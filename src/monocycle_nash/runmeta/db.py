@@ -26,6 +26,19 @@ still open (SQLite keeps it open after a busy ``COMMIT``, so nothing was committ
 A statement inside the transaction, such as an ``INSERT``, is never re-run: if the
 transaction is gone, the error is raised.
 
+Errors
+------
+A connection from :class:`SQLiteConnectionFactory` is a :class:`RunDatabaseConnection`:
+every ``sqlite3`` error its statements raise, while executing or while fetching rows
+(a listing streams them), becomes a ``DatabaseError`` (``errors.py``) naming the
+database file, with the SQLite error as its ``__cause__``; :func:`typed_error` picks
+the kind (damaged, read-only, disk I/O error, disk full, locked, cannot open...).
+:func:`transaction` does the same for a plain ``sqlite3.Connection``, so BEGIN, COMMIT
+and ROLLBACK are covered either way. Misuse of the driver (``ProgrammingError``,
+``InterfaceError``: a closed connection, a wrong number of parameters) is a bug and
+keeps its traceback. Busy errors arrive typed as ``DatabaseLockedError``, which
+:func:`is_busy` and the retries recognise, so the retry rules above are unchanged.
+
 Schema versions
 ---------------
 ``PRAGMA user_version`` holds the schema version. :func:`migrate` applies the missing
@@ -46,16 +59,20 @@ from pathlib import Path
 
 from monocycle_nash.runmeta.errors import (
     DatabaseAccessError,
+    DatabaseCorruptError,
+    DatabaseError,
+    DatabaseFullError,
+    DatabaseIOError,
     DatabaseLockedError,
+    DatabaseReadOnlyError,
     NotADatabaseError,
-    RunMetaError,
     SchemaTooNewError,
 )
 
 # typing stays out of the runtime import graph: `runmeta list-runs` start-up is measured.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Final, TypeVar
+    from typing import Any, Final, NoReturn, Self, TypeVar
 
     _T = TypeVar("_T")
 
@@ -64,31 +81,216 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "MigrationStep",
+    "RunDatabaseConnection",
     "SQLiteConnectionFactory",
     "is_busy",
     "migrate",
     "retry_busy",
     "schema_version",
     "transaction",
+    "typed_error",
 ]
 
 DEFAULT_BUSY_TIMEOUT: Final = 30.0
 """Seconds a connection waits for another writer before giving up."""
 
+# Primary result codes (the low byte of an extended code), https://sqlite.org/rescode.html
 _SQLITE_BUSY: Final = 5
+_SQLITE_READONLY: Final = 8
+_SQLITE_IOERR: Final = 10
+_SQLITE_CORRUPT: Final = 11
+_SQLITE_FULL: Final = 13
+_SQLITE_CANTOPEN: Final = 14
 _SQLITE_NOTADB: Final = 26
 _RETRY_FIRST_PAUSE: Final = 0.002
 _RETRY_LONGEST_PAUSE: Final = 0.1
 
 
 def is_busy(err: BaseException) -> bool:
-    """Tell whether ``err`` is SQLite's ``SQLITE_BUSY`` (any extended form)."""
+    """Tell whether ``err`` is SQLite's ``SQLITE_BUSY`` (any extended form), raw or typed."""
+    if isinstance(err, DatabaseLockedError):
+        return True
     code = getattr(err, "sqlite_errorcode", None)
     return (
         isinstance(err, sqlite3.OperationalError)
         and code is not None
         and code & 0xFF == _SQLITE_BUSY
     )
+
+
+_UNDECODABLE: Final = "Could not decode to UTF-8"
+_LONGEST_DETAIL: Final = 200
+# The problems a user can act on, by primary result code; the rest are DatabaseError.
+_TYPED_BY_CODE: Final = {
+    _SQLITE_CORRUPT: DatabaseCorruptError,
+    _SQLITE_READONLY: DatabaseReadOnlyError,
+    _SQLITE_IOERR: DatabaseIOError,
+    _SQLITE_FULL: DatabaseFullError,
+}
+
+
+def typed_error(conn: sqlite3.Connection, err: BaseException) -> DatabaseError | None:
+    """Return the :class:`DatabaseError` that stands for ``err``, raised on ``conn``.
+
+    ``None`` when ``err`` is not an ``sqlite3`` error, is already typed, or is misuse of
+    the driver (``ProgrammingError``, ``InterfaceError``): those are raised as they are.
+    The result names the database as the factory was given it (a plain connection: the
+    file SQLite reports) and keeps SQLite's extended code and its name.
+    """
+    if not isinstance(err, sqlite3.Error) or isinstance(
+        err, sqlite3.ProgrammingError | sqlite3.InterfaceError
+    ):
+        return None
+    path = _database_name(conn)
+    code: int | None = getattr(err, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    name: str | None = getattr(err, "sqlite_errorname", None)
+    detail = _one_line(err)
+    typed: DatabaseError
+    if primary == _SQLITE_BUSY:
+        typed = DatabaseLockedError(path, _busy_timeout(conn))
+    elif primary == _SQLITE_NOTADB:
+        typed = NotADatabaseError(path)
+    elif primary == _SQLITE_CANTOPEN:
+        typed = DatabaseAccessError(path, _open_failure(path, err))
+    elif primary == _SQLITE_IOERR:
+        typed = DatabaseIOError(path, name or detail)
+    elif primary in _TYPED_BY_CODE:
+        typed = _TYPED_BY_CODE[primary](path, detail)
+    elif code is None and str(err).startswith(_UNDECODABLE):
+        # Raised by Python's sqlite3 module, not SQLite: every text we store is UTF-8,
+        # so a value that is not was damaged. Its text (garbage) is left out.
+        typed = DatabaseCorruptError(path, str(err).split(" with text ", 1)[0])
+    else:
+        typed = DatabaseError(path, f"run database {path}: {detail}")
+    typed.sqlite_errorcode = code
+    typed.sqlite_errorname = name
+    return typed
+
+
+def _one_line(err: sqlite3.Error) -> str:
+    """SQLite's message on one short line: a message quoting a damaged value can hold anything."""
+    import textwrap  # noqa: PLC0415 - only a failing statement pays for it
+
+    return textwrap.shorten(str(err), width=_LONGEST_DETAIL, placeholder=" ...")
+
+
+def _raise_typed(conn: sqlite3.Connection, err: sqlite3.Error) -> NoReturn:
+    """Raise the :func:`typed_error` for ``err`` (from it), or ``err`` itself when untyped."""
+    typed = typed_error(conn, err)
+    if typed is None:
+        raise err
+    raise typed from err
+
+
+def _busy_timeout(conn: sqlite3.Connection) -> float:
+    """The connection's busy timeout in seconds (0 if it cannot be read)."""
+    try:
+        # The base class's execute: a failure here must not be translated again.
+        row = sqlite3.Connection.execute(conn, "PRAGMA busy_timeout").fetchone()
+    except sqlite3.Error:
+        return 0.0
+    return float(row[0]) / 1000
+
+
+def _database_name(conn: sqlite3.Connection) -> str | Path:
+    """The database as the factory was given it, else the main file SQLite reports."""
+    given: str | Path | None = getattr(conn, "db_path", None)
+    if given is not None:
+        return given
+    try:
+        rows = sqlite3.Connection.execute(conn, "PRAGMA database_list").fetchall()
+    except sqlite3.Error:
+        return "(unknown file)"
+    for row in rows:
+        if row[1] == "main":
+            return str(row[2]) or ":memory:"
+    return ":memory:"
+
+
+class _TypedCursor(sqlite3.Cursor):
+    """A cursor of a :class:`RunDatabaseConnection`: its errors are typed as the connection's."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Self:
+        """Run ``sql`` (see ``sqlite3.Cursor.execute``)."""
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as err:
+            _raise_typed(self.connection, err)
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> Self:
+        """Run ``sql`` once per parameter set (see ``sqlite3.Cursor.executemany``)."""
+        try:
+            return super().executemany(sql, seq_of_parameters)
+        except sqlite3.Error as err:
+            _raise_typed(self.connection, err)
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        """Run several statements (see ``sqlite3.Cursor.executescript``)."""
+        try:
+            return super().executescript(sql_script)
+        except sqlite3.Error as err:
+            _raise_typed(self.connection, err)
+
+    def fetchone(self) -> Any:
+        """Return the next row, or ``None``."""
+        try:
+            return super().fetchone()
+        except sqlite3.Error as err:
+            _raise_typed(self.connection, err)
+
+    def fetchmany(self, size: int | None = 1) -> list[Any]:
+        """Return up to ``size`` more rows."""
+        try:
+            return super().fetchmany(size)
+        except sqlite3.Error as err:
+            _raise_typed(self.connection, err)
+
+    def fetchall(self) -> list[Any]:
+        """Return the remaining rows."""
+        try:
+            return super().fetchall()
+        except sqlite3.Error as err:
+            _raise_typed(self.connection, err)
+
+    def __next__(self) -> Any:
+        """Return the next row while iterating (a listing streams its rows)."""
+        try:
+            return super().__next__()
+        except sqlite3.Error as err:
+            _raise_typed(self.connection, err)
+
+
+class RunDatabaseConnection(sqlite3.Connection):
+    """An ``sqlite3.Connection`` that raises typed errors naming its database.
+
+    :class:`SQLiteConnectionFactory` opens these and sets ``db_path``. Statements run
+    through :meth:`execute`, :meth:`executemany`, :meth:`executescript` or a
+    :meth:`cursor`; whatever fails in them, or while their rows are fetched, raises the
+    :class:`DatabaseError` of :func:`typed_error`.
+    """
+
+    db_path: str | Path | None = None
+    """The database as given to the factory (``None`` until the factory sets it)."""
+
+    def cursor(self, factory: Any = None) -> Any:
+        """Return a cursor whose errors are typed (``factory``: a ``_TypedCursor`` subclass)."""
+        return super().cursor(_TypedCursor if factory is None else factory)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        """Run ``sql`` on a new cursor and return it (see ``sqlite3.Connection.execute``)."""
+        cursor: sqlite3.Cursor = self.cursor().execute(sql, parameters)
+        return cursor
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        """Run ``sql`` once per parameter set on a new cursor and return it."""
+        cursor: sqlite3.Cursor = self.cursor().executemany(sql, parameters)
+        return cursor
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        """Run several statements on a new cursor and return it."""
+        cursor: sqlite3.Cursor = self.cursor().executescript(sql_script)
+        return cursor
 
 
 def retry_busy(
@@ -110,7 +312,7 @@ def retry_busy(
     while True:
         try:
             return operation()
-        except sqlite3.OperationalError as err:
+        except (sqlite3.OperationalError, DatabaseLockedError) as err:
             if not is_busy(err) or (may_retry is not None and not may_retry()):
                 raise
             if time.monotonic() + pause > deadline:
@@ -191,9 +393,10 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """Run the block as one write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT``.
 
     On any exception (``KeyboardInterrupt`` included) the transaction is rolled back
-    and the exception re-raised. Nested use becomes a savepoint of the outer
-    transaction. The connection must be in autocommit mode (``isolation_level=None``),
-    as :class:`SQLiteConnectionFactory` opens it.
+    and the exception re-raised; an ``sqlite3`` error as its :func:`typed_error` (a
+    lock that outlasted the busy timeout: :class:`DatabaseLockedError`). Nested use
+    becomes a savepoint of the outer transaction. The connection must be in autocommit
+    mode (``isolation_level=None``), as :class:`SQLiteConnectionFactory` opens it.
     """
     if conn.in_transaction:
         conn.execute("SAVEPOINT runmeta_nested")
@@ -208,9 +411,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         # Nothing has happened before BEGIN succeeds: safe to retry.
         _execute_retrying(conn, "BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as err:
-        _raise_if_locked(conn, err)
-        raise
+    except sqlite3.Error as err:  # a plain connection's; the factory's come typed
+        _raise_typed(conn, err)
     try:
         yield conn
         # A busy COMMIT leaves the transaction open and uncommitted: retry only then.
@@ -219,24 +421,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         # SQLite may already have rolled back (e.g. after SQLITE_FULL); only roll back
         # what is still open, and never let a failed ROLLBACK hide the first error.
         if _in_transaction(conn):
-            with suppress(sqlite3.Error):
+            with suppress(sqlite3.Error, DatabaseError):
                 conn.execute("ROLLBACK")
-        _raise_if_locked(conn, err)
+        if isinstance(err, sqlite3.Error):
+            _raise_typed(conn, err)
         raise
-
-
-def _raise_if_locked(conn: sqlite3.Connection, err: BaseException) -> None:
-    """Turn a busy error that outlasted the busy timeout into :class:`DatabaseLockedError`.
-
-    Called once nothing of the transaction is left (never begun or rolled back).
-    """
-    if is_busy(err) and not isinstance(err, DatabaseLockedError):
-        waited = conn.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
-        locked = DatabaseLockedError(_database_file(conn), waited)
-        # Keep SQLite's code, so is_busy() and callers that inspect it still see SQLITE_BUSY.
-        locked.sqlite_errorcode = getattr(err, "sqlite_errorcode", _SQLITE_BUSY)
-        locked.sqlite_errorname = getattr(err, "sqlite_errorname", "SQLITE_BUSY")
-        raise locked from err
 
 
 def _execute_retrying(
@@ -250,7 +439,7 @@ def _execute_retrying(
     started = time.monotonic()
     try:
         conn.execute(sql)
-    except sqlite3.OperationalError as err:
+    except (sqlite3.OperationalError, DatabaseLockedError) as err:
         if not is_busy(err) or (may_retry is not None and not may_retry()):
             raise
         budget = conn.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
@@ -272,13 +461,6 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
-def _database_file(conn: sqlite3.Connection) -> str:
-    for row in conn.execute("PRAGMA database_list"):
-        if row[1] == "main":
-            return str(row[2]) or ":memory:"
-    return ":memory:"
-
-
 def migrate(conn: sqlite3.Connection, steps: Sequence[MigrationStep] = MIGRATIONS) -> None:
     """Bring the schema up to the last of ``steps``; each step is atomic.
 
@@ -288,13 +470,13 @@ def migrate(conn: sqlite3.Connection, steps: Sequence[MigrationStep] = MIGRATION
     latest = len(steps)
     version = schema_version(conn)
     if version > latest:
-        raise SchemaTooNewError(_database_file(conn), version, latest)
+        raise SchemaTooNewError(_database_name(conn), version, latest)
     while version < latest:
         with transaction(conn):
             # Re-read under the write lock: another process may have migrated meanwhile.
             version = schema_version(conn)
             if version > latest:
-                raise SchemaTooNewError(_database_file(conn), version, latest)
+                raise SchemaTooNewError(_database_name(conn), version, latest)
             if version == latest:
                 break
             step = steps[version]
@@ -324,12 +506,14 @@ class SQLiteConnectionFactory:
         """The database file (or ``":memory:"``)."""
         return self._db_path
 
-    def connect(self) -> sqlite3.Connection:
+    def connect(self) -> RunDatabaseConnection:
         """Open a connection, creating and migrating the database if needed.
 
+        The connection is a :class:`RunDatabaseConnection`: its errors are typed.
         Raises :class:`NotADatabaseError` for a file that is not SQLite (the file is
-        left untouched), :class:`SchemaTooNewError` for a newer schema and
-        :class:`DatabaseAccessError` when the file cannot be opened.
+        left untouched), :class:`SchemaTooNewError` for a newer schema,
+        :class:`DatabaseAccessError` when the file cannot be opened, and the other
+        :class:`DatabaseError` kinds (locked, damaged, I/O error...) as reading it fails.
         """
         path = self._db_path
         in_file = isinstance(path, Path)
@@ -342,9 +526,15 @@ class SQLiteConnectionFactory:
             except OSError as err:
                 raise DatabaseAccessError(path, err.strerror or str(err)) from err
         try:
-            conn = sqlite3.connect(path, timeout=self._busy_timeout, isolation_level=None)
+            conn = sqlite3.connect(
+                path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                factory=RunDatabaseConnection,
+            )
         except sqlite3.Error as err:
             raise DatabaseAccessError(path, _open_failure(path, err)) from err
+        conn.db_path = path
         try:
             conn.row_factory = sqlite3.Row
             # The first read: fails here, before anything is written, for a non-database.
@@ -365,12 +555,6 @@ class SQLiteConnectionFactory:
                         timeout=self._busy_timeout,
                     )
                 migrate(conn)
-        except DatabaseLockedError:
-            conn.close()
-            raise
-        except sqlite3.DatabaseError as err:
-            conn.close()
-            raise _open_error(path, err, self._busy_timeout) from err
         except BaseException:
             conn.close()
             raise
@@ -402,15 +586,6 @@ def _refuse_other_schema(conn: sqlite3.Connection, path: str | Path) -> None:
         raise DatabaseAccessError(
             path, f"it is an SQLite database of another program (tables: {shown}); left untouched"
         )
-
-
-def _open_error(path: str | Path, err: sqlite3.Error, busy_timeout: float) -> RunMetaError:
-    """The typed error for a database that could not be opened or read."""
-    if getattr(err, "sqlite_errorcode", None) == _SQLITE_NOTADB:
-        return NotADatabaseError(path)
-    if is_busy(err):  # a rollback-journal database held by a writer
-        return DatabaseLockedError(path, busy_timeout)
-    return DatabaseAccessError(path, _open_failure(path, err))
 
 
 def _open_failure(path: str | Path, err: sqlite3.Error) -> str:

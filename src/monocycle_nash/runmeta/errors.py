@@ -9,13 +9,17 @@ like ``KeyboardInterrupt`` it derives from ``BaseException`` so that ordinary
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 __all__ = [
     "ArtifactWriteError",
     "DatabaseAccessError",
+    "DatabaseCorruptError",
+    "DatabaseError",
+    "DatabaseFullError",
+    "DatabaseIOError",
     "DatabaseLockedError",
+    "DatabaseReadOnlyError",
     "DatabaseWriteError",
     "DuplicateProjectError",
     "ForeignMetaError",
@@ -140,29 +144,47 @@ class InvalidTimestampError(RunMetaError):
         super().__init__(f"invalid time {value!r}: {message}")
 
 
-class DatabaseAccessError(RunMetaError):
+class DatabaseError(RunMetaError):
+    """The run database could not be used; ``db_path`` names it and the message says why.
+
+    Every SQLite failure that reaches runmeta's boundary (a connection from
+    :class:`~monocycle_nash.runmeta.db.SQLiteConnectionFactory`, or
+    :func:`~monocycle_nash.runmeta.db.transaction`) becomes one of these, with the SQLite
+    error as ``__cause__`` and its extended result code in ``sqlite_errorcode`` and
+    ``sqlite_errorname`` (``None`` when it had none). Problems without a subclass of
+    their own are this class itself, with SQLite's message. None of them is an
+    ``sqlite3.Error``: callers catch ``DatabaseError``, which another backend can raise too.
+    """
+
+    sqlite_errorcode: int | None = None
+    sqlite_errorname: str | None = None
+
+    def __init__(self, db_path: str | Path, message: str) -> None:
+        self.db_path = str(db_path)
+        super().__init__(message)
+
+
+class DatabaseAccessError(DatabaseError):
     """The database file cannot be opened or read."""
 
     def __init__(self, db_path: str | Path, reason: str) -> None:
-        self.db_path = str(db_path)
         self.reason = reason
-        super().__init__(f"cannot open run database {self.db_path}: {reason}")
+        super().__init__(db_path, f"cannot open run database {db_path}: {reason}")
 
 
-class DatabaseLockedError(RunMetaError, sqlite3.OperationalError):
+class DatabaseLockedError(DatabaseError):
     """Another process kept the database locked for the whole busy timeout.
 
-    Raised by :func:`~monocycle_nash.runmeta.db.transaction` after rolling back, so
-    nothing was changed. It is also an ``sqlite3.OperationalError``: code that catches
-    ``sqlite3.Error`` around a write keeps working.
+    Raised once the statement gave up; ``transaction()`` has rolled back by then, so
+    nothing was changed.
     """
 
     def __init__(self, db_path: str | Path, waited: float) -> None:
-        self.db_path = str(db_path)
         self.waited = waited
         super().__init__(
-            f"run database {self.db_path} is locked by another process (waited {waited:g} s);"
-            " nothing was changed, try again later"
+            db_path,
+            f"run database {db_path} is locked by another process (waited {waited:g} s);"
+            " nothing was changed, try again later",
         )
 
 
@@ -173,16 +195,59 @@ class NotADatabaseError(DatabaseAccessError):
         super().__init__(db_path, "the file is not an SQLite database (left untouched)")
 
 
-class SchemaTooNewError(RunMetaError):
+class SchemaTooNewError(DatabaseError):
     """The database was written by a newer version of this program."""
 
     def __init__(self, db_path: str | Path, found: int, supported: int) -> None:
-        self.db_path = str(db_path)
         self.found = found
         self.supported = supported
         super().__init__(
-            f"run database {self.db_path} has schema version {found}, newer than the "
-            f"supported version {supported}; upgrade monocycle-nash"
+            db_path,
+            f"run database {db_path} has schema version {found}, newer than the "
+            f"supported version {supported}; upgrade monocycle-nash",
+        )
+
+
+class DatabaseCorruptError(DatabaseError):
+    """The database file is damaged (``database disk image is malformed``)."""
+
+    def __init__(self, db_path: str | Path, detail: str) -> None:
+        super().__init__(
+            db_path,
+            f"run database {db_path} is damaged ({detail}); restore it from a backup, or"
+            " rescue its rows with the sqlite3 shell's .recover",
+        )
+
+
+class DatabaseReadOnlyError(DatabaseError):
+    """The database could be read but not written (file, folder or file system read-only)."""
+
+    def __init__(self, db_path: str | Path, detail: str) -> None:
+        super().__init__(
+            db_path,
+            f"run database {db_path} is read-only ({detail}); nothing was changed, make the"
+            " file and its folder writable and try again",
+        )
+
+
+class DatabaseIOError(DatabaseError):
+    """The operating system failed to read or write the database (``disk I/O error``)."""
+
+    def __init__(self, db_path: str | Path, detail: str) -> None:
+        super().__init__(
+            db_path,
+            f"run database {db_path}: disk I/O error ({detail}); check the disk and the"
+            " file, then try again",
+        )
+
+
+class DatabaseFullError(DatabaseError):
+    """The disk (or the database's size limit) is full; the write was not made."""
+
+    def __init__(self, db_path: str | Path, detail: str) -> None:
+        super().__init__(
+            db_path,
+            f"run database {db_path}: the disk is full ({detail}); free some space and try again",
         )
 
 

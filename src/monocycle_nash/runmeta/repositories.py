@@ -2,7 +2,9 @@
 
 Repositories take an open connection and never begin, commit or roll back: the caller
 owns the transaction through :func:`monocycle_nash.runmeta.db.transaction` (see the
-convention in ``db.py``). Unknown ids and duplicate projects raise typed errors.
+convention in ``db.py``). Unknown ids and duplicate projects raise typed errors; on a
+connection from ``SQLiteConnectionFactory`` any other SQLite failure, listing streams
+included, raises the connection's typed ``DatabaseError`` naming the database.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime
 
 from monocycle_nash.runmeta.clock import normalize_timestamp
 from monocycle_nash.runmeta.errors import (
+    DatabaseError,
     DuplicateProjectError,
     InvalidProjectIdError,
     InvalidProjectPathError,
@@ -47,6 +50,10 @@ _RETURNING: Final = (
     " (SELECT project_path FROM projects WHERE projects.project_id = runs.project_id)"
 )
 _HAS_RETURNING: Final = sqlite3.sqlite_version_info >= (3, 35, 0)
+# Extended result codes (``sqlite_errorcode`` of a DatabaseError or a raw sqlite3 error)
+# of the constraint failures that mean an unknown project or a taken project id.
+_FOREIGN_KEY_FAILED: Final = 787  # SQLITE_CONSTRAINT_FOREIGNKEY
+_KEY_TAKEN: Final = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
 
 TimeBound = str | datetime | None
 """A filter bound: a timestamp string with an offset, an aware datetime, or no bound."""
@@ -59,10 +66,6 @@ def _run_from_row(row: Sequence[Any]) -> RunRecord:
 
 def _project_from_row(row: Sequence[Any]) -> ProjectRecord:
     return ProjectRecord(row[0], row[1], row[2], row[3] if row[3] is not None else "")
-
-
-def _is_foreign_key_failure(err: sqlite3.IntegrityError) -> bool:
-    return "FOREIGN KEY" in str(err)
 
 
 class RunsRepository:
@@ -99,8 +102,11 @@ class RunsRepository:
                 " VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, ?)",
                 (created_at, started_at, command, git_commit, note, project_id, updated_at),
             )
-        except sqlite3.IntegrityError as err:
-            if project_id is not None and _is_foreign_key_failure(err):
+        except (DatabaseError, sqlite3.IntegrityError) as err:
+            if (
+                project_id is not None
+                and getattr(err, "sqlite_errorcode", None) == _FOREIGN_KEY_FAILED
+            ):
                 raise ProjectNotFoundError(project_id) from err
             raise
         run_id = cursor.lastrowid
@@ -172,8 +178,11 @@ class RunsRepository:
         sql = f"UPDATE runs SET {', '.join(assignments)} WHERE run_id = ?"  # noqa: S608
         try:
             return self._update_returning(run_id, sql, tuple(params))
-        except sqlite3.IntegrityError as err:
-            if project_id is not None and _is_foreign_key_failure(err):
+        except (DatabaseError, sqlite3.IntegrityError) as err:
+            if (
+                project_id is not None
+                and getattr(err, "sqlite_errorcode", None) == _FOREIGN_KEY_FAILED
+            ):
                 raise ProjectNotFoundError(project_id) from err
             raise
 
@@ -371,8 +380,10 @@ class ProjectsRepository:
                 " VALUES (?, ?, ?, ?)",
                 (record.project_id, record.project_path, record.created_at, record.note),
             )
-        except sqlite3.IntegrityError as err:
-            raise DuplicateProjectError(project_id) from err
+        except (DatabaseError, sqlite3.IntegrityError) as err:
+            if getattr(err, "sqlite_errorcode", None) in _KEY_TAKEN:
+                raise DuplicateProjectError(project_id) from err
+            raise
         return record
 
     def update(

@@ -41,6 +41,7 @@ from monocycle_nash.runmeta.db import DEFAULT_BUSY_TIMEOUT, SQLiteConnectionFact
 from monocycle_nash.runmeta.edits import RunEditor, link_run, refresh_link, warning_line
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
+    DatabaseError,
     DatabaseWriteError,
     InvalidProjectPathError,
     ProjectLinkError,
@@ -435,7 +436,7 @@ class RunSessionService:
         try:
             with transaction(self.connection):
                 record = self.runs.finish(ctx.run_id, status, now, now)
-        except sqlite3.Error as err:
+        except DatabaseError as err:
             self._finish_without_database(
                 ctx, status, reason=reason, now=now, err=err, warnings=warnings
             )
@@ -454,7 +455,7 @@ class RunSessionService:
         except ArtifactWriteError as err:
             if status == "success":
                 # A run whose record could not be completed did not succeed.
-                with suppress(sqlite3.Error), transaction(self.connection):
+                with suppress(DatabaseError), transaction(self.connection):
                     self.runs.finish(ctx.run_id, "fail", now, now)
                 err.add_note(f"runmeta: run {ctx.run_id} is recorded as fail instead")
             raise
@@ -467,7 +468,7 @@ class RunSessionService:
         *,
         reason: str | None,
         now: str,
-        err: sqlite3.Error,
+        err: DatabaseError,
         warnings: list[str],
     ) -> None:
         """The row could not be updated: say so in the logs and in meta.json."""
