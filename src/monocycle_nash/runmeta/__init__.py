@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     )
     from monocycle_nash.runmeta.cli_format import cell_width
     from monocycle_nash.runmeta.clock import Clock, FixedClock, JstClock
-    from monocycle_nash.runmeta.db import SCHEMA_VERSION, SQLiteConnectionFactory, transaction
+    from monocycle_nash.runmeta.db import (
+        DEFAULT_DB_PATH,
+        DEFAULT_RESULT_ROOT,
+        SCHEMA_VERSION,
+        SQLiteConnectionFactory,
+        transaction,
+    )
     from monocycle_nash.runmeta.edits import DeletedRun, RunEditor
     from monocycle_nash.runmeta.errors import (
         ArtifactWriteError,
@@ -75,17 +81,21 @@ if TYPE_CHECKING:
     )
     from monocycle_nash.runmeta.process import sigterm_raises
     from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
-    from monocycle_nash.runmeta.service import (
-        DEFAULT_DB_PATH,
-        DEFAULT_RESULT_ROOT,
-        RunContext,
-        RunSessionService,
-    )
+    from monocycle_nash.runmeta.service import RunContext, RunSessionService
 
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("InputFile", "RunArtifactStore", "write_file_atomically"), "artifact_store"),
     **dict.fromkeys(("Clock", "FixedClock", "JstClock"), "clock"),
-    **dict.fromkeys(("SCHEMA_VERSION", "SQLiteConnectionFactory", "transaction"), "db"),
+    **dict.fromkeys(
+        (
+            "DEFAULT_DB_PATH",
+            "DEFAULT_RESULT_ROOT",
+            "SCHEMA_VERSION",
+            "SQLiteConnectionFactory",
+            "transaction",
+        ),
+        "db",
+    ),
     **dict.fromkeys(("DeletedRun", "RunEditor"), "edits"),
     **dict.fromkeys(
         (
@@ -130,9 +140,7 @@ _EXPORTS: dict[str, str] = {
     ),
     "sigterm_raises": "process",
     **dict.fromkeys(("ProjectsRepository", "RunsRepository"), "repositories"),
-    **dict.fromkeys(
-        ("DEFAULT_DB_PATH", "DEFAULT_RESULT_ROOT", "RunContext", "RunSessionService"), "service"
-    ),
+    **dict.fromkeys(("RunContext", "RunSessionService"), "service"),
 }
 
 __all__ = [

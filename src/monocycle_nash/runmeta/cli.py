@@ -42,7 +42,7 @@ from monocycle_nash.runmeta.cli_format import (
     terminal_width,
 )
 from monocycle_nash.runmeta.clock import JST
-from monocycle_nash.runmeta.db import SQLiteConnectionFactory
+from monocycle_nash.runmeta.db import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, SQLiteConnectionFactory
 from monocycle_nash.runmeta.errors import RunMetaError
 from monocycle_nash.runmeta.models import FINAL_STATUSES, RUN_STATUSES
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
@@ -54,8 +54,6 @@ if TYPE_CHECKING:
     from monocycle_nash.runmeta.service import RunSessionService
 
 __all__ = [
-    "DEFAULT_DB_PATH",
-    "DEFAULT_RESULT_ROOT",
     "SUBCOMMANDS",
     "CommandContext",
     "Handler",
@@ -68,12 +66,6 @@ __all__ = [
     "parse_bound",
     "to_bound",
 ]
-
-DEFAULT_DB_PATH = ".runmeta/run_history.db"
-"""Where the run database is, relative to the current folder, unless ``--db-path``."""
-
-DEFAULT_RESULT_ROOT = "result"
-"""Where the run folders are, relative to the current folder, unless ``--result-root``."""
 
 
 class UsageError(Exception):
@@ -655,14 +647,14 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     parser.add_argument(
         "--db-path",
         type=_database_path,
-        default=argparse.SUPPRESS if suppress else DEFAULT_DB_PATH,
+        default=argparse.SUPPRESS if suppress else str(DEFAULT_DB_PATH),
         metavar="PATH",
         help=f"the run database (default: {DEFAULT_DB_PATH})",
     )
     parser.add_argument(
         "--result-root",
         type=_result_root,
-        default=argparse.SUPPRESS if suppress else DEFAULT_RESULT_ROOT,
+        default=argparse.SUPPRESS if suppress else str(DEFAULT_RESULT_ROOT),
         metavar="DIR",
         help=f"the folder holding result/<run_id>/ (default: {DEFAULT_RESULT_ROOT})",
     )

@@ -78,6 +78,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
+    "DEFAULT_DB_PATH",
+    "DEFAULT_RESULT_ROOT",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "MigrationStep",
@@ -93,6 +95,11 @@ __all__ = [
 
 DEFAULT_BUSY_TIMEOUT: Final = 30.0
 """Seconds a connection waits for another writer before giving up."""
+
+DEFAULT_DB_PATH: Final = Path(".runmeta") / "run_history.db"
+"""Where a project's run database is, relative to its root (or the current folder)."""
+DEFAULT_RESULT_ROOT: Final = Path("result")
+"""Where a project's run folders are, relative to its root (or the current folder)."""
 
 # Primary result codes (the low byte of an extended code), https://sqlite.org/rescode.html
 _SQLITE_BUSY: Final = 5

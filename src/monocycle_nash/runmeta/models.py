@@ -1,18 +1,68 @@
 """The rows of the run history: run and project records, and the run statuses.
 
-Both records are ``typing.NamedTuple`` s: immutable, compared and hashed by value, and
-cheap to build for every row of a listing (``runmeta list-runs`` start-up is measured,
-and ``dataclasses`` would add ``inspect`` to it). The records that do not sit on the
-listing path are frozen dataclasses in the modules that make them (``RunContext`` in
-``service``, ``ProcessIdentity`` in ``process``, ``InputSnapshotInfo`` in
-``artifact_store``).
+Both records are ``collections.namedtuple`` classes: immutable, compared and hashed by
+value, and cheap to build for every row of a listing. ``runmeta list-runs`` start-up
+is measured (issue 7's bound: at most 2x a bare interpreter), and ``typing`` (for
+``typing.NamedTuple``) or ``dataclasses`` would add about 2-7 ms to it, so type
+checkers read the typed ``NamedTuple`` twins below while the program builds the same
+fields with ``namedtuple``. The records off the listing path are frozen dataclasses in
+the modules that make them (``RunContext`` in ``service``, ``ProcessIdentity`` in
+``process``, ``InputSnapshotInfo`` in ``artifact_store``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, NamedTuple, TypeGuard
+from collections import namedtuple
 
 from monocycle_nash.runmeta.errors import InvalidStatusError
+
+# Not ``typing.TYPE_CHECKING``: see the module docstring.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final, Literal, NamedTuple, TypeGuard
+
+    RunStatus = Literal["running", "success", "fail", "killed"]
+    """Status of a run: ``running`` until it ends, then one of the final statuses."""
+    LinkKind = Literal["symlink", "text"]
+    """How a project refers to a run folder: a symbolic link or a text file."""
+
+    class _RunRow(NamedTuple):
+        run_id: int
+        created_at: str
+        started_at: str
+        ended_at: str | None
+        status: RunStatus
+        command: str
+        git_commit: str | None
+        note: str
+        project_id: str | None
+        updated_at: str
+        project_path: str | None = None
+
+    class _ProjectRow(NamedTuple):
+        project_id: str
+        project_path: str
+        created_at: str
+        note: str
+
+else:
+    _RunRow = namedtuple(
+        "RunRecord",
+        "run_id created_at started_at ended_at status command git_commit note project_id"
+        " updated_at project_path",
+        defaults=(None,),
+    )
+    _ProjectRow = namedtuple("ProjectRecord", "project_id project_path created_at note")
+
+    def __getattr__(name: str) -> object:
+        """Build the ``Literal`` aliases ``RunStatus`` and ``LinkKind`` on first use."""
+        if name not in {"RunStatus", "LinkKind"}:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from typing import Literal  # noqa: PLC0415 - see the module docstring
+
+        globals().update(RunStatus=Literal[RUN_STATUSES], LinkKind=Literal["symlink", "text"])
+        return globals()[name]
+
 
 __all__ = [
     "FINAL_STATUSES",
@@ -25,12 +75,6 @@ __all__ = [
     "is_run_status",
     "parse_status",
 ]
-
-RunStatus = Literal["running", "success", "fail", "killed"]
-"""Status of a run: ``running`` until it ends, then one of the final statuses."""
-
-LinkKind = Literal["symlink", "text"]
-"""How a project refers to a run folder: a symbolic link or a text file."""
 
 RUN_STATUSES: Final[tuple[RunStatus, ...]] = ("running", "success", "fail", "killed")
 """Every status, in lifecycle order."""
@@ -58,20 +102,10 @@ def parse_status(value: str, *, final: bool = False) -> RunStatus:
     return value
 
 
-class RunRecord(NamedTuple):
+class RunRecord(_RunRow):
     """One row of ``runs``, plus the project's path when the run belongs to a project."""
 
-    run_id: int
-    created_at: str
-    started_at: str
-    ended_at: str | None
-    status: RunStatus
-    command: str
-    git_commit: str | None
-    note: str
-    project_id: str | None
-    updated_at: str
-    project_path: str | None = None
+    __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields in declaration order (:data:`RUN_FIELDS`)."""
@@ -85,13 +119,10 @@ meta.json carries each of them with the same value as the database.
 """
 
 
-class ProjectRecord(NamedTuple):
+class ProjectRecord(_ProjectRow):
     """One row of ``projects``: an analysis project folder that refers to runs."""
 
-    project_id: str
-    project_path: str
-    created_at: str
-    note: str
+    __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields in declaration order."""

@@ -23,7 +23,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any
 
 from monocycle_nash.runmeta.artifact_store import (
     INPUT_DIR,
@@ -37,7 +37,13 @@ from monocycle_nash.runmeta.artifact_store import (
     build_meta,
 )
 from monocycle_nash.runmeta.clock import Clock, JstClock
-from monocycle_nash.runmeta.db import DEFAULT_BUSY_TIMEOUT, SQLiteConnectionFactory, transaction
+from monocycle_nash.runmeta.db import (
+    DEFAULT_BUSY_TIMEOUT,
+    DEFAULT_DB_PATH,
+    DEFAULT_RESULT_ROOT,
+    SQLiteConnectionFactory,
+    transaction,
+)
 from monocycle_nash.runmeta.edits import RunEditor, link_run, refresh_link, warning_line
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
@@ -60,12 +66,7 @@ from monocycle_nash.runmeta.process import (
 )
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
 
-__all__ = ["DEFAULT_DB_PATH", "DEFAULT_RESULT_ROOT", "RunContext", "RunSessionService"]
-
-DEFAULT_DB_PATH: Final = Path(".runmeta") / "run_history.db"
-"""Database location relative to the project root."""
-DEFAULT_RESULT_ROOT: Final = Path("result")
-"""Run folders' parent relative to the project root."""
+__all__ = ["RunContext", "RunSessionService"]
 
 
 @dataclass(frozen=True, slots=True)
