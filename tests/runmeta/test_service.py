@@ -20,7 +20,9 @@ from monocycle_nash.runmeta import (
     FixedClock,
     ForeignMetaError,
     InputNotFoundError,
+    InvalidProjectPathError,
     ProjectNotFoundError,
+    RunArtifactStore,
     RunContext,
     RunDirExistsError,
     RunDirNotFoundError,
@@ -516,3 +518,58 @@ def test_delete_run_with_files_keeps_another_runs_folder(service: RunSessionServ
     assert service.runs.get(ctx.run_id).status == "success"
     assert service.edits.delete_run(ctx.run_id).record.run_id == ctx.run_id  # the row alone: fine
     assert path.is_file()
+
+
+def test_ensure_project_registers_once_and_checks_the_path(
+    service: RunSessionService, tmp_path: Path
+) -> None:
+    """ensure_project registers a new project, returns it again, refuses another path."""
+    first = service.ensure_project("p", tmp_path / "analysis", "note")
+    assert first.project_path == str(tmp_path / "analysis")
+    assert service.ensure_project("p", tmp_path / "analysis") == first
+    assert service.ensure_project("p") == first
+    assert service.projects.list() == [first]
+    with pytest.raises(InvalidProjectPathError, match="registered with path"):
+        service.ensure_project("p", tmp_path / "elsewhere")
+    with pytest.raises(ProjectNotFoundError):
+        service.ensure_project("unknown")
+
+
+def test_bug_in_start_keeps_its_traceback_in_the_log(
+    service: RunSessionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error after the INSERT: fail, the traceback in logs/stderr.log."""
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("snapshot bug")
+
+    monkeypatch.setattr(RunArtifactStore, "save_input_snapshot", broken)
+    with pytest.raises(RuntimeError, match="snapshot bug") as caught:
+        service.start("bench", input_path=__file__)
+    assert caught.value.failed_run_id == 1  # type: ignore[attr-defined]
+    assert service.runs.get(1).status == "fail"
+    log = service.store.log_path(1).read_text("utf-8")
+    assert log.startswith("runmeta: run 1 fail: start failed: RuntimeError: snapshot bug\n")
+    assert "Traceback (most recent call last)" in log
+    assert "in broken" in log
+
+
+def test_bug_in_start_without_a_folder_prints_its_traceback(
+    service: RunSessionService,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No run folder to log into: the traceback goes to stderr behind a clear line."""
+
+    def broken(*args: object) -> Path:
+        raise RuntimeError("mkdir bug")
+
+    monkeypatch.setattr(RunArtifactStore, "create_run_dir", broken)
+    with pytest.raises(RuntimeError, match="mkdir bug"):
+        service.start("bench")
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "runmeta: run 1 fail: start failed: RuntimeError: mkdir bug (no run folder; "
+        "traceback follows)\nTraceback (most recent call last)"
+    )
+    assert service.runs.get(1).status == "fail"

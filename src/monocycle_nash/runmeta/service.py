@@ -386,17 +386,16 @@ class RunSessionService:
             )
             return
         summary = f"runmeta: run {ctx.run_id} {status}: {reason}\n"
-        # A bug deserves its traceback; a known problem (RunMetaError) or an interrupt
-        # is said in full by its one line.
-        details = "" if status != "fail" else _traceback_text(err)
+        traceback_text = _traceback_text(err) if status == "fail" else ""
         if not own_folder:
-            # e.g. the folder belonged to something else: never write into it.
-            if details and not isinstance(err, RunMetaError):
+            # e.g. the folder belonged to something else: never write into it. A known
+            # problem (RunMetaError) is said in full by its one line; a bug is not.
+            if traceback_text and not isinstance(err, RunMetaError):
                 sys.stderr.write(f"{summary.rstrip()} (no run folder; traceback follows)\n")
-                sys.stderr.write(details)
+                sys.stderr.write(traceback_text)
             return
         try:
-            self.store.append_log(ctx.run_id, summary + details)
+            self.store.append_log(ctx.run_id, summary + traceback_text)
             if ctx.link_kind == "text" and record.project_path is not None:
                 refresh_link(record.project_path, ctx.run_id, ctx.run_dir, now, status)
             self._write_end_meta(ctx, record, reason, ctx.warnings)
