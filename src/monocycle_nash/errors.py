@@ -6,6 +6,8 @@ offending entry, e.g. ``game.toml: characters[2].v must have 2 numbers, got 3``.
 
 from __future__ import annotations
 
+from monocycle_nash.text import fit
+
 __all__ = [
     "CharacterEntryError",
     "GameError",
@@ -23,8 +25,7 @@ def brief(value: object, limit: int = 60) -> str:
 
     A wrong value can be a whole table of thousands of numbers; a message shows its start.
     """
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return fit(repr(value), limit, measure=len)
 
 
 class GameError(Exception):

@@ -20,10 +20,10 @@ from monocycle_nash.matrix import (
     PayoffMatrix,
     check_labels,
     check_rows,
-    count,
     default_labels,
     finite_number,
 )
+from monocycle_nash.text import plural
 
 __all__ = ["Game", "load_game", "parse_game", "read_toml_file"]
 
@@ -166,8 +166,8 @@ def _parse_matrix(data: Mapping[str, Any], source: str) -> Game:
         if len(labels) != len(rows):
             raise MatrixShapeError(
                 source,
-                f"labels has {count(len(labels), 'entry', 'entries')} "
-                f"but matrix has {count(len(rows), 'row', 'rows')}",
+                f"labels has {plural(len(labels), 'entry', 'entries')} "
+                f"but matrix has {plural(len(rows), 'row')}",
             )
     return Game.of_matrix(PayoffMatrix(labels, rows), source)
 

@@ -9,23 +9,18 @@ from dataclasses import dataclass
 
 from monocycle_nash.character import MAX_PAYOFF, Character
 from monocycle_nash.errors import GameNumberError, LabelError, MatrixShapeError, brief
+from monocycle_nash.text import plural
 
 __all__ = [
     "PayoffMatrix",
     "check_labels",
     "check_rows",
-    "count",
     "default_labels",
     "finite_number",
     "payoffs_against",
 ]
 
 _SOURCE = "payoff matrix"
-
-
-def count(number: int, one: str, many: str) -> str:
-    """Return ``"1 entry"`` or ``"3 entries"``: a number with its noun for messages."""
-    return f"{number} {one if number == 1 else many}"
 
 
 def payoffs_against(
@@ -112,7 +107,7 @@ def check_rows(rows: object, source: str, entry: str = "matrix") -> tuple[tuple[
         if len(row) != size:
             raise MatrixShapeError(
                 source,
-                f"{entry}[{i}] has {count(len(row), 'entry', 'entries')}, expected {size} "
+                f"{entry}[{i}] has {plural(len(row), 'entry', 'entries')}, expected {size} "
                 "(the matrix must be square)",
             )
         checked.append(

@@ -95,3 +95,17 @@ def test_shorten_ends_long_labels_with_an_ellipsis(label: str) -> None:
     assert label.startswith(short[:-1].rstrip())
     assert text_width(short, 12) <= 100
     assert shorten("Ken", 100, 12) == "Ken"
+
+
+@pytest.mark.parametrize(
+    ("label", "width", "expected"),
+    [
+        pytest.param("Ryu Ken", 33, "Ryu\u2026", id="no-space-before-ellipsis"),
+        pytest.param("Ryu", 3, "\u2026", id="ellipsis-even-when-too-wide"),
+    ],
+)
+def test_shorten_drops_spaces_and_keeps_the_ellipsis(
+    label: str, width: float, expected: str
+) -> None:
+    """A label cut after a space loses the space; one too narrow is the ellipsis."""
+    assert shorten(label, width, 10) == expected

@@ -5,27 +5,24 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from monocycle_nash.runmeta.cli_format import (
     WINDOW,
-    cell_width,
     clean,
     describe_run,
-    fit,
     format_duration,
     format_project_table,
     format_run_details,
     format_run_table,
     format_size,
     json_array_lines,
-    plural,
     run_to_json,
     terminal_width,
 )
 from monocycle_nash.runmeta.models import RUN_FIELDS, ProjectRecord, RunRecord, RunStatus
+from monocycle_nash.text import cell_width
 
 
 def _run(
@@ -84,59 +81,6 @@ def test_format_duration(ended_at: str | None, status: str, expected: str) -> No
 def test_clean_makes_one_printable_line(text: str | None, expected: str) -> None:
     """clean() collapses whitespace and replaces control characters with '?'."""
     assert clean(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "width", "expected"),
-    [
-        pytest.param("abcdef", 10, "abcdef", id="fits"),
-        pytest.param("abcdefghij", 8, "abcde...", id="ascii"),
-        pytest.param("日本語のノート", 9, "日本語...", id="wide"),
-        pytest.param("abcdef", 2, "..", id="tiny"),
-    ],
-)
-def test_fit_shortens_to_terminal_cells(text: str, width: int, expected: str) -> None:
-    """fit() keeps at most `width` terminal cells, ending a shortened text with '...'."""
-    assert fit(text, width) == expected
-    assert cell_width(fit(text, width)) <= width
-
-
-@pytest.mark.parametrize(
-    ("text", "width", "options", "expected"),
-    [
-        pytest.param("日本語のノート", 5, {"ellipsis": "\u2026"}, "日本\u2026", id="own-ellipsis"),
-        pytest.param("abcdefgh", 2.5, {"measure": lambda s: 0.5 * len(s)}, "ab...", id="measure"),
-        pytest.param("abcdefgh", 1.0, {"measure": lambda s: 0.5 * len(s)}, "..", id="tiny-measure"),
-    ],
-)
-def test_fit_takes_another_ellipsis_or_measure(
-    text: str, width: float, options: dict[str, Any], expected: str
-) -> None:
-    """fit() can end with another ellipsis, and measure widths its own way (e.g. pixels)."""
-    assert fit(text, width, **options) == expected
-
-
-@pytest.mark.parametrize(
-    ("count", "many", "expected"),
-    [
-        pytest.param(1, None, "1 run", id="one"),
-        pytest.param(0, None, "0 runs", id="zero"),
-        pytest.param(2, None, "2 runs", id="two"),
-        pytest.param(1, "strategies", "1 strategy", id="one-irregular"),
-        pytest.param(3, "strategies", "3 strategies", id="irregular"),
-    ],
-)
-def test_plural(count: int, many: str | None, expected: str) -> None:
-    """plural() adds "s" unless the count is 1, or uses the plural it is given."""
-    noun = "strategy" if many else "run"
-    assert plural(count, noun, many) == expected
-
-
-def test_cell_width_counts_wide_characters_twice() -> None:
-    """East Asian wide characters take two cells, combining marks none."""
-    assert cell_width("abc") == 3
-    assert cell_width("日本") == 4
-    assert cell_width("e\u0301") == 1
 
 
 def test_run_table_aligns_columns() -> None:

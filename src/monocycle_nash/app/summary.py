@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from monocycle_nash.equilibrium import Equilibrium
-from monocycle_nash.matrix import count
-from monocycle_nash.runmeta import cell_width
+from monocycle_nash.text import cell_width, fit, plural
 
 __all__ = ["MAX_LABEL_COLUMNS", "MAX_LISTED", "display_path", "format_header", "format_summary"]
 
@@ -25,20 +24,6 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
         return str(resolved)
 
 
-def _fit(label: str) -> str:
-    """Return ``label``, or its start and ``…`` when it is wider than ``MAX_LABEL_COLUMNS``."""
-    if cell_width(label) <= MAX_LABEL_COLUMNS:
-        return label
-    kept: list[str] = []
-    used = 0
-    for char in label:
-        used += cell_width(char)
-        if used > MAX_LABEL_COLUMNS - 1:
-            break
-        kept.append(char)
-    return "".join(kept) + "\u2026"
-
-
 def _number(value: float, digits: int) -> str:
     # + 0.0 turns -0.0 into 0.0.
     return f"{float(value) + 0.0:.{digits}g}"
@@ -46,7 +31,7 @@ def _number(value: float, digits: int) -> str:
 
 def format_header(run_id: int, game_name: str, size: int, kind: str) -> str:
     """Return the line printed before solving: run id and game."""
-    return f"Run {run_id}: solving {game_name} ({count(size, 'strategy', 'strategies')}, {kind})"
+    return f"Run {run_id}: solving {game_name} ({plural(size, 'strategy', 'strategies')}, {kind})"
 
 
 def format_summary(
@@ -65,7 +50,10 @@ def format_summary(
         (index for index, weight in enumerate(weights) if weight > 0),
         key=lambda index: (-weights[index], index),
     )
-    shown = [(_fit(labels[index]), weights[index]) for index in support[:MAX_LISTED]]
+    shown = [
+        (fit(labels[index], MAX_LABEL_COLUMNS, ellipsis="\u2026"), weights[index])
+        for index in support[:MAX_LISTED]
+    ]
     width = max((cell_width(label) for label, _ in shown), default=0)
     lines = [
         f"Solved by {equilibrium.solver}.",

@@ -6,10 +6,10 @@ import math
 from collections.abc import Iterable
 
 from monocycle_nash.equilibrium import Equilibrium
-from monocycle_nash.matrix import count
 from monocycle_nash.plot.scales import nice_step
 from monocycle_nash.plot.svg import SvgBuilder, fmt, format_number
 from monocycle_nash.plot.text import shorten, text_width
+from monocycle_nash.text import plural
 
 __all__ = ["DEFAULT_MAX_BARS", "equilibrium_svg", "format_number"]
 
@@ -65,13 +65,13 @@ def _rows_to_show(
     if hidden_support:
         mass = math.fsum(p for _, p in hidden_support)
         notes.append(
-            f"and {count(len(hidden_support), 'more strategy', 'more strategies')} in the "
+            f"and {plural(len(hidden_support), 'more strategy', 'more strategies')} in the "
             f"support (total probability {format_number(mass, 3)})"
         )
     zeros = len(strategy) - len(support)
     if zeros:
         notes.append(
-            f"and {count(zeros, 'more strategy', 'more strategies')} with zero probability"
+            f"and {plural(zeros, 'more strategy', 'more strategies')} with zero probability"
         )
     return shown, notes
 

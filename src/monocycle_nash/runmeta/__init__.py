@@ -28,7 +28,6 @@ if TYPE_CHECKING:
         RunArtifactStore,
         write_file_atomically,
     )
-    from monocycle_nash.runmeta.cli_format import cell_width
     from monocycle_nash.runmeta.clock import Clock, FixedClock, JstClock
     from monocycle_nash.runmeta.db import (
         DEFAULT_DB_PATH,
@@ -134,7 +133,6 @@ _EXPORTS: dict[str, str] = {
         "errors",
     ),
     "GitCommitProbe": "git_probe",
-    "cell_width": "cli_format",
     **dict.fromkeys(
         ("FINAL_STATUSES", "RUN_STATUSES", "ProjectRecord", "RunRecord", "RunStatus"), "models"
     ),
@@ -196,7 +194,6 @@ __all__ = [
     "RunsRepository",
     "SQLiteConnectionFactory",
     "SchemaTooNewError",
-    "cell_width",
     "sigterm_raises",
     "transaction",
     "write_file_atomically",

@@ -37,7 +37,6 @@ from monocycle_nash.runmeta.cli_format import (
     format_run_table,
     format_table,
     json_array_lines,
-    plural,
     run_to_json,
     terminal_width,
 )
@@ -46,6 +45,7 @@ from monocycle_nash.runmeta.db import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, SQLi
 from monocycle_nash.runmeta.errors import RunMetaError
 from monocycle_nash.runmeta.models import FINAL_STATUSES, RUN_STATUSES
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
+from monocycle_nash.text import plural
 
 TYPE_CHECKING = False  # not typing's: the listing path does without ``typing`` (2 ms)
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ for the rest, so a listing of a million runs never sits in memory; a later value
 than its column is shortened with ``...``. Widths count terminal cells, so Japanese
 notes (two cells per character) stay aligned.
 
-The helpers for one line of text (:func:`cell_width`, :func:`fit`, :func:`plural`,
-:func:`terminal_width`) are meant to be the only ones: use them rather than write another.
+Cell widths, shortening and plurals come from :mod:`monocycle_nash.text`, shared with
+the domain and the app; :func:`terminal_width` is the only one of its kind.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain, islice
 
+from monocycle_nash.text import cell_width, fit
+
 TYPE_CHECKING = False  # not typing's: the listing path does without ``typing`` (2 ms)
 if TYPE_CHECKING:
     from typing import TextIO
@@ -26,13 +28,10 @@ if TYPE_CHECKING:
     from monocycle_nash.runmeta.models import ProjectRecord, RunRecord
 
 __all__ = [
-    "ELLIPSIS",
     "WINDOW",
     "Column",
-    "cell_width",
     "clean",
     "describe_run",
-    "fit",
     "format_duration",
     "format_project_table",
     "format_run_details",
@@ -40,14 +39,10 @@ __all__ = [
     "format_size",
     "format_table",
     "json_array_lines",
-    "plural",
     "run_to_json",
     "status_text",
     "terminal_width",
 ]
-
-ELLIPSIS = "..."
-"""Marks a shortened cell; ASCII so that any console encoding can print it."""
 
 WINDOW = 200
 """Rows read before the column widths of a streamed table are fixed."""
@@ -70,66 +65,6 @@ def clean(text: str | None) -> str:
     if line.isprintable():
         return line
     return "".join(ch if ch.isprintable() else "?" for ch in line)
-
-
-def cell_width(text: str) -> int:
-    """Return how many terminal cells ``text`` takes (wide East Asian characters take 2)."""
-    if text.isascii():
-        return len(text)
-    import unicodedata  # noqa: PLC0415 - loaded only once a non-ASCII cell appears
-
-    width = 0
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-    return width
-
-
-def fit(
-    text: str,
-    width: float,
-    *,
-    ellipsis: str = ELLIPSIS,
-    measure: Callable[[str], float] | None = None,
-) -> str:
-    """Return ``text``, or its start followed by ``ellipsis``, taking at most ``width``.
-
-    ``measure`` tells how wide a text is: terminal cells (:func:`cell_width`) unless
-    given; a drawing can pass its own estimate (in pixels, say). When not even
-    ``ellipsis`` fits, the part of it that does is returned.
-    """
-    size = measure or cell_width
-    if size(text) <= width:
-        return text
-    room = width - size(ellipsis)
-    if room < 0:
-        return _start(ellipsis, width, measure)
-    return _start(text, room, measure) + ellipsis
-
-
-def _start(text: str, width: float, measure: Callable[[str], float] | None) -> str:
-    """The longest start of ``text`` that takes at most ``width`` (cells by default)."""
-    if measure is None:
-        if text.isascii():
-            return text[: int(width)]
-        measure = cell_width
-    used = 0.0
-    for index, ch in enumerate(text):
-        used += measure(ch)
-        if used > width:
-            return text[:index]
-    return text
-
-
-def plural(count: int, noun: str, many: str | None = None) -> str:
-    """Return ``"1 run"``, ``"2 runs"``: the count and its noun, plural unless 1.
-
-    The plural is ``noun + "s"`` unless ``many`` spells it (``"strategies"``).
-    """
-    if count == 1:
-        return f"{count} {noun}"
-    return f"{count} {many if many is not None else noun + 's'}"
 
 
 def terminal_width(stream: TextIO | None = None) -> int | None:

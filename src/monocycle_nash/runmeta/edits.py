@@ -67,6 +67,7 @@ from monocycle_nash.runmeta.errors import (
 )
 from monocycle_nash.runmeta.models import LinkKind, ProjectRecord, RunRecord, RunStatus
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
+from monocycle_nash.text import plural
 
 __all__ = [
     "REFS_DIR",
@@ -484,7 +485,7 @@ class RunEditor:
                     removed.append(str(run_dir))
             except ArtifactWriteError as err:
                 count = _count_files(run_dir)
-                left = [f"{run_dir} ({count} file{'' if count == 1 else 's'})"]
+                left = [f"{run_dir} ({plural(count, 'file')})"]
                 raise RunFilesLeftError(
                     run_id, f"cannot remove {err.path}: {err.reason}", left
                 ) from err
