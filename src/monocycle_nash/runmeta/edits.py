@@ -50,7 +50,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from monocycle_nash.runmeta.artifact_store import RunArtifactStore, describes_another_run, sync_row
+from monocycle_nash.runmeta.artifact_store import (
+    RunArtifactStore,
+    describes_another_run,
+    sync_row,
+    write_file_atomically,
+)
 from monocycle_nash.runmeta.clock import Clock
 from monocycle_nash.runmeta.db import transaction
 from monocycle_nash.runmeta.errors import (
@@ -105,16 +110,6 @@ def _text(run_dir: Path, created_at: str, status: str) -> str:
     return f"{run_dir}\ncreated_at: {created_at}\nstatus: {status}\n"
 
 
-def _write_text(path: Path, content: str) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_text(content, encoding="utf-8")
-        temp.replace(path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
 def _remove(path: Path) -> bool:
     """Remove a symlink or a file (never a real folder); True when something went."""
     try:
@@ -151,8 +146,10 @@ def link_run(
     except (OSError, NotImplementedError):
         try:
             temp.unlink(missing_ok=True)
-            _write_text(text, _text(target, created_at, status))
+            write_file_atomically(text, _text(target, created_at, status))
             _remove(link)
+        except ArtifactWriteError as err:
+            raise ProjectLinkError(refs, err.reason) from err
         except OSError as err:
             raise ProjectLinkError(refs, err.strerror or str(err)) from err
         return ProjectLink("text", text)
@@ -184,9 +181,9 @@ def refresh_link(
     if found is None or found.kind == "symlink":
         return found
     try:
-        _write_text(found.path, _text(Path(run_dir).absolute(), created_at, status))
-    except OSError as err:
-        raise ProjectLinkError(found.path, err.strerror or str(err)) from err
+        write_file_atomically(found.path, _text(Path(run_dir).absolute(), created_at, status))
+    except ArtifactWriteError as err:
+        raise ProjectLinkError(found.path, err.reason) from err
     return found
 
 
