@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from monocycle_nash.text import cell_width, fit, plural
+from monocycle_nash.text import cell_width, fit, plural, printable
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,36 @@ def test_cell_width_counts_wide_characters_twice() -> None:
 def test_fit_can_count_characters(text: str, limit: int, expected: str) -> None:
     """With measure=len (as error messages use it), every character counts as one."""
     assert fit(text, limit, measure=len) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("plain 日本語 text", "plain 日本語 text", id="unchanged"),
+        pytest.param("\x1b[2Jred", "\\x1b[2Jred", id="escape"),
+        pytest.param("a\tb\nc\r", "a\\x09b\\x0ac\\x0d", id="c0-whitespace"),
+        pytest.param("\x00\x7f\x85\x9b", "\\x00\\x7f\\x85\\x9b", id="nul-del-c1"),
+        pytest.param("txt\u202eexe", "txt\\u202eexe", id="right-to-left-override"),
+        pytest.param(
+            "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069",
+            "\\u061c\\u200e\\u200f\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069",
+            id="every-bidi-control",
+        ),
+        pytest.param("a\u2028b\u2029", "a\\u2028b\\u2029", id="unicode-line-breaks"),
+        pytest.param("out\udcff.txt", "out\\xff.txt", id="undecodable-byte"),
+        pytest.param("\ud800", "\\ud800", id="lone-surrogate"),
+        pytest.param(
+            "\u3000\u00a0\u200d\u0301", "\u3000\u00a0\u200d\u0301", id="other-invisibles-kept"
+        ),
+        pytest.param("C:\\x1b", "C:\\x1b", id="backslashes-as-they-are"),
+    ],
+)
+def test_printable_escapes_controls_and_bidi(text: str, expected: str) -> None:
+    """printable() shows C0, C1, DEL, bidi controls and lone surrogates as escapes, no more."""
+    assert printable(text) == expected
+
+
+def test_printable_keeps_what_it_is_told_to_and_measures_right() -> None:
+    """keep= lets a line break through; an escaped text is as wide as its characters."""
+    assert printable("a\nb\x1b", keep="\n") == "a\nb\\x1b"
+    assert cell_width(printable("日\x1b")) == 2 + 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +26,17 @@ from monocycle_nash.matrix import (
 )
 from monocycle_nash.text import plural
 
-__all__ = ["Game", "load_game", "parse_game", "read_toml_file"]
+__all__ = ["MAX_TOML_DEPTH", "Game", "load_game", "parse_game", "read_toml_file"]
 
 _CHARACTER_KEYS = ("label", "p", "v")
 _GAME_KEYS = frozenset({"matrix", "labels", "characters"})
+
+MAX_TOML_DEPTH = 100
+"""Levels of nested arrays and tables a TOML input may have (a game needs 3).
+
+Deeper documents are refused as soon as they are read: Python's TOML reader (and
+whatever walks the data afterwards) recurses once per level and fails near 500.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +114,8 @@ def load_game(path: str | Path) -> Game:
 def read_toml_file(path: str | Path) -> dict[str, Any]:
     """Parse the TOML file ``path``, raising ``GameFileError`` with a one-line reason.
 
-    A leading UTF-8 byte order mark (as some Windows editors write) is skipped.
+    A leading UTF-8 byte order mark (as some Windows editors write) is skipped. Arrays
+    and tables nested more than :data:`MAX_TOML_DEPTH` levels deep are refused.
     """
     source = str(path)
     try:
@@ -117,12 +126,76 @@ def read_toml_file(path: str | Path) -> dict[str, Any]:
         raise GameFileError(source, "is a folder, not a TOML file") from None
     except OSError as err:
         raise GameFileError(source, f"cannot read: {err.strerror or err}") from err
+    except ValueError as err:  # a NUL character in the path
+        raise GameFileError(source, f"not a usable file name: {err}") from err
     try:
-        return tomllib.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise GameFileError(source, f"not UTF-8 text ({err.reason} at byte {err.start})") from err
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise GameFileError(source, f"invalid TOML: {err}") from err
+    except RecursionError:
+        raise GameFileError(source, _too_deep(_deep_entry(text))) from None
+    # Only a document with that many brackets can be that deep: most are not walked.
+    if text.count("[") + text.count("{") > MAX_TOML_DEPTH:
+        entry = _deeper_entry(data)
+        if entry is not None:
+            raise GameFileError(source, _too_deep(f"entry {brief(entry)}"))
+    return data
+
+
+def _too_deep(where: str) -> str:
+    return f"{where} is nested more than {MAX_TOML_DEPTH} levels deep (arrays or tables)"
+
+
+def _deeper_entry(data: dict[str, Any]) -> str | None:
+    """The top-level key whose value nests more than ``MAX_TOML_DEPTH`` levels, if any."""
+    stack: list[tuple[object, int, str]] = [
+        (value, 2, key) for key, value in data.items() if isinstance(value, dict | list)
+    ]
+    while stack:
+        value, depth, key = stack.pop()
+        if depth > MAX_TOML_DEPTH:
+            return key
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend(
+            (child, depth + 1, key)
+            for child in children  # type: ignore[attr-defined]
+            if isinstance(child, dict | list)
+        )
+    return None
+
+
+_TOKEN = re.compile(
+    r"""
+    \"\"\"[\s\S]*?\"\"\" | '\'\'[\s\S]*?'\'\'      # multi-line strings
+    | "(?:[^"\\\n]|\\.)*" | '[^'\n]*'         # one-line strings
+    | \#[^\n]*                               # a comment
+    | [\[\]{}\n]                            # what the scan counts
+    """,
+    re.VERBOSE,
+)
+
+
+def _deep_entry(text: str) -> str:
+    """Where a document too deep to parse goes deeper than allowed: ``line N``.
+
+    Only used after the TOML reader gave up, so the text is scanned for brackets with a
+    regular expression (strings and comments skipped) rather than parsed.
+    """
+    depth, line = 0, 1
+    for match in _TOKEN.finditer(text):
+        piece = match.group()
+        if piece in "[{":
+            depth += 1
+            if depth > MAX_TOML_DEPTH:
+                return f"the entry on line {line}"
+        elif piece in "]}":
+            depth = max(0, depth - 1)
+        line += piece.count("\n")
+    return "the document"  # pragma: no cover - the reader fails only on deep nesting
 
 
 def parse_game(data: Mapping[str, Any], source: str) -> Game:

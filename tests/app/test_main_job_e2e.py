@@ -183,7 +183,8 @@ def test_run_config_with_project_links_the_run(tmp_path: Path) -> None:
     run_dir = tmp_path / "runs" / "1"
     meta = assert_meta_matches_row(run_dir, row)
     assert meta["project_path"] == str(tmp_path / "analysis")
-    refs = tmp_path / "analysis" / "experiment_refs"
+    (refs,) = (tmp_path / "analysis" / "experiment_refs").iterdir()  # the folder of this root
+    assert refs.name.startswith(f"{tmp_path.name}-runs-")
     link, text = refs / "1", refs / "1.txt"
     assert (link.is_symlink() and link.resolve() == run_dir.resolve()) or (
         str(run_dir.resolve()) in text.read_text("utf-8")
@@ -402,5 +403,5 @@ def test_runs_registering_one_new_project_at_once_all_succeed(tmp_path: Path) ->
     recorded = rows(tmp_path / DEFAULT_DB)
     assert sorted(r["status"] for r in recorded) == ["success"] * 4
     assert {r["project_id"] for r in recorded} == {"p"}
-    links = sorted(p.name for p in (tmp_path / "analysis" / "experiment_refs").iterdir())
-    assert links == ["1", "2", "3", "4"]
+    (refs,) = (tmp_path / "analysis" / "experiment_refs").iterdir()  # the folder of this root
+    assert sorted(p.name for p in refs.iterdir()) == ["1", "2", "3", "4"]

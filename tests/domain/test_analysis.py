@@ -81,7 +81,7 @@ def test_column_strategy_of_the_wrong_length_is_refused() -> None:
 
 
 def test_solve_dispatches_by_kind_of_game(tmp_path: Path) -> None:
-    """Roster files go to the monocycle solver, matrix files to the simplex."""
+    """Roster files go to the monocycle solver, small matrix files to the simplex."""
     roster = tmp_path / "roster.toml"
     roster.write_text(
         "characters = [\n"
@@ -98,7 +98,7 @@ def test_solve_dispatches_by_kind_of_game(tmp_path: Path) -> None:
     assert by_roster.solver == "monocycle-sampling"
     assert by_roster.translation is not None
     assert by_roster.labels == ("A", "B", "C")
-    assert by_matrix.solver == "simplex"
+    assert by_matrix.solver == "simplex-devex"
     assert by_matrix.translation is None
     assert by_matrix.labels == ("s0", "s1", "s2")
     # The roster's matrix, built on demand, gives the same answer through the LP.

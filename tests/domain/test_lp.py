@@ -35,7 +35,7 @@ def test_rock_paper_scissors_matrix_through_solve() -> None:
     """solve() on the RPS matrix: uniform, value 0, exact mode reported as simplex-exact."""
     matrix = PayoffMatrix.from_rows(RPS, ["Rock", "Paper", "Scissors"])
     approx = solve(matrix)
-    assert approx.solver == "simplex"
+    assert approx.solver == "simplex-devex"
     assert approx.row_strategy == pytest.approx((1 / 3,) * 3, abs=1e-12)
     assert approx.value == pytest.approx(0.0, abs=1e-12)
     exact = solve(matrix, exact=True)

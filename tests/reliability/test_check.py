@@ -270,8 +270,17 @@ def test_disagreement_on_a_running_run_is_skipped_while_its_process_lives(
     with RunSessionService.open(root) as service:
         ctx = service.start("still running")
         meta = read_meta(root, ctx.run_id)
-        if owner == "dead":
+        if owner == "dead":  # recorded by a process that is gone, in the row and meta.json
             meta["process"]["pid"] = _dead_pid()
+            conn = sqlite3.connect(db_path(root))
+            try:
+                with conn:
+                    conn.execute(
+                        "UPDATE runs SET pid = ? WHERE run_id = ?",
+                        (meta["process"]["pid"], ctx.run_id),
+                    )
+            finally:
+                conn.close()
         meta["note"] = "written before the row changed"
         _meta_path(root, ctx.run_id).write_text(json.dumps(meta), encoding="utf-8")
         report = runmeta_json(capsys, root, "check", code=1 if kinds else 0)

@@ -133,7 +133,7 @@ def test_existing_run_folder_is_not_reused(root: Path) -> None:
     stranger.write_text("someone else's", encoding="utf-8")
     code, stderr = _main_job(root)
     assert code == 1
-    _one_line(stderr, "result/1 already exists; refusing to reuse it (run 1 recorded as fail)")
+    _one_line(stderr, "result/1 already exists; refusing to reuse it; run 1 recorded as fail")
     assert _statuses(root) == [(1, "fail")]
     assert [p.name for p in stranger.parent.iterdir()] == ["notes.txt"]
     assert stranger.read_text(encoding="utf-8") == "someone else's"

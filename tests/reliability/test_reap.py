@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import pytest
 
 from monocycle_nash.runmeta import RunSessionService
 from monocycle_nash.runmeta.artifact_store import meta_mismatches
+from monocycle_nash.runmeta.edits import root_tag
 from monocycle_nash.runmeta.process import ProcessState, current_process
 from monocycle_nash.runmeta.repair import reap
 from tests.reliability.helpers import db_path, held_run, read_meta, row, runmeta, runmeta_json
@@ -31,12 +33,30 @@ def root(tmp_path: Path) -> Path:
     return folder
 
 
+_COLUMNS = {"host": "host", "pid": "pid", "start_time": "process_start"}
+
+
+def _set_row_process(root: Path, run_id: int, **values: object) -> None:
+    """Change the process columns of a run's row (``None``s: a row of schema version 2)."""
+    assignments = ", ".join(f"{_COLUMNS[name]} = ?" for name in values)
+    conn = sqlite3.connect(db_path(root))
+    try:
+        with conn:
+            conn.execute(
+                f"UPDATE runs SET {assignments} WHERE run_id = ?",  # noqa: S608 - fixed names
+                (*values.values(), run_id),
+            )
+    finally:
+        conn.close()
+
+
 def _rewrite_process(root: Path, run_id: int, **changes: object) -> None:
-    """Change the recorded process of a run in its meta.json (as another machine would)."""
+    """Change the recorded process of a run, in its row and meta.json (as another machine would)."""
     path = root / "result" / str(run_id) / "meta.json"
     meta = json.loads(path.read_text(encoding="utf-8"))
     meta["process"].update(changes)
     path.write_text(json.dumps(meta), encoding="utf-8")
+    _set_row_process(root, run_id, **changes)
 
 
 def test_sigkilled_run_is_reaped_and_live_run_left_alone(
@@ -137,10 +157,12 @@ def test_dry_run_changes_nothing(root: Path, capsys: pytest.CaptureFixture[str])
 def test_runs_that_cannot_be_checked_are_reported_not_touched(
     root: Path, capsys: pytest.CaptureFixture[str], damage: str, outcome: str
 ) -> None:
-    """Other hosts and runs without a readable process record are listed and left running."""
+    """Other hosts, and rows of schema 2 without a readable process record: left running."""
     with RunSessionService.open(root) as service:
         ctx = service.start("somewhere")
     meta_path = root / "result" / str(ctx.run_id) / "meta.json"
+    if damage != "other-host":  # a row of an older schema: only meta.json can say
+        _set_row_process(root, ctx.run_id, host=None, pid=None, start_time=None)
     if damage == "other-host":
         _rewrite_process(root, ctx.run_id, host="another-machine", pid=1)
     elif damage == "no-folder":
@@ -218,7 +240,7 @@ def test_reaped_run_updates_its_project_text_reference(
     with RunSessionService.open(root) as service:
         service.edits.add_project("main", analysis)
         ctx = service.start("attached run", project_id="main")
-    reference = analysis / "experiment_refs" / f"{ctx.run_id}.txt"
+    reference = analysis / "experiment_refs" / root_tag(root / "result") / f"{ctx.run_id}.txt"
     assert reference.read_text(encoding="utf-8").splitlines()[-1] == "status: running"
     _rewrite_process(root, ctx.run_id, start_time="other-boot:1")
     assert runmeta_json(capsys, root, "reap")["runs"][0]["outcome"] == "killed"

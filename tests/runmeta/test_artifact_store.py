@@ -6,6 +6,7 @@ import errno
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from monocycle_nash.runmeta.artifact_store import (
     InputSnapshotInfo,
     RunArtifactStore,
     is_temp_file,
+    read_regular_file,
     temp_file_writer,
     write_file_atomically,
 )
@@ -287,3 +289,103 @@ def test_write_file_atomically_leaves_no_temp_file_on_failure(tmp_path: Path) ->
         write_file_atomically(tmp_path / "folder.json", "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.json", "out.json"]
     assert target.read_text("utf-8") == "first\n"
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_temp_file_names_are_unpredictable_and_name_their_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each temp file gets a random part after the pid; check still reads the pid back."""
+    seen: list[str] = []
+    real_replace = os.replace
+
+    def spy(src: str, dst: str) -> None:
+        seen.append(Path(src).name)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    for _ in range(3):
+        write_file_atomically(tmp_path / "meta.json", "{}")
+    assert len(set(seen)) == 3
+    for name in seen:
+        prefix, pid, token, suffix = name.rsplit(".", 3)
+        assert (prefix, pid, suffix) == (".meta.json", str(os.getpid()), "tmp")
+        assert len(token) == 12 and not token.strip("0123456789abcdef")
+        assert is_temp_file(name) and temp_file_writer(name) == os.getpid()
+    assert temp_file_writer(".meta.json.123.0.tmp") == 123  # names of earlier versions
+    assert temp_file_writer(".meta.json.123.xyz.tmp") is None
+
+
+def test_read_regular_file_refuses_what_is_not_a_small_regular_file(tmp_path: Path) -> None:
+    """A symlink, a FIFO, a device or a file over the limit is refused at once, never read."""
+    regular = tmp_path / "meta.json"
+    regular.write_bytes(b"{}")
+    assert read_regular_file(regular, 2) == b"{}"
+    with pytest.raises(ValueError, match="larger than 1 bytes"):
+        read_regular_file(regular, 1)
+    (tmp_path / "link").symlink_to(regular)
+    with pytest.raises(ValueError, match="symbolic link"):
+        read_regular_file(tmp_path / "link", 100)
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(ValueError, match="not a regular file"):
+        read_regular_file(tmp_path / "fifo", 100)
+    with pytest.raises(ValueError, match="not a regular file"):
+        read_regular_file("/dev/zero", 100)
+    with pytest.raises(FileNotFoundError):
+        read_regular_file(tmp_path / "missing", 100)
+
+
+def test_read_meta_of_a_fifo_is_unreadable_not_a_hang(store: RunArtifactStore) -> None:
+    """meta.json that is a FIFO: MetaCorruptError saying it is no regular file."""
+    store.create_run_dir(1)
+    os.mkfifo(store.meta_path(1))
+    with pytest.raises(MetaCorruptError, match="not a regular file"):
+        store.read_meta(1)
+
+
+def test_snapshot_keeps_the_permission_bits_of_its_sources(
+    store: RunArtifactStore, tmp_path: Path
+) -> None:
+    """Copies keep their source's mode (umask aside); the merged input is as private as any."""
+    old_umask = os.umask(0)
+    try:
+        private, shared = tmp_path / "private.toml", tmp_path / "shared.toml"
+        private.write_text("secret = 1\n")
+        shared.write_text("open = 1\n")
+        private.chmod(0o600)
+        shared.chmod(0o644)
+        folder = tmp_path / "config"
+        (folder / "keys").mkdir(parents=True)
+        (folder / "keys" / "key.toml").write_text("k = 1\n")
+        (folder / "keys" / "key.toml").chmod(0o400)
+        (folder / "keys").chmod(0o700)
+        store.create_run_dir(1)
+        inputs = [InputFile("input", shared), InputFile("settings", private)]
+        store.save_input_snapshot(1, [*inputs, InputFile("game", folder)], b"merged = 1\n")
+    finally:
+        os.umask(old_umask)
+    stored = store.run_dir(1) / "input"
+    assert _mode(stored / "shared.toml") == 0o644
+    assert _mode(stored / "private.toml") == 0o600
+    assert _mode(stored / "merged_input.toml") == 0o600
+    assert _mode(stored / "config" / "keys") == 0o700
+    assert _mode(stored / "config" / "keys" / "key.toml") == 0o400
+
+
+def test_snapshot_modes_are_at_most_the_umasks(store: RunArtifactStore, tmp_path: Path) -> None:
+    """A 0666 input copied under umask 077 is 0600: the umask still applies."""
+    source = tmp_path / "game.toml"
+    source.write_text("x = 1\n")
+    source.chmod(0o666)
+    old_umask = os.umask(0o077)
+    try:
+        store.create_run_dir(1)
+        store.save_input_snapshot(1, [InputFile("input", source)], b"x = 1\n")
+    finally:
+        os.umask(old_umask)
+    stored = store.run_dir(1) / "input"
+    assert _mode(stored / "game.toml") == 0o600
+    assert _mode(stored / "merged_input.toml") == 0o600

@@ -74,12 +74,13 @@ def test_format_duration(ended_at: str | None, status: str, expected: str) -> No
     [
         pytest.param(None, "", id="none"),
         pytest.param("a  b\n\tc ", "a b c", id="whitespace"),
-        pytest.param("red\x1b[31m", "red?[31m", id="escape-sequence"),
+        pytest.param("red\x1b[31m", "red\\x1b[31m", id="escape-sequence"),
+        pytest.param("a\u202etxt.exe\x7f", "a\\u202etxt.exe\\x7f", id="bidi-and-del"),
         pytest.param("日本語", "日本語", id="japanese"),
     ],
 )
 def test_clean_makes_one_printable_line(text: str | None, expected: str) -> None:
-    """clean() collapses whitespace and replaces control characters with '?'."""
+    """clean() collapses whitespace and shows control and bidi characters as escapes."""
     assert clean(text) == expected
 
 
@@ -211,6 +212,35 @@ def test_run_details_show_row_meta_and_files() -> None:
     assert "  duration    50s" in lines
     assert '    "run_id": 42' in lines
     assert lines[-2:] == ["  logs/stdout.log   12 B", "  meta.json        900 B"]
+
+
+def test_tables_measure_escaped_cells() -> None:
+    """Controls in a note are escaped before measuring: the next column stays aligned."""
+    runs = [_run(1, note="a\x1b[2J\u202eb"), _run(2, note="日本語"), _run(3, note="x")]
+    lines = list(format_run_table(runs, None))
+    assert "a\\x1b[2J\\u202eb" in lines[1]
+    command_at = {cell_width(line[: line.index("python")]) for line in lines[1:]}
+    assert command_at == {cell_width(lines[0][: lines[0].index("COMMAND")])}
+    projects = [ProjectRecord("p\x9b", "/a\x1b/b", "2026-02-14T19:30:12+09:00", "n\x7f")]
+    [_, row] = format_project_table(projects, None)
+    assert row.split() == ["p\\x9b", "2026-02-14", "19:30:12", "n\\x7f", "/a\\x1b/b"]
+
+
+def test_run_details_escape_row_meta_and_paths() -> None:
+    """show-run's page escapes every field, meta.json's values, the folder and file names."""
+    run = _run(1, note="n\x1b", project_id="p", command="c\u202e")._replace(
+        project_path="/p\x1b", created_at="2026\x1b"
+    )
+    meta = {"label": "\x7f\x9b\u2066", "n": 1}
+    lines = list(format_run_details(run, meta, None, "r\x1b/1", [("out\udcff\x1b", 1)]))
+    assert "  note        n\\x1b" in lines
+    assert "  command     c\\u202e" in lines
+    assert "  project     p (/p\\x1b)" in lines
+    assert "  created     2026\\x1b" in lines
+    assert '    "label": "\\x7f\\x9b\\u2066",' in lines
+    assert "files in r\\x1b/1:" in lines
+    assert lines[-1] == "  out\\xff\\x1b  1 B"
+    assert not any(ch in line for line in lines for ch in "\x1b\x7f\x9b\u202e\u2066")
 
 
 def test_run_details_say_what_is_missing() -> None:

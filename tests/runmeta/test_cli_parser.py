@@ -23,6 +23,7 @@ SUBCOMMAND_NAMES = (
     "list-projects",
     "reap",
     "check",
+    "rebuild",
 )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from monocycle_nash.runmeta.edits import root_tag
 from monocycle_nash.runmeta.models import ProjectRecord
 from monocycle_nash.runmeta.repositories import ProjectsRepository
 from monocycle_nash.runmeta.service import RunSessionService
@@ -91,7 +92,8 @@ def test_update_project_changes_path_and_note_and_the_runs_meta(
     (workspace / "new").mkdir()
     service.edits.add_project("main", workspace / "old")
     service.finish_success(service.start("python src/main.py", project_id="main"))
-    assert (workspace / "old" / "experiment_refs" / "1").is_symlink()
+    tag = root_tag("result")
+    assert (workspace / "old" / "experiment_refs" / tag / "1").is_symlink()
     code, out, err = cli(
         capsys, "update-project", "--project-id", "main", "--project-path", "new", "--note", "moved"
     )
@@ -101,9 +103,9 @@ def test_update_project_changes_path_and_note_and_the_runs_meta(
     project = _project("main")
     assert project is not None and (project.project_path, project.note) == (new_path, "moved")
     assert read_meta(1)["project_path"] == new_path == get_run(1).project_path
-    new_link = workspace / "new" / "experiment_refs" / "1"
+    new_link = workspace / "new" / "experiment_refs" / tag / "1"
     assert new_link.resolve() == (workspace / "result" / "1").resolve()
-    assert not (workspace / "old" / "experiment_refs" / "1").is_symlink()
+    assert not (workspace / "old" / "experiment_refs" / tag / "1").is_symlink()
     assert cli(capsys, "delete-run", "--run-id", "1", "--with-files")[0] == 0
     assert not new_link.is_symlink()
     assert list((workspace / "old" / "experiment_refs").iterdir()) == []
@@ -120,12 +122,12 @@ def test_update_project_to_a_missing_folder_warns_and_keeps_the_old_link(
     assert (code, out) == (0, f"updated project main at {workspace.resolve() / 'new'}\n")
     assert err.startswith("runmeta: warning: run 1: project link not made: ")
     assert err.count("\n") == 1 and "the one in" in err
-    assert (workspace / "old" / "experiment_refs" / "1").is_symlink()
+    assert (workspace / "old" / "experiment_refs" / root_tag("result") / "1").is_symlink()
     assert "project link not made" in read_meta(1)["warnings"][-1]  # type: ignore[index]
     (workspace / "new").mkdir()
     code, _, err = cli(capsys, "update-project", "--project-id", "main", "--project-path", "new")
     assert (code, err) == (0, "")
-    assert (workspace / "new" / "experiment_refs" / "1").is_symlink()
+    assert (workspace / "new" / "experiment_refs" / root_tag("result") / "1").is_symlink()
 
 
 def test_update_project_to_a_file_is_refused(
@@ -229,14 +231,13 @@ def test_list_projects_table_and_json(workspace: Path, capsys: pytest.CaptureFix
 
 @pytest.mark.parametrize(
     ("flag", "expected"),
-    [pytest.param([], "PROJECT", id="table"), pytest.param(["--json"], "[]", id="json")],
+    [pytest.param([], "", id="table"), pytest.param(["--json"], "[]\n", id="json")],
 )
 def test_list_projects_on_a_missing_database_is_empty(
     workspace: Path, capsys: pytest.CaptureFixture[str], flag: list[str], expected: str
 ) -> None:
-    """With no database yet, list-projects creates it and prints an empty answer."""
+    """With no database yet, list-projects says so in one line, exit 0, and creates nothing."""
     code, out, err = cli(capsys, "list-projects", *flag)
-    assert (code, err) == (0, "")
-    assert out.split()[0] == expected
-    assert len(out.splitlines()) == 1
-    assert DB.is_file()
+    assert (code, out) == (0, expected)
+    assert err == f"runmeta: no run database at {DB} (nothing recorded yet)\n"
+    assert list(workspace.iterdir()) == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +15,10 @@ import pytest
 from monocycle_nash.runmeta import edits
 from monocycle_nash.runmeta.cli import main
 from monocycle_nash.runmeta.db import transaction
+from monocycle_nash.runmeta.edits import root_tag
 from monocycle_nash.runmeta.errors import DatabaseError, ProjectLinkError
 from monocycle_nash.runmeta.models import RUN_FIELDS, RunRecord
+from monocycle_nash.runmeta.process import ProcessIdentity, current_host
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
 from monocycle_nash.runmeta.service import RunSessionService
 from tests.runmeta.cli_support import (
@@ -54,17 +58,16 @@ def _seed_rows(rows: list[tuple[str, str, str | None]]) -> None:
 
 @pytest.mark.parametrize(
     ("flag", "expected"),
-    [pytest.param([], "RUN  STATUS", id="table"), pytest.param(["--json"], "[]", id="json")],
+    [pytest.param([], "", id="table"), pytest.param(["--json"], "[]\n", id="json")],
 )
-def test_list_runs_on_a_missing_database_creates_it_and_prints_nothing_found(
+def test_list_runs_on_a_missing_database_creates_nothing(
     workspace: Path, capsys: pytest.CaptureFixture[str], flag: list[str], expected: str
 ) -> None:
-    """A read on a missing database creates it (with its folder) and answers empty."""
+    """A read on a missing database says so in one line, exit 0, and creates no file or folder."""
     code, out, err = cli(capsys, "list-runs", "--db-path", "deep/down/runs.db", *flag)
-    assert (code, err) == (0, "")
-    (line,) = out.splitlines()
-    assert (line == expected) if flag else line.startswith(expected)
-    assert (workspace / "deep/down/runs.db").is_file()
+    assert (code, out) == (0, expected)
+    assert err == "runmeta: no run database at deep/down/runs.db (nothing recorded yet)\n"
+    assert list(workspace.iterdir()) == []
 
 
 def test_list_runs_prints_a_table_newest_first(
@@ -220,7 +223,7 @@ def test_list_runs_refuses_a_newer_database(
 
 
 def test_a_bug_keeps_its_traceback(
-    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    service: RunSessionService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An exception that is not a RunMetaError propagates out of main() unchanged."""
 
@@ -333,7 +336,7 @@ def test_show_run_with_unreadable_meta_still_shows_the_row(
 
 
 def test_show_run_of_an_unknown_run_is_refused(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+    service: RunSessionService, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An unknown run id exits 1 with one line on stderr."""
     assert cli(capsys, "show-run", "--run-id", "7") == (1, "", "runmeta: error: run 7 not found\n")
@@ -342,11 +345,27 @@ def test_show_run_of_an_unknown_run_is_refused(
 # --- update-run ---------------------------------------------------------------------
 
 
+def _exited_process() -> ProcessIdentity:
+    """A process of this host that has ended: a child that printed its pid and exited."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return ProcessIdentity(current_host(), int(child.stdout), None, None)
+
+
 def test_update_run_changes_row_and_meta_together(
     service: RunSessionService, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """update-run sets status and note, bumps updated_at and rewrites meta.json to match."""
-    service.start("python src/main.py")  # left running, as after a crash
+    # Left running by a process that is gone, as after a crash (a live one is refused).
+    gone = _exited_process()
+    crashed = RunSessionService(
+        service.connection, service.store, clock=service.clock, process_identity=lambda: gone
+    )
+    crashed.start("python src/main.py")
     before = service.runs.get(1)
     code, out, err = cli(
         capsys, "update-run", "--run-id", "1", "--status", "killed", "--note", "oom"
@@ -372,7 +391,7 @@ def test_update_run_attaches_a_project_and_links_it(
     code, out, err = cli(capsys, "update-run", "--run-id", "1", "--project-id", "main")
     assert (code, err) == (0, "")
     assert out == "updated run 1 (success, project main)\n"
-    refs = workspace / "analysis" / "experiment_refs"
+    refs = workspace / "analysis" / "experiment_refs" / root_tag("result")
     link, text = refs / "1", refs / "1.txt"
     run_dir = (workspace / "result" / "1").resolve()
     if link.is_symlink():
@@ -414,8 +433,7 @@ def test_update_run_without_a_folder_makes_no_dangling_link(
     shutil.rmtree(workspace / "result" / "1")
     code, out, err = cli(capsys, "update-run", "--run-id", "1", "--project-id", "main")
     assert (code, out, err) == (0, "updated run 1 (success, project main)\n", "")
-    assert not (workspace / "analysis" / "experiment_refs" / "1").is_symlink()
-    assert not (workspace / "analysis" / "experiment_refs" / "1.txt").exists()
+    assert not (workspace / "analysis" / "experiment_refs").exists()
 
 
 @pytest.mark.parametrize(
@@ -564,9 +582,9 @@ def test_delete_run_keeps_everything_when_the_link_cannot_be_removed(
     (workspace / "analysis").mkdir()
     service.edits.add_project("main", workspace / "analysis")
     service.finish_success(service.start("python src/main.py", project_id="main"))
-    link = workspace / "analysis" / "experiment_refs" / "1"
+    link = workspace / "analysis" / "experiment_refs" / root_tag("result") / "1"
 
-    def refuse(project_path: object, run_id: int) -> bool:
+    def refuse(project_path: object, run_id: int, run_dir: object) -> bool:
         raise ProjectLinkError(link, "Read-only file system")
 
     monkeypatch.setattr(edits, "unlink_run", refuse)

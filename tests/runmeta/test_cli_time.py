@@ -59,9 +59,10 @@ def test_parse_bound_refuses_what_is_not_a_time(text: str) -> None:
 
 
 def test_parse_bound_refuses_a_time_that_overflows_in_jst() -> None:
-    """A time at the end of the calendar that cannot be expressed in +09:00 is refused."""
+    """A --from past the end of the calendar in +09:00 is refused; such a --to means no limit."""
     with pytest.raises(ValueError, match="out of range"):
-        parse_bound("9999-12-31T23:00:00-05:00", end=True)
+        parse_bound("9999-12-31T23:00:00-05:00", end=False)
+    assert parse_bound("9999-12-31T23:00:00-05:00", end=True) == "9999-12-31T23:59:59+09:00"
 
 
 @pytest.mark.parametrize(

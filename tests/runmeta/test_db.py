@@ -82,6 +82,11 @@ def test_schema_has_every_column_and_index(tmp_path: Path) -> None:
             "note",
             "project_id",
             "updated_at",
+            "host",
+            "pid",
+            "process_start",
+            "reason",
+            "folder",
         ]
         assert [row[1] for row in conn.execute("PRAGMA table_info(projects)")] == [
             "project_id",
@@ -330,13 +335,51 @@ def test_version_1_database_is_upgraded_with_its_runs_kept(tmp_path: Path) -> No
         raw.close()
     conn = SQLiteConnectionFactory(db_path).connect()
     try:
-        assert schema_version(conn) == SCHEMA_VERSION == 2
+        assert schema_version(conn) == SCHEMA_VERSION
         assert _indexes(conn)["idx_runs_project_status_created"] == [
             "project_id",
             "status",
             "created_at",
         ]
         assert [row["command"] for row in conn.execute("SELECT command FROM runs")] == ["old run"]
+    finally:
+        conn.close()
+
+
+def test_version_2_database_is_upgraded_with_its_runs_kept(tmp_path: Path) -> None:
+    """A version 2 database gains the process, reason and folder columns; its rows stay."""
+    from monocycle_nash.runmeta.repositories import RunBookkeeping, RunsRepository  # noqa: PLC0415
+
+    db_path = tmp_path / "v2.db"
+    raw = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        raw.execute("PRAGMA journal_mode = WAL")
+        migrate(raw, steps=MIGRATIONS[:2])
+        for index, status in enumerate(("success", "running")):
+            raw.execute(
+                "INSERT INTO runs (created_at, started_at, ended_at, status, command, note,"
+                " updated_at) VALUES ('2026-01-01T00:00:00+09:00', '2026-01-01T00:00:00+09:00',"
+                " NULL, ?, ?, 'kept', '2026-01-01T00:00:00+09:00')",
+                (status, f"old run {index}"),
+            )
+        before = raw.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
+        assert schema_version(raw) == 2
+    finally:
+        raw.close()
+    conn = SQLiteConnectionFactory(db_path).connect()
+    try:
+        assert schema_version(conn) == SCHEMA_VERSION == 3
+        rows = [tuple(row) for row in conn.execute("SELECT * FROM runs ORDER BY run_id")]
+        assert rows == [(*row, None, None, None, None, None) for row in before]
+        runs = RunsRepository(conn)
+        assert [run.command for run in runs.list_runs()] == ["old run 1", "old run 0"]
+        assert runs.bookkeeping(2) == RunBookkeeping(None, None, None, None, None)
+        assert runs.bookkeeping(2).process is None
+        new_id = runs.create_running(
+            "new", None, "", None, "t", "t", "t", host="h", pid=7, process_start="b:1"
+        )
+        assert new_id == 3
+        assert runs.bookkeeping(3).process is not None
     finally:
         conn.close()
 

@@ -21,7 +21,14 @@ from monocycle_nash.runmeta.errors import (
     RunNotFoundError,
 )
 from monocycle_nash.runmeta.models import ProjectRecord, RunRecord
-from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
+from monocycle_nash.runmeta.process import ProcessIdentity
+from monocycle_nash.runmeta.repositories import (
+    FOREIGN_FOLDER,
+    NO_FOLDER,
+    ProjectsRepository,
+    RunBookkeeping,
+    RunsRepository,
+)
 
 T0 = "2026-02-14T19:30:12+09:00"
 T1 = "2026-02-14T19:31:02+09:00"
@@ -59,10 +66,12 @@ def _add_project(conn: sqlite3.Connection, project_id: str, path: Path) -> None:
 def test_create_running_inserts_a_row_and_returns_increasing_ids(
     conn: sqlite3.Connection,
 ) -> None:
-    """Each new run is 'running' with the given fields, ids 1, 2, 3 ..."""
+    """Each new run is 'running' with the given fields and its process, ids 1, 2, 3 ..."""
     runs = RunsRepository(conn)
     with transaction(conn):
-        first = runs.create_running("uv run x", "abc", "n", None, T0, T0, T0)
+        first = runs.create_running(
+            "uv run x", "abc", "n", None, T0, T0, T0, host="lab", pid=42, process_start="b:7"
+        )
         second = runs.create_running("uv run y", None, "", None, T1, T1, T1)
     assert (first, second) == (1, 2)
     raw = conn.execute("SELECT * FROM runs WHERE run_id = 1").fetchone()
@@ -77,7 +86,66 @@ def test_create_running_inserts_a_row_and_returns_increasing_ids(
         "note": "n",
         "project_id": None,
         "updated_at": T0,
+        "host": "lab",
+        "pid": 42,
+        "process_start": "b:7",
+        "reason": None,
+        "folder": None,
     }
+    assert runs.bookkeeping(first).process == ProcessIdentity("lab", 42, "b:7", None)
+    assert runs.bookkeeping(second) == RunBookkeeping(None, None, None, None, None)
+    assert runs.bookkeeping(second).process is None
+
+
+def test_bookkeeping_of_a_run_in_full(conn: sqlite3.Connection) -> None:
+    """get_in_full, iter_in_full (oldest first, by status) and set_folder read and write it."""
+    runs = RunsRepository(conn)
+    with transaction(conn):
+        first = runs.create_running("a", None, "", None, T0, T0, T0, host="h", pid=1)
+        second = runs.create_running("b", None, "", None, T1, T1, T1, host="h", pid=2)
+        runs.finish(first, "fail", T1, T1, reason="boom")
+        runs.set_folder(second, FOREIGN_FOLDER)
+    record, books = runs.get_in_full(first)
+    assert (record.status, books.reason, books.owns_folder) == ("fail", "boom", True)
+    assert books.same_process(ProcessIdentity("h", 1, None, "whenever"))
+    assert not books.same_process(ProcessIdentity("h", 1, "b:1", None))
+    listed = [(run.run_id, books.folder) for run, books in runs.iter_in_full()]
+    assert listed == [(first, None), (second, FOREIGN_FOLDER)]
+    assert [run.run_id for run, _ in runs.iter_in_full(status="running")] == [second]
+    with transaction(conn):
+        runs.set_folder(second, NO_FOLDER)
+    assert not runs.bookkeeping(second).owns_folder
+    with pytest.raises(ValueError, match="folder must be"):
+        runs.set_folder(second, "mine")
+    with pytest.raises(RunNotFoundError):
+        runs.set_folder(99, None)
+    with pytest.raises(RunNotFoundError):
+        runs.get_in_full(99)
+
+
+def test_finish_running_leaves_a_run_that_already_ended(conn: sqlite3.Connection) -> None:
+    """finish_running ends a running run (with its reason) and returns None for an ended one."""
+    run_id = _add_run(conn)
+    runs = RunsRepository(conn)
+    with transaction(conn):
+        ended = runs.finish_running(run_id, "killed", T1, T1, reason="stopped")
+    assert ended is not None and (ended.status, ended.ended_at) == ("killed", T1)
+    assert runs.bookkeeping(run_id).reason == "stopped"
+    with transaction(conn):
+        assert runs.finish_running(run_id, "success", T1, T1) is None
+        assert runs.finish_running(99, "success", T1, T1) is None
+    assert runs.get(run_id).status == "killed"
+    assert runs.bookkeeping(run_id).reason == "stopped"
+
+
+def test_update_sets_reason_and_end_time(conn: sqlite3.Connection) -> None:
+    """update() stores a reason, and an explicit ended_at replaces the end time."""
+    run_id = _add_run(conn, status="success")
+    runs = RunsRepository(conn)
+    with transaction(conn):
+        record = runs.update(run_id, status="killed", ended_at=T1, reason="by hand", updated_at=T1)
+    assert (record.status, record.ended_at) == ("killed", T1)
+    assert runs.bookkeeping(run_id).reason == "by hand"
 
 
 def test_ids_are_never_reused(conn: sqlite3.Connection) -> None:

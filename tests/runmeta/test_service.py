@@ -31,6 +31,7 @@ from monocycle_nash.runmeta import (
     RunSessionService,
     RunTerminated,
 )
+from monocycle_nash.runmeta.edits import root_tag
 from monocycle_nash.runmeta.errors import RunFilesLeftError, RunStillRunningError
 from monocycle_nash.runmeta.models import RUN_FIELDS
 from monocycle_nash.runmeta.process import ProcessIdentity
@@ -62,12 +63,26 @@ def _meta(service: RunSessionService, run_id: int) -> dict[str, Any]:
     return meta
 
 
+_PROCESS_COLUMNS = {"host": "host", "pid": "pid", "process_start": "start_time"}
+
+
 def _assert_meta_matches_row(service: RunSessionService, run_id: int) -> dict[str, Any]:
-    """Every runs column (and project_path) in meta.json equals the database row."""
+    """Every runs column (and project_path) in meta.json equals the database row.
+
+    The process columns are meta.json's ``process``, the reason its ``reason``; a run
+    with such a meta.json has its own folder.
+    """
     raw = service.connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
     meta = _meta(service, run_id)
     for column in raw.keys():  # noqa: SIM118 - sqlite3.Row has keys(), not iteration by key
-        assert meta[column] == raw[column], column
+        if column in _PROCESS_COLUMNS:
+            assert meta["process"][_PROCESS_COLUMNS[column]] == raw[column], column
+        elif column == "reason":
+            assert raw[column] is None or meta["reason"] == raw[column], column
+        elif column == "folder":
+            assert raw[column] is None
+        else:
+            assert meta[column] == raw[column], column
     record = service.runs.get(run_id)
     assert {name: meta[name] for name in RUN_FIELDS} == record.to_dict()
     return meta
@@ -236,13 +251,13 @@ def test_record_system_exit(service: RunSessionService, code: int | None, status
 
 
 def test_project_run_gets_a_symlink(service: RunSessionService, tmp_path: Path) -> None:
-    """A run started with a project is linked from <project>/experiment_refs/<id>."""
+    """A run started with a project is linked from <project>/experiment_refs/<root tag>/<id>."""
     project = tmp_path / "analysis"
     project.mkdir()
     service.edits.add_project("main", project)
     ctx = service.start("cmd", project_id="main")
     service.finish_success(ctx)
-    link = project / "experiment_refs" / str(ctx.run_id)
+    link = project / "experiment_refs" / root_tag(service.store.result_root) / str(ctx.run_id)
     assert link.is_symlink() and link.resolve() == ctx.run_dir.resolve()
     assert ctx.link_kind == "symlink"
     meta = _assert_meta_matches_row(service, ctx.run_id)
@@ -263,7 +278,7 @@ def test_project_text_reference_is_refreshed_at_finish(
     project.mkdir()
     service.edits.add_project("main", project)
     ctx = service.start("cmd", project_id="main")
-    text = project / "experiment_refs" / f"{ctx.run_id}.txt"
+    text = project / "experiment_refs" / root_tag(service.store.result_root) / f"{ctx.run_id}.txt"
     assert text.read_text().splitlines() == [
         str(ctx.run_dir),
         f"created_at: {ctx.created_at}",
@@ -303,15 +318,16 @@ def test_update_run_rewrites_meta_and_moves_links(
     assert (record.note, record.project_id) == ("checked", "second")
     meta = _assert_meta_matches_row(service, ctx.run_id)
     assert meta["outputs"] == ["equilibrium.json"]
-    assert not (first / "experiment_refs" / "1").is_symlink()
-    assert (second / "experiment_refs" / "1").is_symlink()
+    tag = root_tag(service.store.result_root)
+    assert not (first / "experiment_refs" / tag / "1").is_symlink()
+    assert (second / "experiment_refs" / tag / "1").is_symlink()
     service.edits.update_run(
         ctx.run_id, status="killed", reason="marked by hand", clear_project=True
     )
     meta = _assert_meta_matches_row(service, ctx.run_id)
     assert (meta["status"], meta["reason"]) == ("killed", "marked by hand")
     assert meta["project_id"] is None
-    assert not (second / "experiment_refs" / "1").exists()
+    assert not (second / "experiment_refs" / tag / "1").exists()
 
 
 def test_update_run_of_unknown_id(service: RunSessionService) -> None:
@@ -358,9 +374,10 @@ def test_delete_run_with_and_without_files(service: RunSessionService, tmp_path:
     assert deleted.removed == (f"the link in {project}", str(service.store.run_dir(gone.run_id)))
     assert service.runs.count_runs() == 0
     assert service.store.run_dir(kept.run_id).is_dir()
-    assert (project / "experiment_refs" / str(kept.run_id)).is_symlink()
+    refs = project / "experiment_refs" / root_tag(service.store.result_root)
+    assert (refs / str(kept.run_id)).is_symlink()
     assert not service.store.run_dir(gone.run_id).exists()
-    assert not (project / "experiment_refs" / str(gone.run_id)).exists()
+    assert not (refs / str(gone.run_id)).exists()
     with pytest.raises(RunNotFoundError):
         service.edits.delete_run(gone.run_id)
 
@@ -399,7 +416,7 @@ def test_database_failure_at_finish_is_reported_with_repair(
     def broken_finish(*args: object, **kwargs: object) -> RunRecord:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(RunsRepository, "finish", broken_finish)
+    monkeypatch.setattr(RunsRepository, "finish_running", broken_finish)
     with pytest.raises(DatabaseWriteError, match="update-run --run-id 1 --status success"):
         service.finish_success(ctx)
     meta = _meta(service, ctx.run_id)
@@ -446,14 +463,15 @@ def test_text_links_follow_the_run_and_its_project(
     (tmp_path / "b").mkdir()
     service.edits.add_project("p", tmp_path / "a")
     ctx = service.start("cmd", project_id="p")
-    old_text = tmp_path / "a" / "experiment_refs" / f"{ctx.run_id}.txt"
+    tag = root_tag(service.store.result_root)
+    old_text = tmp_path / "a" / "experiment_refs" / tag / f"{ctx.run_id}.txt"
     assert old_text.read_text().splitlines()[-1] == "status: running"
     service.finish_success(ctx)
     assert old_text.read_text().splitlines()[-1] == "status: success"
     service.edits.update_run(ctx.run_id, status="fail")
     assert old_text.read_text().splitlines()[-1] == "status: fail"
     service.edits.update_project("p", project_path=tmp_path / "b")
-    new_text = tmp_path / "b" / "experiment_refs" / f"{ctx.run_id}.txt"
+    new_text = tmp_path / "b" / "experiment_refs" / tag / f"{ctx.run_id}.txt"
     assert not old_text.exists()
     assert new_text.read_text().splitlines() == [
         str(service.store.run_dir(ctx.run_id).absolute()),
@@ -573,3 +591,65 @@ def test_bug_in_start_without_a_folder_prints_its_traceback(
         "traceback follows)\nTraceback (most recent call last)"
     )
     assert service.runs.get(1).status == "fail"
+
+
+def test_finish_keeps_what_others_wrote_into_meta_and_the_newest_row(
+    service: RunSessionService,
+) -> None:
+    """finish merges under the run's lock: fields others added stay, the row's fields are fresh."""
+    ctx = service.start("cmd")
+    service.edits.update_run(ctx.run_id, note="edited while running")
+    meta = _meta(service, ctx.run_id)
+    meta["reviewer"] = "someone"
+    meta["warnings"].append("added by another writer")
+    service.store.write_meta(ctx.run_id, meta)
+    ctx.extra["result"] = {"value": 1}
+    service.finish_fail(ctx, "diverged")
+    final = _assert_meta_matches_row(service, ctx.run_id)
+    assert final["note"] == "edited while running"
+    assert (final["reviewer"], final["result"], final["reason"]) == (
+        "someone",
+        {"value": 1},
+        "diverged",
+    )
+    assert final["warnings"] == ["added by another writer"]
+    assert service.runs.bookkeeping(ctx.run_id).reason == "diverged"
+
+
+def test_a_start_that_fails_before_its_folder_records_why_in_the_row(
+    service: RunSessionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No folder was made: the row says fail, why, and that the run has no folder."""
+
+    def unwritable(*args: object) -> Path:
+        raise ArtifactWriteError("result/1", OSError(errno.EACCES, "Permission denied"))
+
+    monkeypatch.setattr(RunArtifactStore, "create_run_dir", unwritable)
+    with pytest.raises(ArtifactWriteError):
+        service.start("cmd")
+    books = service.runs.bookkeeping(1)
+    assert service.runs.get(1).status == "fail"
+    assert books.reason == "start failed: cannot write result/1: Permission denied"
+    assert books.folder == "none"
+    assert books.same_process(PROCESS)
+
+
+def test_a_note_edited_while_the_run_starts_reaches_its_first_meta(
+    service: RunSessionService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """update-run between the INSERT and the first meta.json: that meta.json has the new note."""
+    source = tmp_path / "game.toml"
+    source.write_text("x = 1\n")
+    snapshot = RunArtifactStore.save_input_snapshot
+
+    def edited_meanwhile(store: RunArtifactStore, *args: Any) -> Any:
+        with _open(tmp_path) as other:  # another process's update-run, in effect
+            other.edits.update_run(1, note="edited meanwhile")
+        return snapshot(store, *args)
+
+    monkeypatch.setattr(RunArtifactStore, "save_input_snapshot", edited_meanwhile)
+    ctx = service.start("cmd", note="first", input_path=source)
+    meta = _assert_meta_matches_row(service, ctx.run_id)
+    assert meta["note"] == "edited meanwhile"
+    assert meta["input"]["stored_file"] == "input/game.toml"
+    assert meta["process"] == PROCESS.to_dict()

@@ -28,7 +28,8 @@ relative to --root. Without INPUT the built-in rock-paper-scissors example runs.
 
 exit status: 0 success; 1 bad input or failure (recorded as 'fail'), or an unusable
 database or result folder (nothing recorded); 130 interrupted (Ctrl-C) and
-143 terminated (SIGTERM), both recorded as 'killed'.
+143 terminated (SIGTERM), both recorded as 'killed' once the run has begun (its
+row is written after the input is read; before that, nothing is recorded).
 
 afterwards: runmeta list-runs, runmeta show-run --run-id N"""
 

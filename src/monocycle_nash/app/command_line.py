@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["PROGRAM", "invoked_command"]
+__all__ = ["PROGRAM", "invoked_command", "storable"]
 
 PROGRAM = "monocycle-nash"
 
@@ -34,3 +34,20 @@ def invoked_command(argv: Sequence[str] | None = None) -> str:
     ):
         return shlex.join([script.name, *rest[1:]])
     return shlex.join([interpreter, *rest])
+
+
+def storable(text: str) -> str:
+    """Return ``text`` as UTF-8 can store it: bytes that were not UTF-8 become ``\\xNN``.
+
+    Python hands undecodable bytes of the command line over as lone surrogates
+    (``surrogateescape``), which neither SQLite nor a JSON file in UTF-8 can hold.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")  # the command line's bytes back
+        except UnicodeEncodeError:  # another lone surrogate, e.g. from a notebook
+            raw = text.encode("utf-8", "backslashreplace")
+        return raw.decode("utf-8", "backslashreplace")
+    return text

@@ -5,6 +5,12 @@ open the database, prepare the analysis project, start the run (row, folder, inp
 snapshot, meta.json), then validate the game, solve, write ``output/`` and finish.
 Bad input found after the database opened is recorded as a ``fail`` run, so every
 attempt is part of the history.
+
+The run begins when its row is written, after the input files are read: Ctrl-C or
+SIGTERM before that records nothing and says so in one line (exit 130 or 143); from
+then on the run is ended ``killed``. Every line printed after a failure states only
+what the database and the run folder show (a run deleted while it ran is said to be
+gone, never "recorded").
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from monocycle_nash import GameError, divergences, parse_game, pure_strategy_payoffs, solve
 from monocycle_nash.app.cli import Arguments, parse_arguments
-from monocycle_nash.app.command_line import PROGRAM, invoked_command
-from monocycle_nash.app.errors import InputError, OutputWriteError, StorageError
+from monocycle_nash.app.command_line import PROGRAM, invoked_command, storable
+from monocycle_nash.app.errors import InputError, InputFileError, OutputWriteError, StorageError
 from monocycle_nash.app.outputs import write_divergence, write_equilibrium, write_pure_strategy
 from monocycle_nash.app.pictures import write_pictures
 from monocycle_nash.app.project import prepare_project
@@ -25,18 +32,30 @@ from monocycle_nash.app.run_config import (
     InputReading,
     RunInput,
     StorageLocation,
+    path_problem,
     read_input,
 )
-from monocycle_nash.app.summary import display_path, format_header, format_summary
+from monocycle_nash.app.summary import (
+    details_command,
+    display_path,
+    format_header,
+    format_summary,
+)
 from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
 from monocycle_nash.runmeta import (
+    DEFAULT_DB_PATH,
+    DEFAULT_RESULT_ROOT,
     ArtifactWriteError,
     GitCommitProbe,
+    InputFile,
     RunContext,
     RunMetaError,
+    RunNotFoundError,
     RunSessionService,
     RunTerminated,
+    sigterm_raises,
 )
+from monocycle_nash.text import fit, printable
 
 __all__ = [
     "EXIT_FAILURE",
@@ -55,36 +74,80 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the main job with ``argv`` (default: the process's arguments); return the exit code."""
-    arguments = parse_arguments(None if argv is None else list(argv))
-    return run_main_job(arguments, invoked_command(argv))
+
+    def job(progress: _Progress) -> int:
+        arguments = parse_arguments(None if argv is None else list(argv))
+        return _main_job(arguments, invoked_command(argv), progress)
+
+    return _guarded(job)
 
 
 def _error(message: str) -> None:
-    print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+    print(f"{PROGRAM}: error: {printable(message)}", file=sys.stderr)
+
+
+def _warning(message: str) -> None:
+    print(f"{PROGRAM}: warning: {printable(message)}", file=sys.stderr)
+
+
+@dataclass(slots=True)
+class _Progress:
+    """How far the job got: what a line about an interruption may claim."""
+
+    starting: bool = False
+    """``record()`` was entered: a row may exist from here on."""
+    run_id: int | None = None
+    ended: bool = False
+    """The run's record was ended (whatever the outcome)."""
 
 
 def run_main_job(arguments: Arguments, command: str) -> int:
     """Record and run one solve as described by ``arguments``; return the exit code."""
-    input_path = arguments.input or examples_dir() / DEFAULT_RUN_CONFIG
+    return _guarded(lambda progress: _main_job(arguments, command, progress))
+
+
+def _guarded(job: Callable[[_Progress], int]) -> int:
+    """Run ``job`` with SIGTERM turned into an exception; report an interruption it left.
+
+    The run reports its own interruptions; what reaches here came before the run
+    existed (while a large input is read, say): one line and exit 130 (Ctrl-C) or 143
+    (SIGTERM), saying that no run was recorded.
+    """
+    progress = _Progress()
     try:
-        reading = read_input(input_path, arguments.root, project_id=arguments.project_id)
-        try:
-            _check_result_root(reading.storage)
-            service = RunSessionService.open(
-                arguments.root,
-                db_path=reading.storage.db_path,
-                result_root=reading.storage.result_root,
-                git_probe=_code_commit_probe(arguments.root),
-            )
-        except (RunMetaError, StorageError) as err:
-            _error(str(err))
-            return EXIT_FAILURE
-        with service:
-            return _run(service, reading, arguments, command)
-    except KeyboardInterrupt:
-        # Before a run exists (a run's own interruption is handled in _run).
-        print(f"{PROGRAM}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        with sigterm_raises():
+            return job(progress)
+    except (KeyboardInterrupt, RunTerminated) as err:
+        interrupted = isinstance(err, KeyboardInterrupt)
+        what = "interrupted" if interrupted else "terminated"
+        if progress.run_id is not None:
+            run = progress.run_id
+            when = f"after run {run} had ended" if progress.ended else f"while run {run} ended"
+            where = f"{when} (see runmeta show-run --run-id {run})"
+        elif progress.starting:
+            where = "while the run was starting, before its id was known"
+        else:
+            where = "before the run started; no run was recorded"
+        print(f"{PROGRAM}: {what} {where}", file=sys.stderr)
+        return EXIT_INTERRUPTED if interrupted else EXIT_TERMINATED
+
+
+def _main_job(arguments: Arguments, command: str, progress: _Progress) -> int:
+    input_path = arguments.input or examples_dir() / DEFAULT_RUN_CONFIG
+    reading = read_input(input_path, arguments.root, project_id=arguments.project_id)
+    try:
+        _check_storage(reading.storage)
+        service = RunSessionService.open(
+            arguments.root,
+            db_path=reading.storage.db_path,
+            result_root=reading.storage.result_root,
+            git_probe=_code_commit_probe(arguments.root),
+        )
+    except (RunMetaError, StorageError) as err:
+        _error(str(err))
+        return EXIT_FAILURE
+    with service:
+        return _run(service, reading, arguments, storable(command), progress)
 
 
 def _code_commit_probe(root: Path) -> Callable[[], str | None]:
@@ -102,8 +165,12 @@ def _code_commit_probe(root: Path) -> Callable[[], str | None]:
     return probe
 
 
-def _check_result_root(storage: StorageLocation) -> None:
-    """Refuse, before anything is written, a result folder that cannot be used."""
+def _check_storage(storage: StorageLocation) -> None:
+    """Refuse, before anything is written, a database or result folder that cannot be used."""
+    for what, path in (("database", storage.db_path), ("result folder", storage.result_root)):
+        problem = path_problem(path)
+        if problem is not None:
+            raise StorageError(f"cannot use {what} {fit(str(path), 100, measure=len)}: {problem}")
     root = storage.result_root
     existing = root
     while not existing.exists() and existing != existing.parent:
@@ -115,11 +182,35 @@ def _check_result_root(storage: StorageLocation) -> None:
         raise StorageError(f"cannot use result folder {root}: {existing} is not writable")
 
 
-def _run(
-    service: RunSessionService, reading: InputReading, arguments: Arguments, command: str
-) -> int:
+def _unstorable_input(files: Sequence[InputFile]) -> InputFileError | None:
+    """The error for an input whose name UTF-8 cannot hold (meta.json names every input)."""
+    for entry in files:
+        name = str(entry.path.absolute())
+        if storable(name) != name:
+            return InputFileError(
+                f"{storable(str(entry.path))}: the file name is not valid UTF-8 text "
+                "(shown with \\x escapes), so the run cannot store it; rename the file"
+            )
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the run is started with, and the input problem it will end on (if any)."""
+
+    files: tuple[InputFile, ...]
+    merged: bytes | None
+    project_id: str | None
+    problem: InputError | None
+
+
+def _plan(service: RunSessionService, reading: InputReading) -> _Plan:
+    """Decide the run's inputs and project; a problem is kept to fail the run with."""
     run_input = reading.run_input
     problem: InputError | None = reading.error
+    unstorable = _unstorable_input(reading.files)
+    if unstorable is not None:
+        return _Plan((), None, None, problem or unstorable)
     project_id: str | None = None
     if run_input is not None and run_input.project is not None:
         try:
@@ -127,75 +218,165 @@ def _run(
         except InputError as err:
             problem = err
     merged = None if run_input is None else run_input.merged_toml
+    return _Plan(reading.files, merged, project_id, problem)
+
+
+def _run(
+    service: RunSessionService,
+    reading: InputReading,
+    arguments: Arguments,
+    command: str,
+    progress: _Progress,
+) -> int:
+    plan = _plan(service, reading)
+    note = storable(arguments.note)
     ctx: RunContext | None = None
+    progress.starting = True
     try:
         # record() turns SIGTERM into RunTerminated for as long as the run is open.
         with service.record(
             command,
-            project_id=project_id,
-            note=arguments.note,
-            inputs=reading.files,
-            merged_input=merged,
+            project_id=plan.project_id,
+            note=note,
+            inputs=plan.files,
+            merged_input=plan.merged,
         ) as ctx:
-            try:
-                if problem is not None:
-                    raise problem
-                if run_input is None:  # pragma: no cover - read_input sets one of the two
-                    raise RuntimeError("input neither read nor refused")
-                _solve_and_write(ctx, run_input)
-            except (InputError, GameError) as err:
-                # Inside the run, so the line also lands in logs/stderr.log.
-                _error(str(err))
-                raise
-            except ArtifactWriteError as err:  # the results themselves (disk full, ...)
-                raise OutputWriteError(str(err)) from err
+            progress.run_id = ctx.run_id
+            if note != arguments.note:
+                _warning(
+                    f"run {ctx.run_id}: the note is not valid UTF-8 text; stored with "
+                    f"\\x escapes as {note!r}"
+                )
+            _work(ctx, reading, plan.problem)
     except (InputError, GameError):
-        return EXIT_FAILURE
+        return _ended(progress, EXIT_FAILURE)  # the line was printed inside the run
     except OutputWriteError as err:
-        _error(f"{err}{_recorded(ctx, 'fail')}")
-        return EXIT_FAILURE
+        _error(f"{err}{_outcome(service, progress.run_id, 'fail')}")
+        return _ended(progress, EXIT_FAILURE)
     except (KeyboardInterrupt, RunTerminated) as err:
         interrupted = isinstance(err, KeyboardInterrupt)
         what = "interrupted" if interrupted else "terminated"
-        print(f"{PROGRAM}: {what}{_recorded(ctx, 'killed')}", file=sys.stderr)
-        return EXIT_INTERRUPTED if interrupted else EXIT_TERMINATED
+        run_id = _run_id(ctx, err)
+        where = (
+            " while the run was starting, before its id was known"
+            if run_id is None
+            else _outcome(service, run_id, "killed")
+        )
+        print(f"{PROGRAM}: {what}{where}", file=sys.stderr)
+        return _ended(progress, EXIT_INTERRUPTED if interrupted else EXIT_TERMINATED)
     except RunMetaError as err:
         # Starting or finishing the record failed; the message says what to repair.
-        _error(_record_error_message(err, ctx))
-        return EXIT_FAILURE
+        _error(_record_error_message(service, err, ctx))
+        return _ended(progress, EXIT_FAILURE)
     except Exception as err:
         # A bug: recorded as fail with its traceback in the run's log; one line here.
-        run_id = ctx.run_id if ctx is not None else getattr(err, "failed_run_id", None)
-        first_line = next(iter(str(err).splitlines()), "")
-        what = f"{type(err).__name__}: {first_line}" if first_line else type(err).__name__
-        _error(f"unexpected {what}{_where_recorded(service, run_id)}")
-        return EXIT_FAILURE
-    return EXIT_SUCCESS
+        _error(_unexpected_message(service, err, _run_id(ctx, err)))
+        return _ended(progress, EXIT_FAILURE)
+    return _ended(progress, EXIT_SUCCESS)
 
 
-def _record_error_message(err: RunMetaError, ctx: RunContext | None) -> str:
-    """The one line for a failure of the record itself, naming the run when there is one."""
+def _work(ctx: RunContext, reading: InputReading, problem: InputError | None) -> None:
+    """The work inside the run: end it on the input problem, or solve and write."""
+    try:
+        if problem is not None:
+            raise problem
+        if reading.run_input is None:  # pragma: no cover - read_input sets one of the two
+            raise RuntimeError("input neither read nor refused")
+        _solve_and_write(ctx, reading.run_input, reading.storage)
+    except (InputError, GameError) as err:
+        # Inside the run, so the line also lands in logs/stderr.log.
+        _error(str(err))
+        raise
+    except ArtifactWriteError as err:  # the results themselves (disk full, ...)
+        raise OutputWriteError(str(err)) from err
+
+
+def _unexpected_message(service: RunSessionService, err: Exception, run_id: int | None) -> str:
+    """``unexpected Type: first line; run N recorded as fail; traceback in <log>``."""
+    first_line = next(iter(str(err).splitlines()), "")
+    what = f"{type(err).__name__}: {first_line}" if first_line else type(err).__name__
+    where = _outcome(service, run_id, "fail") + _traceback_where(service, run_id)
+    return f"unexpected {what}{where}"
+
+
+def _ended(progress: _Progress, code: int) -> int:
+    progress.ended = True
+    return code
+
+
+def _run_id(ctx: RunContext | None, err: BaseException) -> int | None:
+    """The id of the run an error ended: the open run's, or the one ``start`` had inserted."""
     if ctx is not None:
-        return f"{err} (run {ctx.run_id})"
-    if err.failed_run_id is not None:
-        return f"{err} (run {err.failed_run_id} recorded as fail)"
-    return str(err)
+        return ctx.run_id
+    failed = getattr(err, "failed_run_id", None)
+    return failed if isinstance(failed, int) else None
 
 
-def _where_recorded(service: RunSessionService, run_id: int | None) -> str:
-    """``; run N recorded as fail; traceback in <log>`` for the run an unexpected error ended."""
+def _row_status(service: RunSessionService, run_id: int) -> str | RunMetaError | None:
+    """The run's status in the database now; ``None`` when the row is gone."""
+    try:
+        return service.runs.get(run_id).status
+    except RunNotFoundError:
+        return None
+    except RunMetaError as err:  # e.g. the database stayed locked
+        return err
+
+
+def _outcome(service: RunSessionService, run_id: int | None, status: str) -> str:
+    """``; run N recorded as <status>``, or what the database says instead.
+
+    Read back from the database, so a run deleted while it ran (``runmeta delete-run
+    --force``) or a database that refused the last write is never said to be recorded.
+    """
+    if run_id is None:
+        return ""
+    found = _row_status(service, run_id)
+    if found == status:
+        return f"; run {run_id} recorded as {status}"
+    if found is None:
+        return f"; run {run_id} is no longer in the database, so nothing more was recorded"
+    if isinstance(found, RunMetaError):
+        return f"; whether run {run_id} is recorded as {status} could not be read back: {found}"
+    return (
+        f"; run {run_id} could not be recorded as {status}: the database says {found}"
+        f" (repair: runmeta update-run --run-id {run_id} --status {status})"
+    )
+
+
+def _traceback_where(service: RunSessionService, run_id: int | None) -> str:
+    """``; traceback in <log>`` when the run's log really holds a traceback."""
     if run_id is None:
         return ""
     log = service.store.log_path(run_id)
-    where = f"; traceback in {display_path(log)}" if log.parent.is_dir() else ""
-    return f"; run {run_id} recorded as fail{where}"
+    try:
+        with log.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - 65536))
+            tail = handle.read()
+    except OSError:
+        return ""
+    return f"; traceback in {display_path(log)}" if b"Traceback" in tail else ""
 
 
-def _recorded(ctx: RunContext | None, status: str) -> str:
-    return "" if ctx is None else f"; run {ctx.run_id} recorded as {status}"
+def _record_error_message(
+    service: RunSessionService, err: RunMetaError, ctx: RunContext | None
+) -> str:
+    """The one line for a failure of the record itself, naming the run when there is one."""
+    if ctx is None:
+        run_id = _run_id(ctx, err)
+        return str(err) + ("" if run_id is None else _outcome(service, run_id, "fail"))
+    if _row_status(service, ctx.run_id) is None:
+        kept = ctx.run_dir.is_dir()
+        gone = (
+            f"run {ctx.run_id} is no longer in the database (deleted while it ran?), so "
+            "its end was not recorded"
+            + (f"; its folder {display_path(ctx.run_dir)} was left as it was" if kept else "")
+        )
+        return gone if isinstance(err, RunNotFoundError) else f"{err}; {gone}"
+    return f"{err} (run {ctx.run_id})"
 
 
-def _solve_and_write(ctx: RunContext, run_input: RunInput) -> None:
+def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocation) -> None:
     game = parse_game(run_input.game, run_input.game_source)
     kind = "monocycle roster" if game.characters is not None else "payoff matrix"
     ctx.extra["game"] = {"source": run_input.game_source, "kind": kind, "size": len(game.labels)}
@@ -205,19 +386,33 @@ def _solve_and_write(ctx: RunContext, run_input: RunInput) -> None:
     equilibrium = solve(game, exact=run_input.exact)
     payoffs = pure_strategy_payoffs(game, equilibrium.column_strategy)
     output_dir = ctx.output_dir
+    # The answer first: a picture that fails afterwards costs only itself.
     written = [
         write_equilibrium(output_dir, equilibrium),
         write_pure_strategy(output_dir, game.labels, payoffs),
         write_divergence(output_dir, game.labels, divergences(payoffs)),
-        *write_pictures(output_dir, game, equilibrium),
     ]
-    ctx.extra["outputs"] = [path.relative_to(ctx.run_dir).as_posix() for path in written]
     ctx.extra["result"] = {
         "support": list(equilibrium.support),
         "value": float(equilibrium.value),
         "exploitability": float(equilibrium.exploitability),
         "solver": equilibrium.solver,
     }
+    pictures, warnings = write_pictures(output_dir, game, equilibrium)
+    written += pictures
+    ctx.extra["outputs"] = [path.relative_to(ctx.run_dir).as_posix() for path in written]
+    if warnings:
+        # Kept in meta.json's "warnings" when the run ends (see RunContext.extra).
+        ctx.extra["warnings"] = warnings
+    for warning in warnings:
+        _warning(f"run {ctx.run_id}: {warning}")
     # `uv run` marks its children; they find the runmeta CLI through uv too.
     runmeta = "uv run runmeta" if "UV_RUN_RECURSION_DEPTH" in os.environ else "runmeta"
-    print(format_summary(ctx.run_id, equilibrium, ctx.run_dir, runmeta=runmeta))
+    details = details_command(
+        ctx.run_id,
+        runmeta=runmeta,
+        db_path=storage.db_path,
+        result_root=storage.result_root,
+        defaults=(DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT),
+    )
+    print(format_summary(ctx.run_id, equilibrium, ctx.run_dir, details=details))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from monocycle_nash.app.command_line import storable
 from monocycle_nash.app.errors import InputError
 from monocycle_nash.app.run_config import ProjectSettings
 from monocycle_nash.runmeta import (
@@ -27,6 +28,12 @@ def prepare_project(service: RunSessionService, project: ProjectSettings) -> str
     project_id = project.project_id
     if not project_id.strip():
         raise ProjectSetupError(f"invalid project id {project_id!r}: it must not be empty")
+    for what, text in (("project id", project_id), ("project path", str(project.project_path))):
+        if storable(text) != text:
+            raise ProjectSetupError(
+                f"invalid {what} '{storable(text)}': it holds bytes that are not UTF-8 text "
+                "(shown with \\x escapes)"
+            )
     try:
         service.ensure_project(project_id, project.project_path, project.note)
     except ProjectNotFoundError as err:

@@ -12,6 +12,7 @@ not put results next to itself.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = [
     "ProjectSettings",
     "RunInput",
     "StorageLocation",
+    "path_problem",
     "read_input",
     "read_toml",
 ]
@@ -140,7 +142,11 @@ class _Reader:
         self.storage = StorageLocation.default(self.root)
 
     def _read(self, path: Path, role: str) -> dict[str, Any]:
-        if path.is_file():
+        try:
+            is_file = path.is_file()
+        except (OSError, ValueError):  # a name too long, a NUL: reading says so below
+            is_file = False
+        if is_file:
             self.files.append(InputFile(role, path))
         return read_toml(path)
 
@@ -234,10 +240,7 @@ class _Reader:
                 merged["analysis_project"]["note"] = project.note
         merged["solver"] = {"exact": exact}
         merged["game"] = game
-        try:
-            merged_text = _MERGED_HEADER + dumps(merged)
-        except (TypeError, ValueError) as err:  # pragma: no cover - tomllib output is writable
-            raise RunConfigError(f"{self.path}: cannot store the merged input: {err}") from err
+        merged_bytes = _merged_toml(merged, self.path)
         return RunInput(
             kind="run_config",
             path=self.path,
@@ -247,32 +250,46 @@ class _Reader:
             project=project,
             exact=exact,
             files=tuple(self.files),
-            merged_toml=merged_text.encode("utf-8"),
+            merged_toml=merged_bytes,
         )
 
-    def _resolve(self, text: str) -> Path:
+    def _path(self, section: _Section, key: str) -> Path | None:
+        """The setting ``key`` as an absolute path (``None`` when not set)."""
+        text = section.string(key)
+        if text is None:
+            return None
         path = Path(text).expanduser()
-        return (path if path.is_absolute() else self.root / path).resolve()
+        if not path.is_absolute():
+            path = self.root / path
+        problem = path_problem(path)
+        if problem is None:
+            path = path.resolve()
+            problem = path_problem(path)  # resolving can lengthen it
+        if problem is not None:
+            raise SettingsError(
+                f"{section.origin[key]}: [{section.name}] {key} {brief(text)} "
+                f"is not a usable path: {problem}"
+            )
+        return path
 
     def _storage(self, section: _Section) -> StorageLocation:
-        db_text = section.string("db_path")
-        result_text = section.string("result_root")
+        db_path = self._path(section, "db_path")
+        result_root = self._path(section, "result_root")
         return StorageLocation(
-            self._resolve(db_text) if db_text is not None else self.storage.db_path,
-            self._resolve(result_text) if result_text is not None else self.storage.result_root,
+            db_path if db_path is not None else self.storage.db_path,
+            result_root if result_root is not None else self.storage.result_root,
         )
 
     def _project(self, section: _Section | None) -> ProjectSettings | None:
         configured: ProjectSettings | None = None
         if section is not None:
             project_id = section.string("project_id")
-            path_text = section.string("project_path")
+            path = self._path(section, "project_path")
             note = section.string("note", allow_empty=True) or ""
             if project_id is None and section.values:
                 where = next(iter(section.origin.values()))
                 raise SettingsError(f"{where}: [analysis_project] needs a project_id")
             if project_id is not None:
-                path = self._resolve(path_text) if path_text is not None else None
                 configured = ProjectSettings(project_id, path, note)
         if self.project_override is None:
             return configured
@@ -301,12 +318,51 @@ class _Section:
         return value
 
 
+def _merged_toml(merged: Mapping[str, Any], config_path: Path) -> bytes:
+    """The merged input as the UTF-8 TOML stored as ``input/merged_input.toml``."""
+    try:
+        return (_MERGED_HEADER + dumps(merged)).encode("utf-8")
+    except UnicodeEncodeError as err:  # a path made of bytes that are not UTF-8 (--root)
+        raise RunConfigError(
+            f"{config_path}: cannot store the merged input: a path in it is not valid UTF-8"
+        ) from err
+    except (TypeError, ValueError) as err:  # pragma: no cover - tomllib output is writable
+        raise RunConfigError(f"{config_path}: cannot store the merged input: {err}") from err
+
+
 def _path_text(value: object, config_path: Path, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise RunConfigError(
             f"{config_path}: '{key}' must be a path (a non-empty string), got {brief(value)}"
         )
+    problem = path_problem(value)
+    if problem is not None:
+        raise RunConfigError(f"{config_path}: '{key}' is not a usable path: {problem}")
     return value
+
+
+_NAME_MAX = 255
+"""Longest file name (bytes) of common file systems (ext4, XFS, APFS, NTFS in UTF-16 units)."""
+_PATH_MAX = 4096
+"""Longest path (bytes, with the final NUL) Linux accepts in one system call."""
+
+
+def path_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot name a file on this system (a NUL, a name too long), or ``None``.
+
+    Checked before a path is used, so that the answer is one line naming the entry
+    rather than an ``OSError`` or ``ValueError`` from deep inside whoever opens it.
+    """
+    text = str(path)
+    if "\0" in text:
+        return "it holds a NUL character"
+    encoded = os.fsencode(text)
+    if len(encoded) >= _PATH_MAX:
+        return f"it is {len(encoded):,} bytes long (the limit is {_PATH_MAX - 1:,})"
+    longest = max(encoded.split(os.fsencode(os.sep)), key=len)
+    if len(longest) > _NAME_MAX:
+        return f"a name in it is {len(longest):,} bytes long (the limit is {_NAME_MAX})"
+    return None
 
 
 def _check_settings_file(data: Mapping[str, Any], path: Path) -> None:

@@ -1,13 +1,26 @@
-"""The short human summary the main job prints at the end of a run."""
+"""The short human summary the main job prints at the end of a run.
+
+Everything printed from the input (labels, file names, paths) goes through
+:func:`~monocycle_nash.text.printable`: a label holding a terminal escape or a
+right-to-left override is shown as ``\x1b`` or ``\u202e``, never obeyed.
+"""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from monocycle_nash.equilibrium import Equilibrium
-from monocycle_nash.text import cell_width, fit, plural
+from monocycle_nash.text import cell_width, fit, plural, printable
 
-__all__ = ["MAX_LABEL_COLUMNS", "MAX_LISTED", "display_path", "format_header", "format_summary"]
+__all__ = [
+    "MAX_LABEL_COLUMNS",
+    "MAX_LISTED",
+    "details_command",
+    "display_path",
+    "format_header",
+    "format_summary",
+]
 
 MAX_LISTED = 10
 MAX_LABEL_COLUMNS = 40
@@ -29,20 +42,58 @@ def _number(value: float, digits: int) -> str:
     return f"{float(value) + 0.0:.{digits}g}"
 
 
+def details_command(
+    run_id: int,
+    *,
+    runmeta: str = "runmeta",
+    db_path: Path | None = None,
+    result_root: Path | None = None,
+    defaults: tuple[Path, Path] | None = None,
+    cwd: Path | None = None,
+) -> str:
+    """Return the ``runmeta show-run`` command that finds run ``run_id`` from ``cwd``.
+
+    ``--db-path`` and ``--result-root`` are added when ``db_path`` and ``result_root``
+    are not where ``runmeta`` looks by default (``defaults``, relative to ``cwd``, the
+    current folder unless given), so the command never opens, or creates, another
+    database. ``runmeta`` is how the user calls the run CLI (``uv run runmeta`` under uv).
+    """
+    words = [*runmeta.split(), "show-run", "--run-id", str(run_id)]
+    base = (cwd or Path.cwd()).resolve()
+    for option, path, default in (
+        ("--db-path", db_path, None if defaults is None else defaults[0]),
+        ("--result-root", result_root, None if defaults is None else defaults[1]),
+    ):
+        if path is not None and (default is None or path.resolve() != (base / default).resolve()):
+            words += [option, display_path(path, base)]
+    return shlex.join(words)
+
+
 def format_header(run_id: int, game_name: str, size: int, kind: str) -> str:
     """Return the line printed before solving: run id and game."""
-    return f"Run {run_id}: solving {game_name} ({plural(size, 'strategy', 'strategies')}, {kind})"
+    return (
+        f"Run {run_id}: solving {printable(game_name)} "
+        f"({plural(size, 'strategy', 'strategies')}, {kind})"
+    )
 
 
 def format_summary(
-    run_id: int, equilibrium: Equilibrium, run_dir: Path, *, runmeta: str = "runmeta"
+    run_id: int,
+    equilibrium: Equilibrium,
+    run_dir: Path,
+    *,
+    runmeta: str = "runmeta",
+    details: str | None = None,
 ) -> str:
     """Return the lines printed after solving: solver, support with probabilities, value, where.
 
-    ``runmeta`` is how the user calls the run CLI (``uv run runmeta`` under uv).
+    The last line is ``Details: <details>``, by default ``<runmeta> show-run --run-id N``
+    (``runmeta`` is how the user calls the run CLI: ``uv run runmeta`` under uv; see
+    :func:`details_command` for a run recorded elsewhere than the defaults).
 
     At most ``MAX_LISTED`` support members are listed (most probable first), then a count
-    of the rest; labels wider than ``MAX_LABEL_COLUMNS`` are cut.
+    of the rest; labels wider than ``MAX_LABEL_COLUMNS`` are cut. Control and
+    bidirectional characters in labels and paths are shown escaped.
     """
     labels = equilibrium.labels
     weights = equilibrium.row_strategy
@@ -51,7 +102,7 @@ def format_summary(
         key=lambda index: (-weights[index], index),
     )
     shown = [
-        (fit(labels[index], MAX_LABEL_COLUMNS, ellipsis="\u2026"), weights[index])
+        (fit(printable(labels[index]), MAX_LABEL_COLUMNS, ellipsis="\u2026"), weights[index])
         for index in support[:MAX_LISTED]
     ]
     width = max((cell_width(label) for label, _ in shown), default=0)
@@ -68,7 +119,7 @@ def format_summary(
     lines += [
         f"Value: {_number(equilibrium.value, 6)} "
         f"(exploitability {_number(equilibrium.exploitability, 3)})",
-        f"Results: {display_path(run_dir)}",
-        f"Details: {runmeta} show-run --run-id {run_id}",
+        f"Results: {printable(display_path(run_dir))}",
+        f"Details: {printable(details or details_command(run_id, runmeta=runmeta))}",
     ]
     return "\n".join(lines)

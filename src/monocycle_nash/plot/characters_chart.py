@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monocycle_nash.character import Character, cross
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.plot.label_placement import Obstacles, place_labels
-from monocycle_nash.plot.scales import color_at, nice_ticks
+from monocycle_nash.plot.scales import color_at, nice_ticks, tick_text
 from monocycle_nash.plot.svg import SvgBuilder, fmt, format_number, id_prefix
 from monocycle_nash.plot.text import shorten
 
@@ -48,7 +49,7 @@ class PlotScale:
 
     The data square ``[x_min, x_min + span] x [y_min, y_min + span]`` fills the pixel
     square at (``left``, ``top``) of side ``size``; y grows upwards in data, downwards
-    in SVG.
+    in SVG. Any finite data works, from subnormal numbers to the largest float.
     """
 
     x_min: float
@@ -62,9 +63,23 @@ class PlotScale:
         """Return the SVG pixel coordinates of the data point ``point``."""
         x, y = point
         return (
-            self.left + (x - self.x_min) / self.span * self.size,
-            self.top + self.size - (y - self.y_min) / self.span * self.size,
+            self.left + _fraction(x, self.x_min, self.span) * self.size,
+            self.top + self.size - _fraction(y, self.y_min, self.span) * self.size,
         )
+
+
+def _fraction(value: float, low: float, span: float) -> float:
+    """``(value - low) / span``, also when the difference overflows (data near 1e308)."""
+    offset = value - low
+    if math.isfinite(offset):
+        return offset / span
+    return (value / 2 - low / 2) / (span / 2)
+
+
+def _midpoint(low: float, high: float) -> float:
+    """The middle of ``[low, high]``, without overflow for ends near the largest float."""
+    middle = (low + high) / 2
+    return middle if math.isfinite(middle) else low / 2 + high / 2
 
 
 def _check(characters: Sequence[Character], equilibrium: Equilibrium) -> None:
@@ -98,11 +113,12 @@ def characters_scale(characters: Sequence[Character], equilibrium: Equilibrium) 
     extent = max(x_hi - x_lo, y_hi - y_lo)
     if extent <= 0:
         extent = max(1.0, abs(x_lo), abs(y_lo))
-    span = extent * (1 + 2 * _PAD)
+    # A range wider than the largest float (a far translation point) is cut to it.
+    span = min(extent * (1 + 2 * _PAD), sys.float_info.max)
     left, top, size = PLOT_BOX
     return PlotScale(
-        x_min=(x_lo + x_hi) / 2 - span / 2,
-        y_min=(y_lo + y_hi) / 2 - span / 2,
+        x_min=_midpoint(x_lo, x_hi) - span / 2,
+        y_min=_midpoint(y_lo, y_hi) - span / 2,
         span=span,
         left=left,
         top=top,
@@ -180,7 +196,7 @@ def _draw_axes(svg: SvgBuilder, scale: PlotScale) -> None:
                 "text-anchor": "middle",
                 "fill": _MUTED,
             },
-            text=fmt(tick, 6),
+            text=tick_text(tick),
         )
     for tick in nice_ticks(scale.y_min, scale.y_min + scale.span):
         _, y = scale.to_svg((scale.x_min, tick))
@@ -197,7 +213,7 @@ def _draw_axes(svg: SvgBuilder, scale: PlotScale) -> None:
                 "text-anchor": "end",
                 "fill": _MUTED,
             },
-            text=fmt(tick, 6),
+            text=tick_text(tick),
         )
     svg.element(
         "text",

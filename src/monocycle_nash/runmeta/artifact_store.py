@@ -41,11 +41,12 @@ What ``show-run`` reports about a run folder: its meta.json and the files it hol
 
 from __future__ import annotations
 
-import itertools
+import errno
 import json
 import os
+import stat
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -57,6 +58,7 @@ from monocycle_nash.runmeta.errors import (
     MetaCorruptError,
     MetaNotFoundError,
     RunDirExistsError,
+    RunDirNotFoundError,
 )
 from monocycle_nash.runmeta.models import RUN_FIELDS, RunRecord
 
@@ -70,6 +72,7 @@ __all__ = [
     "MERGED_INPUT",
     "META_FILE",
     "META_SCHEMA_VERSION",
+    "META_SIZE_LIMIT",
     "OUTPUT_DIR",
     "RESERVED_FIELDS",
     "STDERR_LOG",
@@ -86,6 +89,7 @@ __all__ = [
     "list_files",
     "meta_mismatches",
     "read_meta",
+    "read_regular_file",
     "sync_row",
     "temp_file_writer",
     "write_file_atomically",
@@ -158,19 +162,44 @@ MERGED_INPUT: Final = "merged_input.toml"
 STDOUT_LOG: Final = "stdout.log"
 STDERR_LOG: Final = "stderr.log"
 TEMP_SUFFIX: Final = ".tmp"
-"""Every file is written through a temporary ``.<name>.<pid>.<n>.tmp`` beside it."""
+"""Every file is written through a temporary ``.<name>.<pid>.<random>.tmp`` beside it."""
 UNREADABLE_SUFFIX: Final = ".unreadable"
 """An unreadable meta.json is kept as ``meta.json.unreadable`` (``.2``, ... if taken)."""
 
 _CHUNK: Final = 1 << 20
-_temp_counter = itertools.count()
+_MAX_RUN_ID: Final = 2**63 - 1
+"""SQLite's largest integer: a folder named with a larger number is not a run folder."""
+META_SIZE_LIMIT: Final = 16 << 20
+"""A meta.json larger than this (16 MiB) is not read: no run writes one near that."""
+# O_NOFOLLOW where the system has it: a symlink planted at a name we create is refused.
+_NO_FOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+_CLOSE_ON_EXEC: Final = getattr(os, "O_CLOEXEC", 0)
+_NON_BLOCKING: Final = getattr(os, "O_NONBLOCK", 0)
+_BINARY: Final = getattr(os, "O_BINARY", 0)
+
+
+def _opener(mode: int = 0o666) -> Any:
+    """An ``open(..., opener=)`` that never follows a symlink and creates with ``mode``.
+
+    ``"x"`` already asks for ``O_CREAT | O_EXCL``; ``mode`` is masked by the umask.
+    """
+
+    def open_file(path: str, flags: int) -> int:
+        return os.open(path, flags | _NO_FOLLOW | _CLOSE_ON_EXEC, mode)
+
+    return open_file
+
+
+_CREATE = _opener()
 
 
 def write_file_atomically(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` whole, never leaving half a file.
 
-    The bytes go to a temporary ``.<name>.<pid>.<n>.tmp`` in the same folder, which is
-    then ``os.replace``d over ``path``: a reader sees the old or the new file. The
+    The bytes go to a temporary ``.<name>.<pid>.<random>.tmp`` in the same folder,
+    created with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (where the system has it) under a
+    name no other process can guess, so a symlink planted there is never followed;
+    it is then ``os.replace``d over ``path``: a reader sees the old or the new file. The
     temporary file is removed when the write fails; an ``OSError`` (disk full, I/O
     error, permissions) becomes :class:`ArtifactWriteError` naming ``path``. Files
     follow the umask (not ``tempfile``'s private 0600). Every file runmeta writes,
@@ -179,10 +208,11 @@ def write_file_atomically(path: str | Path, data: str | bytes) -> None:
     # Plain strings and os calls: meta.json is written twice per run (hot path).
     target = os.fspath(path)
     folder, name = os.path.split(target)
-    temp = os.path.join(folder, f".{name}.{os.getpid()}.{next(_temp_counter)}{TEMP_SUFFIX}")  # noqa: PTH118
+    token = os.urandom(6).hex()  # unpredictable: no name to plant a link at in advance
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.{token}{TEMP_SUFFIX}")  # noqa: PTH118
     payload = data.encode() if isinstance(data, str) else data
     try:
-        with open(temp, "xb") as handle:  # noqa: PTH123 - hot path
+        with open(temp, "xb", opener=_CREATE) as handle:
             handle.write(payload)
         os.replace(temp, target)  # noqa: PTH105 - hot path
     except BaseException as err:
@@ -191,6 +221,43 @@ def write_file_atomically(path: str | Path, data: str | bytes) -> None:
         if isinstance(err, OSError):
             raise ArtifactWriteError(target, err) from err
         raise
+
+
+def read_regular_file(path: str | Path, limit: int) -> bytes:
+    """Return the bytes of ``path`` when it is a regular file of at most ``limit`` bytes.
+
+    A symbolic link is not followed, and a FIFO or a device (``/dev/zero``) is never
+    read: opening does not block and the file's type is checked first, so a planted
+    name never hangs or floods a reader. Raises ``FileNotFoundError`` when there is
+    nothing, ``ValueError`` (its message says why) for something that is not a
+    regular file or is too large, and ``OSError`` when reading fails.
+    """
+    flags = os.O_RDONLY | _NO_FOLLOW | _NON_BLOCKING | _CLOSE_ON_EXEC | _BINARY
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        if err.errno == errno.ELOOP and Path(path).is_symlink():
+            raise ValueError("it is a symbolic link, not a regular file") from err
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("it is not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"it is larger than {limit:,} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:  # it grew while being read
+        raise ValueError(f"it is larger than {limit:,} bytes")
+    return b"".join(chunks)
 
 
 def is_temp_file(name: str) -> bool:
@@ -203,37 +270,50 @@ def temp_file_writer(name: str) -> int | None:
     if not name.startswith(".") or not name.endswith(TEMP_SUFFIX):
         return None
     parts = name[: -len(TEMP_SUFFIX)].rsplit(".", 2)
-    if len(parts) != 3 or len(parts[0]) < 2 or not (parts[1].isdigit() and parts[2].isdigit()):
+    # The last part: a random hex token (a counter before: digits, also hex).
+    token = parts[-1]
+    if (
+        len(parts) != 3
+        or len(parts[0]) < 2
+        or not (parts[1].isascii() and parts[1].isdigit())
+        or not token
+        or token.strip("0123456789abcdef")
+    ):
         return None
     return int(parts[1])
 
 
 def _copy_hashing(source: Path, target: Path, digest: Any) -> None:
-    """Copy ``source`` to a new ``target``, feeding the bytes to ``digest``."""
+    """Copy ``source`` to a new ``target``, feeding the bytes to ``digest``.
+
+    ``target`` gets the permission bits of ``source`` (less the umask's): a private
+    input stays private in its copy.
+    """
     try:
         reader: BinaryIO = source.open("rb")
+        mode = os.fstat(reader.fileno()).st_mode & 0o777
     except FileNotFoundError:
         raise InputNotFoundError(source) from None
     except OSError as err:
         raise InputReadError(source, err) from err
     with reader:
         try:
-            writer: BinaryIO = target.open("xb")
+            writer: BinaryIO = open(target, "xb", opener=_opener(mode))  # noqa: SIM115
         except OSError as err:
             raise ArtifactWriteError(target, err) from err
-        with writer:
-            while True:
-                try:
-                    chunk = reader.read(_CHUNK)
-                except OSError as err:
-                    raise InputReadError(source, err) from err
-                if not chunk:
-                    break
-                digest.update(chunk)
-                try:
+        try:
+            with writer:
+                while True:
+                    try:
+                        chunk = reader.read(_CHUNK)
+                    except OSError as err:
+                        raise InputReadError(source, err) from err
+                    if not chunk:
+                        break
+                    digest.update(chunk)
                     writer.write(chunk)
-                except OSError as err:
-                    raise ArtifactWriteError(target, err) from err
+        except OSError as err:  # a full disk often shows only when closing flushes the end
+            raise ArtifactWriteError(target, err) from err
 
 
 def _walk_files(folder: Path) -> Iterator[Path]:
@@ -265,27 +345,53 @@ def _free_name(name: str, role: str, taken: set[str]) -> str:
     return candidate
 
 
+def _mkdir_like(source: Path, target: Path) -> None:
+    """Create the folder ``target`` with the permission bits of ``source`` (owner rwx kept)."""
+    try:
+        mode = (source.stat().st_mode & 0o777) | 0o700  # the copy must be fillable
+    except OSError as err:
+        raise InputReadError(source, err) from err
+    try:
+        target.mkdir(mode=mode)
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise ArtifactWriteError(target, err) from err
+
+
 def _copy_folder_hashing(source: Path, target: Path, input_dir: Path) -> str:
-    """Copy the folder ``source`` to ``target``; return the digest of its files."""
+    """Copy the folder ``source`` to ``target``; return the digest of its files.
+
+    Files and folders keep their permission bits (less the umask's).
+    """
     import hashlib  # noqa: PLC0415 - only runs with an input pay for it
 
     if input_dir.resolve().is_relative_to(source.resolve()):
         # The copy would land inside what is being copied.
         raise InputReadError(source, f"it holds the run folder {input_dir.parent}")
     tree = hashlib.sha256()
+    _mkdir_like(source, target)  # an empty folder is still a snapshot
+    made = {Path()}
     for relative in _walk_files(source):
         file_digest = hashlib.sha256()
-        try:
-            (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise ArtifactWriteError(target / relative, err) from err
+        for folder in reversed(relative.parents):
+            if folder not in made:
+                _mkdir_like(source / folder, target / folder)
+                made.add(folder)
         _copy_hashing(source / relative, target / relative, file_digest)
         tree.update(f"{relative.as_posix()}\0{file_digest.hexdigest()}\n".encode())
-    try:
-        target.mkdir(exist_ok=True)  # an empty folder is still a snapshot
-    except OSError as err:
-        raise ArtifactWriteError(target, err) from err
     return tree.hexdigest()
+
+
+def _common_mode(inputs: Sequence[InputFile]) -> int:
+    """The permission bits every input file allows (``0o666`` without input files)."""
+    mode = 0o666
+    for entry in inputs:
+        with suppress(OSError):  # a missing input is reported when it is copied
+            info = Path(entry.path).stat()
+            if stat.S_ISREG(info.st_mode):
+                mode &= info.st_mode
+    return mode
 
 
 class RunArtifactStore:
@@ -368,7 +474,8 @@ class RunArtifactStore:
         if merged_input_bytes is not None:
             target = input_dir / MERGED_INPUT
             try:
-                with target.open("xb") as handle:
+                # As private as the most private file it was merged from.
+                with open(target, "xb", opener=_opener(_common_mode(inputs))) as handle:
                     handle.write(merged_input_bytes)
             except OSError as err:
                 raise ArtifactWriteError(target, err) from err
@@ -404,25 +511,72 @@ class RunArtifactStore:
         text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
         write_file_atomically(f"{self._root_str}{os.sep}{run_id}{os.sep}{META_FILE}", text)
 
+    @contextmanager
+    def meta_lock(self, run_id: int) -> Iterator[None]:
+        """Hold the run's meta.json lock: one process at a time reads, merges and writes it.
+
+        An exclusive ``flock`` on the run folder itself: no lock file is made, so taking
+        the lock writes nothing (a folder that is not the run's own stays untouched),
+        and the lock goes with the process if it dies. Raises
+        :class:`RunDirNotFoundError` when the folder does not exist. Where ``fcntl`` is
+        missing (Windows), or the file system refuses ``flock``, the block runs
+        unlocked: two writers at once can then drop each other's fields, which
+        ``check`` reports and ``check --repair`` rewrites from the database.
+        """
+        try:
+            import fcntl  # noqa: PLC0415 - POSIX only
+        except ImportError:  # pragma: no cover - Windows
+            yield
+            return
+        path = f"{self._root_str}{os.sep}{run_id}"
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOSE_ON_EXEC)
+        except (FileNotFoundError, NotADirectoryError):
+            raise RunDirNotFoundError(path) from None
+        except OSError as err:
+            raise ArtifactWriteError(path, err) from err
+        try:
+            with suppress(OSError):  # e.g. ENOLCK: unlocked, as documented above
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def read_meta(self, run_id: int) -> dict[str, Any]:
         """Return the run's meta.json as a dictionary.
 
         Raises :class:`MetaNotFoundError` when it is missing and
-        :class:`MetaCorruptError` when it is not a JSON object.
+        :class:`MetaCorruptError` when it is not a JSON object, or not a regular file
+        of at most :data:`META_SIZE_LIMIT` bytes (a symlink, a FIFO, a device are
+        never read; see :func:`read_regular_file`).
         """
         path = self.meta_path(run_id)
         try:
-            raw = path.read_bytes()
+            raw = read_regular_file(path, META_SIZE_LIMIT)
         except FileNotFoundError:
             raise MetaNotFoundError(path) from None
+        except ValueError as err:
+            raise MetaCorruptError(path, str(err)) from err
         except OSError as err:
             raise MetaCorruptError(path, err.strerror or str(err)) from err
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
             raise MetaCorruptError(path, f"not valid JSON ({err})") from err
+        except RecursionError:
+            raise MetaCorruptError(path, "not valid JSON (nested too deeply)") from None
         if not isinstance(data, dict):
             raise MetaCorruptError(path, "not a JSON object")
+        # Deep nesting that json.loads survives can still break whoever writes it back
+        # or prints it (json.dumps with indent recurses in Python): refuse it here, once.
+        if raw.count(b"[") + raw.count(b"{") > META_MAX_DEPTH and _nested_deeper(data):
+            raise MetaCorruptError(path, f"nested more than {META_MAX_DEPTH} levels deep")
+        # An escaped lone surrogate ("\udcff") reads fine but can never be written back.
+        if b"\\ud" in raw or b"\\uD" in raw:
+            try:
+                json.dumps(data, ensure_ascii=False).encode()
+            except UnicodeEncodeError:
+                raise MetaCorruptError(path, "not valid JSON (a lone surrogate)") from None
         return data
 
     def set_aside_meta(self, run_id: int) -> Path:
@@ -472,10 +626,16 @@ class RunArtifactStore:
             entries = list(os.scandir(self._root))
         except OSError:
             return []
+        # A run id as the database writes it: ASCII digits, no leading zero, at most
+        # SQLite's largest integer ("٣", "007" or "99999999999999999999999" are not).
         ids = [
             int(e.name)
             for e in entries
-            if e.name.isdigit() and str(int(e.name)) == e.name and e.is_dir()
+            if e.name.isascii()
+            and e.name.isdigit()
+            and str(int(e.name)) == e.name
+            and int(e.name) <= _MAX_RUN_ID
+            and e.is_dir()
         ]
         return sorted(ids)
 
@@ -500,6 +660,22 @@ class RunArtifactStore:
 
 META_SCHEMA_VERSION: Final = 1
 """Version of the meta.json layout; bumped when a field changes meaning."""
+
+META_MAX_DEPTH: Final = 100
+"""Levels of nested objects and arrays beyond which a meta.json is unreadable."""
+
+
+def _nested_deeper(data: dict[str, Any], limit: int = META_MAX_DEPTH) -> bool:
+    """Tell whether ``data`` nests objects and arrays more than ``limit`` levels deep."""
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
 
 RESERVED_FIELDS: Final = frozenset(
     {"schema_version", *RUN_FIELDS, "input", "process", "reason", "warnings"}

@@ -10,6 +10,14 @@ Exit codes: 0 success; 1 a refused request, i.e. any
 on stderr), or ``check`` finding problems; 2 a usage error (argparse, or a
 :class:`UsageError` for options that contradict each other). Data goes to stdout.
 
+The commands that only read (``list-runs``, ``show-run``, ``list-projects``, ``check``
+without ``--repair``, ``reap --dry-run``) open the database read-only and never create
+it or a folder. Without a database they say ``runmeta: no run database at PATH
+(nothing recorded yet)`` on stderr and exit 0 with an empty answer (``[]`` for
+``--json``): an empty history is no error. ``show-run`` exits 1 (the run is not there),
+and so does ``check`` when the result folder holds run folders (the database is
+elsewhere: ``--db-path``).
+
 This module parses, calls the library and prints; the printed shapes are in
 ``cli_format.py``. A subcommand is one :class:`Subcommand` entry in
 :data:`SUBCOMMANDS`: its options and a handler that reads the parsed arguments, works
@@ -42,10 +50,10 @@ from monocycle_nash.runmeta.cli_format import (
 )
 from monocycle_nash.runmeta.clock import JST
 from monocycle_nash.runmeta.db import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, SQLiteConnectionFactory
-from monocycle_nash.runmeta.errors import RunMetaError
+from monocycle_nash.runmeta.errors import DatabaseError, DatabaseNotFoundError, RunMetaError
 from monocycle_nash.runmeta.models import FINAL_STATUSES, RUN_STATUSES
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
-from monocycle_nash.text import plural
+from monocycle_nash.text import plural, printable
 
 TYPE_CHECKING = False  # not typing's: the listing path does without ``typing`` (2 ms)
 if TYPE_CHECKING:
@@ -88,24 +96,42 @@ class CommandContext:
         self._connection: sqlite3.Connection | None = None
         self._service: RunSessionService | None = None
 
-    def connection(self) -> sqlite3.Connection:
-        """Return a connection to the database, creating and migrating it if needed."""
+    def connection(self, *, read_only: bool = False) -> sqlite3.Connection:
+        """Return a connection to the database, creating and migrating it if needed.
+
+        With ``read_only`` nothing is created (:class:`DatabaseNotFoundError` when the
+        file is missing) and the file is opened for reading (see
+        :meth:`SQLiteConnectionFactory.connect`), so a read-only copy can be listed.
+        """
         if self._service is not None:
             return self._service.connection
         if self._connection is None:
-            self._connection = SQLiteConnectionFactory(self.db_path).connect()
+            factory = SQLiteConnectionFactory(self.db_path)
+            self._connection = factory.connect(read_only=read_only)
         return self._connection
 
-    def service(self) -> RunSessionService:
-        """Return a :class:`RunSessionService` on the same database and result folder."""
+    def service(self, *, read_only: bool = False) -> RunSessionService:
+        """Return a :class:`RunSessionService` on the same database and result folder.
+
+        ``read_only`` as for :meth:`connection`, for the commands that change nothing.
+        """
         if self._service is None:
             # The service pulls in the artifact store, shutil, hashlib...: only on demand.
             from monocycle_nash.runmeta.service import RunSessionService  # noqa: PLC0415
 
             self.close()
-            self._service = RunSessionService.open(
-                db_path=self.db_path, result_root=self.result_root
-            )
+            if read_only:
+                from monocycle_nash.runmeta.artifact_store import (  # noqa: PLC0415
+                    RunArtifactStore,
+                )
+
+                connection = self.connection(read_only=True)
+                self._connection = None  # the service owns it from here
+                self._service = RunSessionService(connection, RunArtifactStore(self.result_root))
+            else:
+                self._service = RunSessionService.open(
+                    db_path=self.db_path, result_root=self.result_root
+                )
         return self._service
 
     def close(self) -> None:
@@ -122,15 +148,57 @@ Handler = Callable[[argparse.Namespace, CommandContext], int]
 """A subcommand: reads its parsed arguments, works in the context, returns the exit code."""
 
 
-def _print_lines(lines: Iterable[str]) -> None:
+class _OutputError(RunMetaError):
+    """Standard output cannot be written (a full disk, ``/dev/full``): the answer is lost."""
+
+    def __init__(self, err: OSError) -> None:
+        super().__init__(f"cannot write the output: {err.strerror or err}")
+
+
+def _write_out(chunks: Iterable[str]) -> None:
+    """Write ``chunks`` to stdout; its failure (only its) becomes :class:`_OutputError`.
+
+    A reader that went away (``BrokenPipeError``) is left to ``main``, which stops quietly.
+    """
     write = sys.stdout.write
-    for line in lines:
-        write(line)
-        write("\n")
+    for chunk in chunks:
+        try:
+            write(chunk)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise _OutputError(err) from err
+
+
+def _flush_out() -> None:
+    """Flush stdout, so that a failing one is reported while the command can still say so."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        raise _OutputError(err) from err
+
+
+def _print_lines(lines: Iterable[str]) -> None:
+    _write_out(line + "\n" for line in lines)
 
 
 def _print_json(document: object) -> None:
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    _write_out((json.dumps(document, indent=2) + "\n",))
+
+
+def _history(context: CommandContext) -> sqlite3.Connection | None:
+    """The database opened for reading, or ``None`` when there is none yet (said on stderr).
+
+    Commands that only read never create a database or a folder: a missing database is
+    an empty history, one ``runmeta: no run database at PATH ...`` line, exit 0.
+    """
+    try:
+        return context.connection(read_only=True)
+    except DatabaseNotFoundError as err:
+        sys.stderr.write(f"runmeta: {printable(str(err))}\n")
+        return None
 
 
 # --- option values --------------------------------------------------------------------
@@ -163,7 +231,7 @@ def _result_root(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path is not a folder")
     if Path(text).is_file():
-        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
+        raise argparse.ArgumentTypeError(f"{printable(text)} is a file, not a folder")
     return text
 
 
@@ -177,6 +245,11 @@ def parse_bound(text: str, *, end: bool) -> str:
     Fractions of a second round inwards (``--from`` up, ``--to`` down). Raises
     ``ValueError`` with a user-facing message when ``text`` is not a date or an
     ISO-8601 date-time.
+
+    Stored times lie between :data:`_EARLIEST` and :data:`_LATEST` (Python's dates
+    reach year 1 to 9999 in UTC). A bound beyond them on the side that excludes
+    nothing (``--from 0001-01-01``, ``--to`` in year 9999 west of Japan) is moved to
+    them; one on the side that would exclude everything is refused.
     """
     value = text.strip()
     try:
@@ -184,7 +257,7 @@ def parse_bound(text: str, *, end: bool) -> str:
     except ValueError:
         pass
     else:
-        return datetime.combine(day, _DAY_END if end else _DAY_START, JST).isoformat()
+        return _within_range(datetime.combine(day, _DAY_END if end else _DAY_START, JST), text, end)
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -192,6 +265,7 @@ def parse_bound(text: str, *, end: bool) -> str:
             f"{text!r} is not a date (2026-02-14) or an ISO-8601 date-time "
             "(2026-02-14T19:30:12, optionally with an offset such as +09:00 or Z)"
         ) from None
+    early = moment.year < 5000  # the side of the range a conversion can overflow on
     try:
         moment = moment.replace(tzinfo=JST) if moment.tzinfo is None else moment.astimezone(JST)
         if moment.microsecond:
@@ -199,8 +273,30 @@ def parse_bound(text: str, *, end: bool) -> str:
             if not end:
                 moment += timedelta(seconds=1)
     except OverflowError:
-        raise ValueError(f"{text!r} is out of range once converted to +09:00") from None
+        return _out_of_range(text, end=end, early=early)
+    return _within_range(moment, text, end)
+
+
+_EARLIEST = datetime(1, 1, 1, 9, 0, 0, tzinfo=JST)
+"""The earliest time that can be stored: 0001-01-01T00:00:00 UTC, in +09:00."""
+_LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=JST)
+"""The latest time that can be stored (+09:00)."""
+
+
+def _within_range(moment: datetime, text: str, end: bool) -> str:
+    """``moment`` as a bound, once the repository can convert it (see :func:`parse_bound`)."""
+    if moment < _EARLIEST:
+        return _out_of_range(text, end=end, early=True)
     return moment.isoformat()
+
+
+def _out_of_range(text: str, *, end: bool, early: bool) -> str:
+    if early != end:  # --from before the earliest, --to after the latest: no limit
+        return (_EARLIEST if early else _LATEST).isoformat()
+    raise ValueError(
+        f"{text!r} is out of range: stored times lie between {_EARLIEST.isoformat()}"
+        f" and {_LATEST.isoformat()}"
+    )
 
 
 def from_bound(text: str) -> str:
@@ -246,7 +342,11 @@ def _list_runs_arguments(parser: argparse.ArgumentParser) -> None:
 def _list_runs(args: argparse.Namespace, context: CommandContext) -> int:
     if args.from_at is not None and args.to_at is not None and args.from_at > args.to_at:
         raise UsageError(f"--from ({args.from_at}) is later than --to ({args.to_at})")
-    connection = context.connection()
+    connection = _history(context)
+    if connection is None:
+        if args.json:
+            sys.stdout.write("[]\n")
+        return 0
     if args.project_id is not None:
         ProjectsRepository(connection).get(args.project_id)
     runs = RunsRepository(connection).iter_runs(
@@ -258,7 +358,7 @@ def _list_runs(args: argparse.Namespace, context: CommandContext) -> int:
     )
     state = _process_state(context.result_root)
     if args.json:
-        sys.stdout.writelines(json_array_lines(run_to_json(run, state) for run in runs))
+        _write_out(json_array_lines(run_to_json(run, state) for run in runs))
     else:
         _print_lines(format_run_table(runs, terminal_width(), state))
     return 0
@@ -289,7 +389,7 @@ def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
     # only here, never on the listing path.
     from monocycle_nash.runmeta.artifact_store import list_files, read_meta  # noqa: PLC0415
 
-    run = RunsRepository(context.connection()).get(args.run_id)
+    run = RunsRepository(context.connection(read_only=True)).get(args.run_id)
     run_dir = context.result_root / str(run.run_id)
     meta, problem = read_meta(context.result_root, run.run_id)
     files = list_files(run_dir)
@@ -327,6 +427,11 @@ def _update_run_arguments(parser: argparse.ArgumentParser) -> None:
     project.add_argument(
         "--no-project", action="store_true", help="detach the run from its project"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="set --status even while the run's process is alive (its own end keeps it)",
+    )
 
 
 def _update_run(args: argparse.Namespace, context: CommandContext) -> int:
@@ -339,6 +444,7 @@ def _update_run(args: argparse.Namespace, context: CommandContext) -> int:
         note=args.note,
         project_id=args.project_id,
         clear_project=args.no_project,
+        force=args.force,
     )
     print(f"updated {describe_run(run)}")
     return 0
@@ -356,15 +462,26 @@ def _delete_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="delete even if the run's status is running"
     )
+    parser.add_argument(
+        "--delete-foreign-folder",
+        action="store_true",
+        help="with --with-files: also remove result/<ID>/ when the run did not make it (it was"
+        " there before the run started)",
+    )
 
 
 def _delete_run(args: argparse.Namespace, context: CommandContext) -> int:
+    if args.delete_foreign_folder and not args.with_files:
+        raise UsageError("--delete-foreign-folder needs --with-files")
     deleted = context.service().edits.delete_run(
-        args.run_id, with_files=args.with_files, force=args.force
+        args.run_id,
+        with_files=args.with_files,
+        force=args.force,
+        delete_foreign_folder=args.delete_foreign_folder,
     )
     print(f"deleted {describe_run(deleted.record)}")
     for what in deleted.removed:
-        print(f"removed {what}")
+        print(f"removed {printable(what)}")
     return 0
 
 
@@ -381,7 +498,7 @@ def _add_project_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_project(args: argparse.Namespace, context: CommandContext) -> int:
     project = context.service().edits.add_project(args.project_id, args.project_path, args.note)
-    line = f"added project {project.project_id} at {project.project_path}"
+    line = f"added project {printable(project.project_id)} at {printable(project.project_path)}"
     if not Path(project.project_path).is_dir():
         line += " (no such folder yet: create it; until then its runs warn that no link was made)"
     print(line)
@@ -404,7 +521,7 @@ def _update_project(args: argparse.Namespace, context: CommandContext) -> int:
     project = context.service().edits.update_project(
         args.project_id, project_path=args.project_path, note=args.note
     )
-    print(f"updated project {project.project_id} at {project.project_path}")
+    print(f"updated project {printable(project.project_id)} at {printable(project.project_path)}")
     return 0
 
 
@@ -415,7 +532,8 @@ def _delete_project_arguments(parser: argparse.ArgumentParser) -> None:
 def _delete_project(args: argparse.Namespace, context: CommandContext) -> int:
     detached = context.service().edits.delete_project(args.project_id)
     print(
-        f"deleted project {args.project_id} ({plural(len(detached), 'run')} now without a project)"
+        f"deleted project {printable(args.project_id)}"
+        f" ({plural(len(detached), 'run')} now without a project)"
     )
     return 0
 
@@ -427,9 +545,14 @@ def _list_projects_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _list_projects(args: argparse.Namespace, context: CommandContext) -> int:
-    projects = ProjectsRepository(context.connection()).list()
+    connection = _history(context)
+    if connection is None:
+        if args.json:
+            sys.stdout.write("[]\n")
+        return 0
+    projects = ProjectsRepository(connection).list()
     if args.json:
-        sys.stdout.writelines(json_array_lines(project.to_dict() for project in projects))
+        _write_out(json_array_lines(project.to_dict() for project in projects))
     else:
         _print_lines(format_project_table(projects, terminal_width()))
     return 0
@@ -449,7 +572,14 @@ def _reap_arguments(parser: argparse.ArgumentParser) -> None:
 def _reap(args: argparse.Namespace, context: CommandContext) -> int:
     from monocycle_nash.runmeta.repair import reap  # noqa: PLC0415 - loads the service
 
-    findings = reap(context.service(), dry_run=args.dry_run)
+    try:
+        service = context.service(read_only=args.dry_run)
+    except DatabaseNotFoundError as err:
+        sys.stderr.write(f"runmeta: {printable(str(err))}\n")
+        if args.json:
+            _print_json({"dry_run": args.dry_run, "runs": []})
+        return 0
+    findings = reap(service, dry_run=args.dry_run)
     if args.json:
         _print_json({"dry_run": args.dry_run, "runs": [f.to_dict() for f in findings]})
         return 0
@@ -457,11 +587,15 @@ def _reap(args: argparse.Namespace, context: CommandContext) -> int:
         rows = ((str(f.run_id), f.outcome, clean(f.detail)) for f in findings)
         _print_lines(format_table(_REAP_COLUMNS, rows, terminal_width()))
     running = plural(len(findings), "running run")
+    ends = sum(f.kind == "unrecorded-end" and f.state != "left" for f in findings)
+    # Said only when there is one: an end meta.json recorded and the database missed.
+    taken = f", {ends} {'would take' if args.dry_run else 'took'} the end meta.json records"
     if args.dry_run:
         dead = sum(f.kind == "dead" for f in findings)
-        print(f"{running}: {dead} would be marked killed (dry run)")
+        print(f"{running}: {dead} would be marked killed{taken if ends else ''} (dry run)")
     else:
-        print(f"{running}: {sum(f.repaired for f in findings)} marked killed")
+        killed = sum(f.kind == "dead" and f.repaired for f in findings)
+        print(f"{running}: {killed} marked killed{taken if ends else ''}")
     return 0
 
 
@@ -471,13 +605,24 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="rewrite meta.json from the database, remove leftover temp files",
     )
+    parser.add_argument(
+        "--integrity",
+        action="store_true",
+        help="instead, run SQLite's own integrity and foreign key checks on the database file",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _check(args: argparse.Namespace, context: CommandContext) -> int:
     from monocycle_nash.runmeta.repair import check_consistency  # noqa: PLC0415 - as _reap
 
-    report = check_consistency(context.service(), repair=args.repair)
+    if args.integrity:
+        return _check_integrity(args, context)
+    try:
+        service = context.service(read_only=not args.repair)
+    except DatabaseNotFoundError as err:
+        return _check_without_database(args, context, err)
+    report = check_consistency(service, repair=args.repair)
     code = 0 if report.consistent else 1
     if args.json:
         _print_json(report.to_dict())
@@ -505,6 +650,76 @@ def _check(args: argparse.Namespace, context: CommandContext) -> int:
             parts.append(f"{repairable} repairable with --repair")
         print(f"{checked}: {', '.join(parts)}")
     return code
+
+
+def _check_integrity(args: argparse.Namespace, context: CommandContext) -> int:
+    """``check --integrity``: SQLite's own checks, on a database other commands refuse."""
+    from monocycle_nash.runmeta.repair import check_integrity  # noqa: PLC0415 - as _reap
+
+    if args.repair:
+        raise UsageError("--integrity only reads the database file; it does not go with --repair")
+    report = check_integrity(context.db_path)
+    code = 0 if report.ok else 1
+    if args.json:
+        _print_json(report.to_dict())
+        return code
+    _print_lines(f"integrity: {printable(problem)}" for problem in report.problems)
+    if report.ok:
+        print("database integrity: ok")
+    else:
+        print(
+            f"database integrity: {plural(len(report.problems), 'problem')} in"
+            f" {printable(report.db_path)}; restore it from a backup, or rebuild it from the"
+            " run folders with runmeta rebuild --move-aside"
+        )
+    return code
+
+
+def _rebuild_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--move-aside",
+        action="store_true",
+        help="rename an existing database (and its -wal, -shm) to <name>.broken-<time> first",
+    )
+
+
+def _rebuild(args: argparse.Namespace, context: CommandContext) -> int:
+    from monocycle_nash.runmeta.repair import rebuild_database  # noqa: PLC0415 - as _reap
+
+    report = rebuild_database(context.result_root, context.db_path, move_aside=args.move_aside)
+    for old, new in report.moved:
+        print(f"moved {printable(old)} aside to {printable(new)}")
+    for run_id, why in report.skipped:
+        sys.stderr.write(f"runmeta: warning: run {run_id} not restored: {printable(why)}\n")
+    for note in report.notes:
+        sys.stderr.write(f"runmeta: warning: {printable(note)}\n")
+    skipped = f", {plural(len(report.skipped), 'folder')} skipped" if report.skipped else ""
+    print(
+        f"rebuilt {printable(report.db_path)} from {printable(report.result_root)}:"
+        f" {plural(len(report.runs), 'run')}, {plural(len(report.projects), 'project')}"
+        f"{skipped}; the next run id is {report.next_run_id}"
+    )
+    return 0
+
+
+def _check_without_database(
+    args: argparse.Namespace, context: CommandContext, missing: DatabaseNotFoundError
+) -> int:
+    """No database: consistent when there are no run folders either; else say so, exit 1."""
+    from monocycle_nash.runmeta.artifact_store import RunArtifactStore  # noqa: PLC0415
+
+    folders = len(RunArtifactStore(context.result_root).run_ids_on_disk())
+    if not folders:
+        sys.stderr.write(f"runmeta: {printable(str(missing))}\n")
+        if args.json:
+            empty = {"consistent": True, "runs_checked": 0, "folders_checked": 0, "findings": []}
+            _print_json(empty)
+        return 0
+    raise DatabaseError(
+        context.db_path,
+        f"no run database at {context.db_path}, but {context.result_root} holds"
+        f" {plural(folders, 'run folder')}; give the database with --db-path",
+    )
 
 
 # --- the command line -----------------------------------------------------------------
@@ -612,9 +827,27 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         _check,
         "Compare the database with the run folders: rows without folders, folders "
         "without rows, missing, unreadable or disagreeing meta.json, temp files left "
-        "by an interrupted write. --repair rewrites meta.json from the database and "
-        "removes leftover temp files; it never deletes a run or its outputs. Exit 0 "
-        "when consistent (after repair), 1 when problems remain.",
+        "by an interrupted write, project links (experiment_refs/) that are missing, "
+        "stale or foreign. --repair rewrites meta.json from the database, makes missing "
+        "and stale links again and removes leftover temp files; it never deletes a run, "
+        "its outputs or a link. Exit 0 "
+        "when consistent (after repair), 1 when problems remain. --integrity runs "
+        "SQLite's own integrity_check and foreign_key_check on the database file "
+        "instead (it reads a damaged database that other commands refuse): exit 0 "
+        "when SQLite finds nothing, 1 when it does.",
+    ),
+    Subcommand(
+        "rebuild",
+        "recreate the database from the result/<id>/meta.json files",
+        _rebuild_arguments,
+        _rebuild,
+        "Recreate the run database from the run folders' meta.json files: every run "
+        "keeps its id, status, times, command, git commit, note and project, and the "
+        "projects are recreated from the runs' project_id and project_path. A folder "
+        "whose meta.json is missing or unreadable is reported and skipped. An existing "
+        "database is never overwritten: --move-aside first renames it (with its -wal "
+        "and -shm files) to <name>.broken-<time>. New run ids continue after the "
+        "highest one known.",
     ),
 )
 """Every subcommand, in the order ``runmeta --help`` lists them."""
@@ -691,17 +924,28 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``runmeta`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     args = build_parser().parse_args(argv)
+    refusal = _unusable_arguments(args)
+    if refusal is not None:
+        print(f"runmeta: error: {refusal}; nothing was done", file=sys.stderr)
+        return 1
     context = CommandContext(Path(args.db_path), Path(args.result_root))
     handler: Handler = args.func
     try:
         # Listings stream, so a database error can come while rows are printed: it
         # is caught here like any other.
-        return handler(args, context)
+        code = handler(args, context)
+        _flush_out()
+        return code
     except UsageError as err:
         command_parser: argparse.ArgumentParser = args.command_parser
         command_parser.error(str(err))  # exits 2
-    except RunMetaError as err:
+    except _OutputError as err:
         print(f"runmeta: error: {err}", file=sys.stderr)
+        _silence_stdout()  # what is still buffered would fail again at exit
+        return 1
+    except RunMetaError as err:
+        # Messages quote paths, notes and ids as given: never let them drive the terminal.
+        print(f"runmeta: error: {printable(str(err))}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader went away (runmeta list-runs | head): stop quietly. Point stdout
@@ -712,6 +956,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         context.close()
+
+
+def _unusable_arguments(args: argparse.Namespace) -> str | None:
+    """Say why the parsed arguments cannot be used at all, or return ``None``.
+
+    On POSIX, argv bytes that are not UTF-8 arrive as lone surrogates (``$'\\xe3\\x81'``
+    becomes ``'\\udce3\\udc81'``): such a value can be neither stored (SQLite and
+    meta.json take UTF-8) nor used as a database path, so it is refused before anything
+    is opened. A closed stdout (``runmeta list-runs >&-``) is refused too: the answer
+    could not be given.
+    """
+    parser: argparse.ArgumentParser = args.command_parser
+    options = {action.dest: action.option_strings for action in parser._actions}
+    for dest, value in vars(args).items():
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                name = max(options.get(dest) or [dest], key=len)
+                return f"{name} '{printable(value)}' is not valid UTF-8"
+    if sys.stdout is None:
+        return "standard output is closed"
+    return None
 
 
 def _silence_stdout() -> None:

@@ -6,8 +6,15 @@ for the rest, so a listing of a million runs never sits in memory; a later value
 than its column is shortened with ``...``. Widths count terminal cells, so Japanese
 notes (two cells per character) stay aligned.
 
-Cell widths, shortening and plurals come from :mod:`monocycle_nash.text`, shared with
-the domain and the app; :func:`terminal_width` is the only one of its kind.
+Cell widths, shortening, plurals and escaping come from :mod:`monocycle_nash.text`,
+shared with the domain and the app; :func:`terminal_width` is the only one of its kind.
+
+Every text that a user or a file supplied (notes, commands, ids, paths, meta.json, error
+messages) goes through :func:`~monocycle_nash.text.printable` (directly, through
+:func:`clean`, or through ``repr``) before it is printed: a control character or a bidi
+control shows as an escape such as ``\\x1b`` or ``\\u202e`` instead of acting on the
+terminal. Widths are measured on the escaped text, so the columns stay aligned. JSON
+output is ASCII (``json.dumps``' default), hence safe as it is.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain, islice
 
-from monocycle_nash.text import cell_width, fit
+from monocycle_nash.text import cell_width, fit, printable
 
 TYPE_CHECKING = False  # not typing's: the listing path does without ``typing`` (2 ms)
 if TYPE_CHECKING:
@@ -57,14 +64,13 @@ _GAP = "  "
 def clean(text: str | None) -> str:
     """Return ``text`` as one printable line: whitespace runs become one space.
 
-    Control characters (such as terminal escape sequences in a note) become ``?``.
+    What is left of control and bidi characters (such as a terminal escape sequence in
+    a note) is escaped by :func:`~monocycle_nash.text.printable` (``\\x1b``). For notes
+    and commands; a path keeps its exact spelling through ``printable`` alone.
     """
     if not text:
         return ""
-    line = " ".join(text.split())
-    if line.isprintable():
-        return line
-    return "".join(ch if ch.isprintable() else "?" for ch in line)
+    return printable(" ".join(text.split()))
 
 
 def terminal_width(stream: TextIO | None = None) -> int | None:
@@ -96,7 +102,7 @@ def _short_time(stamp: str | None) -> str:
         return "-"
     if len(stamp) == 25 and stamp.endswith("+09:00"):
         return stamp[:10] + " " + stamp[11:19]
-    return clean(stamp)
+    return printable(stamp)
 
 
 # --- tables ---------------------------------------------------------------------------
@@ -204,7 +210,7 @@ def format_project_table(projects: Iterable[ProjectRecord], width: int | None) -
             clean(project.project_id),
             _short_time(project.created_at),
             clean(project.note),
-            clean(project.project_path),
+            printable(project.project_path),
         )
         for project in projects
     )
@@ -267,7 +273,7 @@ def describe_run(run: RunRecord) -> str:
     """Return a one-line summary: ``run 42 (success, project main, note 'baseline')``."""
     parts = [run.status, f"project {clean(run.project_id)}" if run.project_id else "no project"]
     if run.note:
-        parts.append(f"note {clean(run.note)!r}")
+        parts.append(f"note {' '.join(run.note.split())!r}")  # repr escapes what it must
     return f"run {run.run_id} ({', '.join(parts)})"
 
 
@@ -288,15 +294,15 @@ def format_run_details(
     """
     project = clean(run.project_id) or "-"
     if run.project_id and run.project_path:
-        project += f" ({clean(run.project_path)})"
+        project += f" ({printable(run.project_path)})"
     fields = (
         ("status", status_text(run.status, process_state)),
         ("command", clean(run.command)),
-        ("created", run.created_at),
-        ("started", run.started_at),
-        ("ended", run.ended_at or "-"),
+        ("created", printable(run.created_at)),
+        ("started", printable(run.started_at)),
+        ("ended", printable(run.ended_at or "-")),
         ("duration", format_duration(run.started_at, run.ended_at, run.status)),
-        ("updated", run.updated_at),
+        ("updated", printable(run.updated_at)),
         ("project", project),
         ("git commit", clean(run.git_commit) or "-"),
         ("note", clean(run.note) or "-"),
@@ -306,24 +312,27 @@ def format_run_details(
         yield f"  {label:<12}{value}"
     yield ""
     if meta is None:
-        yield f"meta.json: {meta_problem or 'missing'}"
+        yield f"meta.json: {printable(meta_problem or 'missing')}"
     else:
         yield "meta.json:"
+        # JSON escapes C0 controls itself; DEL, C1 and bidi controls it leaves raw.
         for text in json.dumps(meta, indent=2, ensure_ascii=False).splitlines():
-            yield "  " + text
+            yield "  " + printable(text)
     yield ""
+    shown_dir = printable(run_dir)
     if files is None:
-        yield f"files: {run_dir} does not exist"
+        yield f"files: {shown_dir} does not exist"
         return
-    yield f"files in {run_dir}:"
+    yield f"files in {shown_dir}:"
     if not files:
         yield "  (none)"
         return
-    path_width = max(cell_width(clean(path)) for path, _ in files)
+    paths = [printable(path) for path, _ in files]
+    path_width = max(cell_width(path) for path in paths)
     sizes = [format_size(size) for _, size in files]
     size_width = max(len(size) for size in sizes)
-    for (path, _), size in zip(files, sizes, strict=True):
-        yield f"  {_pad(clean(path), path_width, right=False)}  {size:>{size_width}}"
+    for path, size in zip(paths, sizes, strict=True):
+        yield f"  {_pad(path, path_width, right=False)}  {size:>{size_width}}"
 
 
 # --- JSON -----------------------------------------------------------------------------

@@ -46,12 +46,20 @@ steps of :data:`MIGRATIONS` one by one; each step and its version bump commit to
 or not at all, and the version is re-read inside the write lock so several processes
 migrating a missing database at the same moment apply each step once. A database whose
 version is newer than :data:`SCHEMA_VERSION` is refused with :class:`SchemaTooNewError`.
-Opening an up-to-date database costs one ``PRAGMA user_version`` read.
+Opening an up-to-date database costs one ``PRAGMA user_version`` read and one read of
+the columns of ``runs`` and ``projects``: another program's SQLite file (its own
+``runs`` table, its own ``user_version``) is refused before anything is written.
+``connect(read_only=True)`` opens with SQLite's ``mode=ro`` (``immutable=1`` where the
+``-shm`` file cannot be made) and never creates a file or folder.
+
+A write that waits on another process's lock says so on stderr after a second
+(:func:`_begin_immediate`).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -64,6 +72,7 @@ from monocycle_nash.runmeta.errors import (
     DatabaseFullError,
     DatabaseIOError,
     DatabaseLockedError,
+    DatabaseNotFoundError,
     DatabaseReadOnlyError,
     NotADatabaseError,
     SchemaTooNewError,
@@ -109,6 +118,11 @@ _SQLITE_CORRUPT: Final = 11
 _SQLITE_FULL: Final = 13
 _SQLITE_CANTOPEN: Final = 14
 _SQLITE_NOTADB: Final = 26
+# Extended codes of a read-only connection that cannot make or lock the -shm file
+# (a folder it may not write): SQLITE_READONLY_CANTLOCK, _CANTINIT, _DIRECTORY.
+_SHM_IMPOSSIBLE: Final = frozenset({520, 1288, 1544})
+LOCK_NOTICE_AFTER: Final = 1.0
+"""Seconds a write waits on another process's lock before saying so on stderr."""
 _RETRY_FIRST_PAUSE: Final = 0.002
 _RETRY_LONGEST_PAUSE: Final = 0.1
 
@@ -388,6 +402,21 @@ MIGRATIONS: Final[tuple[MigrationStep, ...]] = (
             " ON runs(project_id, status, created_at)",
         ),
     ),
+    MigrationStep(
+        version=3,
+        description="the recording process, the reason and the folder's owner in each run",
+        statements=(
+            # Written with the INSERT, so every running row can be judged by reap.
+            "ALTER TABLE runs ADD COLUMN host TEXT",
+            "ALTER TABLE runs ADD COLUMN pid INTEGER",
+            "ALTER TABLE runs ADD COLUMN process_start TEXT",
+            # Why the run failed or was killed (also in meta.json).
+            "ALTER TABLE runs ADD COLUMN reason TEXT",
+            # NULL: result/<run_id> is the run's own; 'foreign': it existed before the
+            # run; 'none': the run ended before it made one.
+            "ALTER TABLE runs ADD COLUMN folder TEXT",
+        ),
+    ),
 )
 """Every schema step, oldest first; step ``i`` has version ``i + 1``."""
 
@@ -417,7 +446,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         return
     try:
         # Nothing has happened before BEGIN succeeds: safe to retry.
-        _execute_retrying(conn, "BEGIN IMMEDIATE")
+        _begin_immediate(conn)
     except sqlite3.Error as err:  # a plain connection's; the factory's come typed
         _raise_typed(conn, err)
     try:
@@ -454,6 +483,50 @@ def _execute_retrying(
         if remaining <= 0:
             raise
         retry_busy(lambda: conn.execute(sql), timeout=remaining, may_retry=may_retry)
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to the busy timeout for another process's lock.
+
+    The wait is split: after :data:`LOCK_NOTICE_AFTER` seconds a line on stderr says
+    that the database is busy and how long this waits, then the rest of the timeout
+    is waited (SQLite's busy handler cannot be hooked from Python). ``BEGIN`` has done
+    nothing when it fails, so trying it again is safe.
+    """
+    budget = _busy_timeout(conn)
+    if budget <= LOCK_NOTICE_AFTER:
+        _execute_retrying(conn, "BEGIN IMMEDIATE")
+        return
+    started = time.monotonic()
+    _set_busy_timeout(conn, LOCK_NOTICE_AFTER)
+    try:
+        try:
+            _execute_retrying(conn, "BEGIN IMMEDIATE")
+            return
+        except (sqlite3.OperationalError, DatabaseLockedError) as err:
+            if not is_busy(err):
+                raise
+        remaining = budget - (time.monotonic() - started)
+        sys.stderr.write(
+            f"runmeta: database {_database_name(conn)} is busy (locked by another process);"
+            f" waiting up to {budget:g} s...\n"
+        )
+        _set_busy_timeout(conn, max(remaining, 0.001))
+        try:
+            _execute_retrying(conn, "BEGIN IMMEDIATE")
+        except DatabaseLockedError as err:
+            # Typed while the timeout was the remainder: say how long was waited in all.
+            locked = DatabaseLockedError(_database_name(conn), budget)
+            locked.sqlite_errorcode = err.sqlite_errorcode
+            locked.sqlite_errorname = err.sqlite_errorname
+            raise locked from err.__cause__
+    finally:
+        _set_busy_timeout(conn, budget)
+
+
+def _set_busy_timeout(conn: sqlite3.Connection, seconds: float) -> None:
+    # The base class's execute: a failure here must not be translated again.
+    sqlite3.Connection.execute(conn, f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
 
 def _in_transaction(conn: sqlite3.Connection) -> bool:
@@ -513,16 +586,28 @@ class SQLiteConnectionFactory:
         """The database file (or ``":memory:"``)."""
         return self._db_path
 
-    def connect(self) -> RunDatabaseConnection:
+    def connect(self, *, read_only: bool = False) -> RunDatabaseConnection:
         """Open a connection, creating and migrating the database if needed.
 
         The connection is a :class:`RunDatabaseConnection`: its errors are typed.
         Raises :class:`NotADatabaseError` for a file that is not SQLite (the file is
         left untouched), :class:`SchemaTooNewError` for a newer schema,
-        :class:`DatabaseAccessError` when the file cannot be opened, and the other
-        :class:`DatabaseError` kinds (locked, damaged, I/O error...) as reading it fails.
+        :class:`DatabaseAccessError` when the file cannot be opened or is another
+        program's SQLite file (found by reading only, before anything is written), and
+        the other :class:`DatabaseError` kinds (locked, damaged, I/O error...) as
+        reading it fails.
+
+        With ``read_only`` (the commands that only read the history) nothing is
+        created: a missing file raises :class:`DatabaseNotFoundError` and no folder is
+        made. The file is opened with SQLite's ``mode=ro``; where SQLite cannot create
+        the ``-shm`` file beside it (a read-only mount or folder), with ``immutable=1``
+        as long as no write-ahead log holds changes that this would miss (else a
+        :class:`DatabaseAccessError` says what to do). Only a database of an older
+        schema is opened for writing, to be migrated.
         """
         path = self._db_path
+        if read_only and isinstance(path, Path):
+            return self._connect_read_only(path)
         in_file = isinstance(path, Path)
         if isinstance(path, Path):
             try:
@@ -549,11 +634,13 @@ class SQLiteConnectionFactory:
             conn.execute("PRAGMA foreign_keys = ON")
             if in_file:
                 conn.execute("PRAGMA synchronous = NORMAL")
+            if version > SCHEMA_VERSION:
+                raise SchemaTooNewError(path, version, SCHEMA_VERSION)
+            if in_file:
+                # Read only: nothing has been written when another program's file is refused.
+                _refuse_other_schema(conn, path, version)
             if version != SCHEMA_VERSION:
-                if version > SCHEMA_VERSION:
-                    raise SchemaTooNewError(path, version, SCHEMA_VERSION)
                 if in_file and version == 0:
-                    _refuse_other_schema(conn, path)
                     # Persistent in the file; cannot be changed inside a transaction. The
                     # switch does not wait on the busy timeout when another process
                     # holds the file, hence the retry (setting it twice is harmless).
@@ -571,28 +658,137 @@ class SQLiteConnectionFactory:
         """Bring ``conn``'s schema up to date (see :func:`migrate`)."""
         migrate(conn)
 
+    def _connect_read_only(self, path: Path) -> RunDatabaseConnection:
+        """Open an existing database for reading only (see :meth:`connect`)."""
+        try:
+            if path.is_dir():
+                raise DatabaseAccessError(path, "it is a folder, not a database file")
+            exists = path.exists()
+        except OSError as err:
+            raise DatabaseAccessError(path, err.strerror or str(err)) from err
+        if not exists:
+            raise DatabaseNotFoundError(path)
+        conn = self._open_uri(path, "mode=ro")
+        try:
+            try:
+                version = retry_busy(lambda: schema_version(conn), timeout=self._busy_timeout)
+            except DatabaseError as err:
+                code = err.sqlite_errorcode or 0
+                if code & 0xFF != _SQLITE_CANTOPEN and code not in _SHM_IMPOSSIBLE:
+                    raise
+                conn.close()  # the -shm file cannot be created here
+                conn = self._open_immutable(path, err)
+                version = retry_busy(lambda: schema_version(conn), timeout=self._busy_timeout)
+            conn.execute("PRAGMA foreign_keys = ON")
+            if version > SCHEMA_VERSION:
+                raise SchemaTooNewError(path, version, SCHEMA_VERSION)
+            _refuse_other_schema(conn, path, version)
+        except BaseException:
+            conn.close()
+            raise
+        if version == SCHEMA_VERSION:
+            return conn
+        conn.close()  # an older schema: only a writing connection can migrate it
+        try:
+            return self.connect()
+        except (DatabaseReadOnlyError, DatabaseAccessError) as err:
+            raise DatabaseAccessError(
+                path,
+                f"its schema version {version} is older than {SCHEMA_VERSION} and it cannot"
+                f" be upgraded here ({err}); run any runmeta command where it is writable",
+            ) from err
+
+    def _open_uri(self, path: Path, query: str) -> RunDatabaseConnection:
+        """Open ``path`` through an SQLite URI with ``query`` (``mode=ro``...)."""
+        posix = path.absolute().as_posix()
+        for char, code in (("%", "%25"), ("?", "%3f"), ("#", "%23")):
+            posix = posix.replace(char, code)
+        uri = f"file:{posix if posix.startswith('/') else '/' + posix}?{query}"
+        try:
+            conn = sqlite3.connect(
+                uri,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                factory=RunDatabaseConnection,
+                uri=True,
+            )
+        except sqlite3.Error as err:
+            raise DatabaseAccessError(path, _open_failure(path, err)) from err
+        conn.db_path = path
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _open_immutable(self, path: Path, err: DatabaseError) -> RunDatabaseConnection:
+        """Open ``path`` as immutable, unless its write-ahead log holds what that would miss."""
+        wal = path.with_name(path.name + "-wal")
+        try:
+            pending = wal.stat().st_size > 0
+        except OSError:
+            pending = False
+        if pending:
+            raise DatabaseAccessError(
+                path,
+                f"SQLite cannot create its -shm file in {path.parent} (read-only?) and"
+                f" {wal.name} holds changes it cannot read without one; copy the folder"
+                " somewhere writable and give the copy with --db-path",
+            ) from err
+        return self._open_uri(path, "mode=ro&immutable=1")
+
 
 _OWN_TABLES: Final = frozenset({"projects", "runs"})
+_OWN_COLUMNS: Final = {
+    "projects": frozenset({"project_id", "project_path", "created_at", "note"}),
+    "runs": frozenset(
+        {
+            "run_id",
+            "created_at",
+            "started_at",
+            "ended_at",
+            "status",
+            "command",
+            "git_commit",
+            "note",
+            "project_id",
+            "updated_at",
+        }
+    ),
+}
+"""The columns of schema version 1; later versions only add."""
 
 
-def _refuse_other_schema(conn: sqlite3.Connection, path: str | Path) -> None:
-    """Refuse an SQLite file of another program: tables, but no schema version of ours.
+def _refuse_other_schema(conn: sqlite3.Connection, path: str | Path, version: int) -> None:
+    """Refuse an SQLite file of another program (reading only; nothing is written).
 
     A new database has no tables; one whose schema was typed in from the design
-    document has only ``projects`` and ``runs``. Anything else is left untouched.
+    document has only ``projects`` and ``runs`` (version 0). From version 1 on, both
+    are there. Either way they must have our columns: another program's ``runs``
+    table, or its own ``user_version``, is refused and the file left untouched.
     """
-    others = sorted(
-        str(row[0])
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-        if row[0] not in _OWN_TABLES
-    )
-    if others:
-        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+    columns: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+        "SELECT m.name, c.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c"
+        " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+    ):
+        columns.setdefault(str(table), set()).add(str(column))
+    others = sorted(set(columns) - _OWN_TABLES)
+    absent = version > 0 and not _OWN_TABLES.issubset(columns)
+    if (version == 0 and others) or absent:
+        listed = others if version == 0 else sorted(columns)
+        shown = ", ".join(listed[:5]) + (", ..." if len(listed) > 5 else "") or "none"
+        schema = f"user_version {version}, " if version else ""
         raise DatabaseAccessError(
-            path, f"it is an SQLite database of another program (tables: {shown}); left untouched"
+            path,
+            f"it is an SQLite database of another program ({schema}tables: {shown});"
+            " left untouched",
         )
+    for table in sorted(_OWN_TABLES & set(columns)):
+        missing = sorted(_OWN_COLUMNS[table] - columns[table])
+        if missing:
+            raise DatabaseAccessError(
+                path,
+                f"it is an SQLite database of another program (its table {table} has no"
+                f" {', '.join(missing)}); left untouched",
+            )
 
 
 def _open_failure(path: str | Path, err: sqlite3.Error) -> str:

@@ -19,9 +19,11 @@ __all__ = [
     "DatabaseFullError",
     "DatabaseIOError",
     "DatabaseLockedError",
+    "DatabaseNotFoundError",
     "DatabaseReadOnlyError",
     "DatabaseWriteError",
     "DuplicateProjectError",
+    "ForeignFolderError",
     "ForeignMetaError",
     "InputNotFoundError",
     "InputReadError",
@@ -34,11 +36,15 @@ __all__ = [
     "NotADatabaseError",
     "ProjectLinkError",
     "ProjectNotFoundError",
+    "RebuildFailedError",
+    "RebuildRefusedError",
+    "RunDeletionIncompleteError",
     "RunDirExistsError",
     "RunDirNotFoundError",
     "RunFilesLeftError",
     "RunMetaError",
     "RunNotFoundError",
+    "RunProcessAliveError",
     "RunStatusChangedError",
     "RunStillRunningError",
     "RunTerminated",
@@ -347,3 +353,68 @@ class RunTerminated(BaseException):
     def __init__(self, signum: int) -> None:
         self.signum = signum
         super().__init__(f"terminated by signal {signum}")
+
+
+class DatabaseNotFoundError(DatabaseError):
+    """A command that only reads found no database file; nothing was created."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        super().__init__(db_path, f"no run database at {db_path} (nothing recorded yet)")
+
+
+class RebuildRefusedError(RunMetaError):
+    """``runmeta rebuild`` would replace something it must not; nothing was changed."""
+
+    def __init__(self, db_path: str | Path, reason: str) -> None:
+        self.db_path = str(db_path)
+        self.reason = reason
+        super().__init__(f"cannot rebuild run database {db_path}: {reason}; nothing was changed")
+
+
+class RebuildFailedError(RunMetaError):
+    """``runmeta rebuild`` failed after it began to change files; the message says what changed."""
+
+    def __init__(self, db_path: str | Path, reason: str) -> None:
+        self.db_path = str(db_path)
+        self.reason = reason
+        super().__init__(f"rebuilding run database {db_path} failed: {reason}")
+
+
+class ForeignFolderError(RunMetaError):
+    """``result/<run_id>`` is not the run's own folder; runmeta never writes into it."""
+
+    def __init__(self, path: str | Path, run_id: int, never_made: bool = False) -> None:
+        self.path = Path(path)
+        self.run_id = run_id
+        how = (
+            "the run ended before making it"
+            if never_made
+            else "it was there before the run started"
+        )
+        super().__init__(
+            f"{self.path} is not the folder of run {run_id} ({how}); it is never written into"
+        )
+
+
+class RunProcessAliveError(RunMetaError):
+    """A manual status for a run whose recording process still runs; nothing changed."""
+
+    def __init__(self, run_id: int, host: str, pid: int) -> None:
+        self.run_id = run_id
+        super().__init__(
+            f"run {run_id} is still running (process {pid} on host {host} is alive);"
+            " its status was not changed (give --force to set it anyway: the run's own"
+            " end then keeps it)"
+        )
+
+
+class RunDeletionIncompleteError(RunMetaError):
+    """A run's files were removed but its row could not be deleted; the message says what."""
+
+    def __init__(self, run_id: int, removed: list[str], reason: str) -> None:
+        self.run_id = run_id
+        self.removed = removed
+        super().__init__(
+            f"removed {', '.join(removed)}, but run {run_id} could not be deleted from the"
+            f" database: {reason}; run delete-run --run-id {run_id} again to finish"
+        )

@@ -74,6 +74,14 @@ that log stops, the console still gets everything, and the failure is kept in th
 :class:`CapturedOutput` that the block receives. ``RunSessionService.record()`` then
 ends the run ``fail`` and raises the failure, because a run whose logs are incomplete
 did not complete its record.
+
+Several threads may capture at once (``record()`` from a notebook's thread pool): the
+first capture installs one tee per stream for the whole process and the last one to
+end puts the original ``sys.stdout``/``sys.stderr`` back, whatever the order. Each
+write goes to the logs of the writing thread's own captures (nested ones included);
+a thread that captures nothing writes to the logs of the only capturing thread when
+there is one (the workers of a single recorded run), and to the console alone when
+several threads capture (whose run it belongs to cannot be told).
 """
 
 from __future__ import annotations
@@ -83,13 +91,13 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any, Final, Literal, TextIO
+from typing import IO, Any, Final, Literal, TextIO, cast
 
 from monocycle_nash.runmeta.artifact_store import RunArtifactStore
 from monocycle_nash.runmeta.clock import JST
@@ -108,6 +116,7 @@ __all__ = [
     "capture_output",
     "current_host",
     "current_process",
+    "deferred_signals",
     "has_exited",
     "is_process_alive",
     "recorded_process",
@@ -158,6 +167,8 @@ _PROC: Final = Path("/proc")
 _EXITED: Final = frozenset({"Z", "X", "x"})
 """``/proc/<pid>/stat`` states of a process that exited but was not collected yet."""
 _cache: dict[int, ProcessIdentity] = {}
+_MAX_PID: Final = 2**31 - 1
+"""The largest pid a ``pid_t`` holds; a larger one in meta.json is damage."""
 
 
 def current_host() -> str:
@@ -296,13 +307,14 @@ def recorded_process(meta: Mapping[str, Any]) -> ProcessIdentity | None:
     process = meta.get("process")
     if not isinstance(process, dict):
         return None
-    try:
-        identity = ProcessIdentity.from_dict(process)
-    except (KeyError, TypeError, ValueError):
+    # Only what current_process() writes: a pid of 10**30, 1.5, "12" or true, or a
+    # start time that is not a text, is damage, not a process to ask the system about.
+    host, pid = process.get("host"), process.get("pid")
+    if not (isinstance(host, str) and host) or type(pid) is not int or not 0 < pid <= _MAX_PID:
         return None
-    if not identity.host or identity.pid <= 0:
+    if any(not isinstance(process.get(key), str | None) for key in ("start_time", "started_at")):
         return None
-    return identity
+    return ProcessIdentity.from_dict(process)
 
 
 def run_process_state(result_root: Path, run_id: int) -> ProcessState:
@@ -356,6 +368,44 @@ def sigterm_raises() -> Iterator[bool]:
         signal.signal(sigterm, previous)
 
 
+_DEFERRED: Final = tuple(
+    signum for signum in (getattr(signal, "SIGTERM", None), signal.SIGINT) if signum is not None
+)
+
+
+@contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGTERM and SIGINT while the block runs; deliver them when it ends.
+
+    For a few statements that must not be split, such as committing a run's INSERT and
+    binding its id: a signal arriving there is remembered, and once the block ends the
+    handlers installed before are back and it is raised again, so they act on it as
+    usual (:func:`sigterm_raises` raises :class:`RunTerminated`, SIGINT
+    ``KeyboardInterrupt``, the default action ends the process). Main thread only
+    (elsewhere nothing is held); a handler installed from C code is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        if signum not in pending:
+            pending.append(signum)
+
+    previous: dict[int, Any] = {}
+    try:
+        for signum in _DEFERRED:
+            if signal.getsignal(signum) is not None:  # None: installed from C, not ours
+                previous[signum] = signal.signal(signum, hold)
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in pending:
+            signal.raise_signal(signum)
+
+
 # -- the console copied into the logs --------------------
 
 
@@ -370,13 +420,13 @@ class CapturedOutput:
 
 
 class TeeStream(io.TextIOBase):
-    """A text stream writing to a console stream and to a log file."""
+    """A text stream writing to a console stream and to a log file (``None``: none)."""
 
     def __init__(
         self,
         console: TextIO,
-        log: IO[str],
-        log_path: Path,
+        log: IO[str] | None,
+        log_path: Path | None = None,
         failures: list[ArtifactWriteError] | None = None,
     ) -> None:
         """Write to ``console`` and to ``log``; a failed log write goes to ``failures``."""
@@ -384,7 +434,7 @@ class TeeStream(io.TextIOBase):
         self._console: TextIO | None = console
         self._console_stream = console
         self._log: IO[str] | None = log
-        self._log_path = log_path
+        self._log_path = log_path if log_path is not None else Path(getattr(log, "name", "?"))
         self._failures = failures if failures is not None else []
 
     def write(self, text: str) -> int:
@@ -405,6 +455,10 @@ class TeeStream(io.TextIOBase):
                 # the failure for whoever records the run.
                 self._log = None
                 self._failures.append(ArtifactWriteError(self._log_path, err))
+            except ValueError:
+                # Closed by its capture's end while another thread wrote: that capture
+                # is over, so the text is not part of its log.
+                self._log = None
         return len(text)
 
     def flush(self) -> None:
@@ -442,6 +496,38 @@ class TeeStream(io.TextIOBase):
         return getattr(self._console_stream, name)
 
 
+class _ThreadTee(TeeStream):
+    """``sys.stdout`` or ``sys.stderr`` while any capture is open: routes by thread.
+
+    A write goes to the innermost tee of the writing thread's captures (which writes
+    to its log and passes the text on to the outer captures and the console), else
+    to the only capturing thread's, else to the console alone.
+    """
+
+    def __init__(self, console: TextIO, stream: int) -> None:
+        """Route writes of stream ``stream`` (0: stdout, 1: stderr); ``console`` below all."""
+        super().__init__(console, None)
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write ``text`` through the writing thread's capture, or to the console."""
+        with _captures_lock:
+            stack = _captures.get(threading.get_ident())
+            if stack is None and len(_captures) == 1:
+                stack = next(iter(_captures.values()))
+            target = stack[-1][self._stream] if stack else None
+        if target is None:
+            return super().write(text)
+        return target.write(text)
+
+
+_captures_lock = threading.RLock()  # re-entrant: a signal handler may print
+_captures: dict[int, list[tuple[TextIO, TextIO]]] = {}
+"""The open captures of each thread (by thread id), outermost first: (stdout, stderr) tees."""
+_originals: list[TextIO] = []
+"""``sys.stdout`` and ``sys.stderr`` as they were when the first open capture began."""
+
+
 def _open_log(path: Path) -> IO[str]:
     try:
         return path.open("a", encoding="utf-8", errors="backslashreplace")
@@ -453,9 +539,11 @@ def _open_log(path: Path) -> IO[str]:
 def capture_output(stdout_log: str | Path, stderr_log: str | Path) -> Iterator[CapturedOutput]:
     """Tee ``sys.stdout`` into ``stdout_log`` and ``sys.stderr`` into ``stderr_log``.
 
-    The logs are appended to; the previous streams are restored and the logs closed on
-    exit. Raises :class:`ArtifactWriteError` when a log cannot be opened; later write
-    failures are collected in the yielded :class:`CapturedOutput`.
+    The logs are appended to and closed on exit; when the last open capture of the
+    process ends, the streams it found are restored. Safe to use from several threads
+    at once: each thread's output goes to its own captures' logs (see the module's
+    notes). Raises :class:`ArtifactWriteError` when a log cannot be opened; later
+    write failures are collected in the yielded :class:`CapturedOutput`.
     """
     out_path, err_path = Path(stdout_log), Path(stderr_log)
     out_log = _open_log(out_path)
@@ -465,13 +553,29 @@ def capture_output(stdout_log: str | Path, stderr_log: str | Path) -> Iterator[C
         out_log.close()
         raise
     captured = CapturedOutput()
-    previous_out, previous_err = sys.stdout, sys.stderr
-    sys.stdout = TeeStream(previous_out, out_log, out_path, captured.failures)
-    sys.stderr = TeeStream(previous_err, err_log, err_path, captured.failures)
+    thread = threading.get_ident()
+    with _captures_lock:
+        if not _captures:
+            _originals[:] = [sys.stdout, sys.stderr]
+            sys.stdout, sys.stderr = _ThreadTee(sys.stdout, 0), _ThreadTee(sys.stderr, 1)
+        stack = _captures.setdefault(thread, [])
+        # A nested capture writes through the thread's current one, as the old tee did.
+        below: Sequence[TextIO] = stack[-1] if stack else _originals
+        tees = (
+            cast(TextIO, TeeStream(below[0], out_log, out_path, captured.failures)),
+            cast(TextIO, TeeStream(below[1], err_log, err_path, captured.failures)),
+        )
+        stack.append(tees)
     try:
         yield captured
     finally:
-        sys.stdout, sys.stderr = previous_out, previous_err
+        with _captures_lock:
+            stack.remove(tees)
+            if not stack:
+                del _captures[thread]
+            if not _captures:
+                sys.stdout, sys.stderr = _originals
+                _originals.clear()
         for log, path in ((out_log, out_path), (err_log, err_path)):
             try:
                 log.close()

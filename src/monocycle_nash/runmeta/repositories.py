@@ -5,12 +5,20 @@ owns the transaction through :func:`monocycle_nash.runmeta.db.transaction` (see 
 convention in ``db.py``). Unknown ids and duplicate projects raise typed errors; on a
 connection from ``SQLiteConnectionFactory`` any other SQLite failure, listing streams
 included, raises the connection's typed ``DatabaseError`` naming the database.
+
+Besides the columns of :class:`RunRecord` (the design document's row, the listing
+path), a run's row holds its bookkeeping (schema version 3), read as
+:class:`RunBookkeeping`: the process that records it (``host``, ``pid``,
+``process_start``, written with the INSERT, so that ``reap`` can judge every
+``running`` row, even one without a folder or a meta.json), why it failed or was
+killed (``reason``), and whether ``result/<run_id>`` is its own (``folder``).
 """
 
 from __future__ import annotations
 
 import builtins
 import sqlite3
+from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
@@ -30,9 +38,69 @@ from monocycle_nash.runmeta.models import ProjectRecord, RunRecord, parse_status
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Any, Final
+    from typing import Any, Final, NamedTuple
 
-__all__ = ["ProjectsRepository", "RunsRepository"]
+    from monocycle_nash.runmeta.process import ProcessIdentity
+
+    class _BookkeepingRow(NamedTuple):
+        host: str | None
+        pid: int | None
+        process_start: str | None
+        reason: str | None
+        folder: str | None
+
+else:
+    _BookkeepingRow = namedtuple(
+        "RunBookkeeping", "host pid process_start reason folder", defaults=(None,) * 5
+    )
+
+__all__ = [
+    "FOREIGN_FOLDER",
+    "NO_FOLDER",
+    "ProjectsRepository",
+    "RunBookkeeping",
+    "RunsRepository",
+]
+
+FOREIGN_FOLDER: Final = "foreign"
+"""``runs.folder`` of a run that found ``result/<run_id>`` already there: not its own."""
+NO_FOLDER: Final = "none"
+"""``runs.folder`` of a run that ended before it made ``result/<run_id>``."""
+
+
+class RunBookkeeping(_BookkeepingRow):
+    """The columns of a run that :class:`RunRecord` leaves out (all ``None`` before v3).
+
+    ``host``, ``pid``, ``process_start``: the process recording the run (see
+    :class:`~monocycle_nash.runmeta.process.ProcessIdentity`); ``reason``: why it
+    failed or was killed; ``folder``: ``None`` when ``result/<run_id>`` is the run's
+    own, :data:`FOREIGN_FOLDER` or :data:`NO_FOLDER`.
+    """
+
+    __slots__ = ()
+
+    @property
+    def process(self) -> ProcessIdentity | None:
+        """The recording process, or ``None`` for a row written before schema version 3."""
+        if not self.host or not isinstance(self.pid, int) or self.pid <= 0:
+            return None
+        from monocycle_nash.runmeta.process import ProcessIdentity  # noqa: PLC0415 - see above
+
+        return ProcessIdentity(self.host, self.pid, self.process_start, None)
+
+    def same_process(self, other: ProcessIdentity | None) -> bool:
+        """Tell whether ``other`` is the row's process (host, pid and start time)."""
+        return other is not None and (other.host, other.pid, other.start_time) == (
+            self.host,
+            self.pid,
+            self.process_start,
+        )
+
+    @property
+    def owns_folder(self) -> bool:
+        """Whether ``result/<run_id>``, if it exists, is the run's own folder."""
+        return self.folder is None
+
 
 # The columns in RunRecord's field order, so a plain tuple row is its arguments.
 _RUN_COLUMNS: Final = (
@@ -41,6 +109,12 @@ _RUN_COLUMNS: Final = (
 )
 _SELECT_RUNS: Final = (
     f"SELECT {_RUN_COLUMNS} FROM runs AS r"  # noqa: S608 - constant text, no user values
+    " LEFT JOIN projects AS p ON p.project_id = r.project_id"
+)
+_BOOKKEEPING_COLUMNS: Final = "r.host, r.pid, r.process_start, r.reason, r.folder"
+_RECORD_SIZE: Final = 11  # the columns of _RUN_COLUMNS
+_SELECT_RUNS_IN_FULL: Final = (
+    f"SELECT {_RUN_COLUMNS}, {_BOOKKEEPING_COLUMNS} FROM runs AS r"  # noqa: S608 - constant
     " LEFT JOIN projects AS p ON p.project_id = r.project_id"
 )
 # RETURNING (SQLite >= 3.35) gives the updated row without a second query.
@@ -90,17 +164,35 @@ class RunsRepository:
         started_at: str,
         created_at: str,
         updated_at: str,
+        *,
+        host: str | None = None,
+        pid: int | None = None,
+        process_start: str | None = None,
     ) -> int:
         """Insert a run with status ``running`` and return its new id.
 
-        Raises :class:`ProjectNotFoundError` when ``project_id`` is not registered.
+        ``host``, ``pid`` and ``process_start`` name the process recording the run
+        (stored with the row itself, so that the run can be judged by ``reap`` from
+        the moment it exists). Raises :class:`ProjectNotFoundError` when
+        ``project_id`` is not registered.
         """
         try:
             cursor = self._conn.execute(
                 "INSERT INTO runs (created_at, started_at, ended_at, status, command,"
-                " git_commit, note, project_id, updated_at)"
-                " VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, ?)",
-                (created_at, started_at, command, git_commit, note, project_id, updated_at),
+                " git_commit, note, project_id, updated_at, host, pid, process_start)"
+                " VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    created_at,
+                    started_at,
+                    command,
+                    git_commit,
+                    note,
+                    project_id,
+                    updated_at,
+                    host,
+                    pid,
+                    process_start,
+                ),
             )
         except (DatabaseError, sqlite3.IntegrityError) as err:
             if (
@@ -121,18 +213,34 @@ class RunsRepository:
         ended_at: str,
         updated_at: str,
         note: str | None = None,
+        *,
+        reason: str | None = None,
     ) -> RunRecord:
         """Set a final status, the end time and ``updated_at``; return the new row.
 
         ``status`` must be ``success``, ``fail`` or ``killed``; ``note`` replaces the
-        note when given. Raises :class:`RunNotFoundError` for an unknown id.
+        note and ``reason`` the reason when given. Raises :class:`RunNotFoundError` for
+        an unknown id.
         """
-        final = parse_status(status, final=True)
-        sql = (
-            "UPDATE runs SET status = ?, ended_at = ?, updated_at = ?,"
-            " note = COALESCE(?, note) WHERE run_id = ?"
-        )
-        return self._update_returning(run_id, sql, (final, ended_at, updated_at, note, run_id))
+        params = (parse_status(status, final=True), ended_at, updated_at, note, reason, run_id)
+        return self._update_returning(run_id, _FINISH, params)
+
+    def finish_running(
+        self, run_id: int, status: str, ended_at: str, updated_at: str, *, reason: str | None = None
+    ) -> RunRecord | None:
+        """As :meth:`finish`, but only while the run is ``running``; else ``None``.
+
+        A run given a status by hand (``update-run --status --force``) while its process
+        lived keeps it: the run's own end then changes nothing. ``None`` also for an
+        unknown id (tell the two apart with :meth:`find_by_id`).
+        """
+        params = (parse_status(status, final=True), ended_at, updated_at, None, reason, run_id)
+        sql = _FINISH + " AND status = 'running'"
+        if _HAS_RETURNING:
+            rows = self._conn.execute(sql + _RETURNING, params).fetchall()
+            return _run_from_row(rows[0]) if rows else None
+        cursor = self._conn.execute(sql, params)  # pragma: no cover - old SQLite only
+        return self.get(run_id) if cursor.rowcount else None  # pragma: no cover
 
     def update(
         self,
@@ -142,15 +250,18 @@ class RunsRepository:
         note: str | None = None,
         project_id: str | None = None,
         clear_project: bool = False,
+        reason: str | None = None,
+        ended_at: str | None = None,
         updated_at: str,
     ) -> RunRecord:
         """Change the given fields of a run and ``updated_at``; return the new row.
 
         ``status`` must be final (a run is ``running`` only from its start); a run
-        given a final status that has no ``ended_at`` gets ``updated_at`` as its end.
-        ``clear_project=True`` detaches the run from its project. With nothing to
-        change, the row is returned untouched. Raises :class:`RunNotFoundError` or
-        :class:`ProjectNotFoundError`.
+        given a final status that has no ``ended_at`` gets ``ended_at``, else
+        ``updated_at``, as its end (``ended_at`` with a status replaces the end even
+        when there is one). ``clear_project=True`` detaches the run from its project.
+        With nothing to change, the row is returned untouched. Raises
+        :class:`RunNotFoundError` or :class:`ProjectNotFoundError`.
         """
         if clear_project and project_id is not None:
             raise ValueError("give either project_id or clear_project, not both")
@@ -159,8 +270,15 @@ class RunsRepository:
         if status is not None:
             assignments.append("status = ?")
             params.append(parse_status(status, final=True))
-            assignments.append("ended_at = COALESCE(ended_at, ?)")
-            params.append(updated_at)
+            if ended_at is None:
+                assignments.append("ended_at = COALESCE(ended_at, ?)")
+                params.append(updated_at)
+            else:
+                assignments.append("ended_at = ?")
+                params.append(ended_at)
+        if reason is not None:
+            assignments.append("reason = ?")
+            params.append(reason)
         if note is not None:
             assignments.append("note = ?")
             params.append(note)
@@ -214,6 +332,48 @@ class RunsRepository:
         if record is None:
             raise RunNotFoundError(run_id)
         return record
+
+    def get_in_full(self, run_id: int) -> tuple[RunRecord, RunBookkeeping]:
+        """Return the run and its bookkeeping (one query), or raise :class:`RunNotFoundError`."""
+        row = self._conn.execute(f"{_SELECT_RUNS_IN_FULL} WHERE r.run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFoundError(run_id)
+        return _in_full(tuple(row))
+
+    def bookkeeping(self, run_id: int) -> RunBookkeeping:
+        """Return the run's process, reason and folder; raise :class:`RunNotFoundError`."""
+        return self.get_in_full(run_id)[1]
+
+    def iter_in_full(self, status: str | None = None) -> Iterator[tuple[RunRecord, RunBookkeeping]]:
+        """Yield every run (or those with ``status``) with its bookkeeping, oldest id first.
+
+        Streamed from the cursor, as ``check`` and ``reap`` read every row.
+        """
+        sql = _SELECT_RUNS_IN_FULL
+        params: list[object] = []
+        if status is not None:
+            sql += " WHERE r.status = ?"
+            params.append(parse_status(status))
+        cursor = self._conn.cursor()
+        cursor.row_factory = None
+        try:
+            for row in cursor.execute(sql + " ORDER BY r.run_id", params):
+                yield _in_full(row)
+        finally:
+            cursor.close()
+
+    def set_folder(self, run_id: int, folder: str | None) -> None:
+        """Record whose ``result/<run_id>`` is: ``None`` (the run's own), or not its own.
+
+        ``folder`` is :data:`FOREIGN_FOLDER` (it existed before the run) or
+        :data:`NO_FOLDER` (the run ended before making it). Raises
+        :class:`RunNotFoundError` for an unknown id.
+        """
+        if folder not in {None, FOREIGN_FOLDER, NO_FOLDER}:
+            raise ValueError(f"folder must be None, {FOREIGN_FOLDER!r} or {NO_FOLDER!r}")
+        cursor = self._conn.execute("UPDATE runs SET folder = ? WHERE run_id = ?", (folder, run_id))
+        if cursor.rowcount == 0:
+            raise RunNotFoundError(run_id)
 
     def list_runs(
         self,
@@ -305,6 +465,16 @@ class RunsRepository:
             "SELECT run_id FROM runs WHERE project_id = ? ORDER BY run_id", (project_id,)
         ).fetchall()
         return [int(row[0]) for row in rows]
+
+
+_FINISH: Final = (
+    "UPDATE runs SET status = ?, ended_at = ?, updated_at = ?, note = COALESCE(?, note),"
+    " reason = COALESCE(?, reason) WHERE run_id = ?"
+)
+
+
+def _in_full(row: Sequence[Any]) -> tuple[RunRecord, RunBookkeeping]:
+    return RunRecord(*row[:_RECORD_SIZE]), RunBookkeeping(*row[_RECORD_SIZE:])
 
 
 def _run_filters(

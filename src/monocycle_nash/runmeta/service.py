@@ -1,13 +1,20 @@
 """RunSessionService: the start and end of one recorded run, database first.
 
-Start: INSERT the run as ``running`` and commit (the id is final), create
-``result/<run_id>/`` with ``input/ output/ logs/``, freeze the input, link the run from
-its project, write meta.json. If any step after the INSERT fails, the run is recorded
-as ``fail`` (``killed`` for an interrupt) with the reason, never deleted and never left
-``running``, and the error is re-raised: the attempt is part of the history.
+Start: INSERT the run as ``running`` with the process recording it (host, pid, start
+time) and commit (the id is final), create ``result/<run_id>/`` with ``input/ output/
+logs/``, freeze the input, link the run from its project, write meta.json. SIGTERM and
+SIGINT are held between the INSERT and the moment its id is bound, so an interrupt
+there is recorded too. If any step after the INSERT fails, the run is recorded as
+``fail`` (``killed`` for an interrupt) with the reason in the row and in meta.json,
+never deleted and never left ``running``, and the error is re-raised: the attempt is
+part of the history. A ``result/<run_id>`` that was already there is the run's reason
+to fail and is marked foreign in the row: never written into.
 
-End: UPDATE the row (status, ended_at, updated_at), refresh a text project link, then
-write meta.json from the returned row, so meta.json always agrees with the database.
+End: UPDATE the row (status, ended_at, updated_at, reason) if it is still
+``running``, refresh a text project link, then write meta.json from the row under the
+run's lock (:meth:`RunEditor.write_meta`), so meta.json always agrees with the
+database. A status given by hand while the run lived (``update-run --status
+--force``) is kept, and a warning says so.
 
 Files and database are not one transaction. When the database cannot record the end,
 meta.json still gets the intended status with a warning, the failure goes to
@@ -34,7 +41,6 @@ from monocycle_nash.runmeta.artifact_store import (
     InputFile,
     InputSnapshotInfo,
     RunArtifactStore,
-    build_meta,
 )
 from monocycle_nash.runmeta.clock import Clock, JstClock
 from monocycle_nash.runmeta.db import (
@@ -52,6 +58,7 @@ from monocycle_nash.runmeta.errors import (
     InvalidProjectPathError,
     ProjectLinkError,
     ProjectNotFoundError,
+    RunDirExistsError,
     RunMetaError,
     RunTerminated,
 )
@@ -62,9 +69,15 @@ from monocycle_nash.runmeta.process import (
     ProcessIdentity,
     capture_output,
     current_process,
+    deferred_signals,
     sigterm_raises,
 )
-from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
+from monocycle_nash.runmeta.repositories import (
+    FOREIGN_FOLDER,
+    NO_FOLDER,
+    ProjectsRepository,
+    RunsRepository,
+)
 
 __all__ = ["RunContext", "RunSessionService"]
 
@@ -75,7 +88,8 @@ class RunContext:
 
     ``extra`` is the one mutable part: put JSON-serialisable values in it while the run
     works and they are written as extra top-level meta.json fields when it finishes
-    (names of the standard fields are ignored). It takes no part in ``==``.
+    (names of the standard fields are ignored, but a list of strings under
+    ``"warnings"`` is added to meta.json's ``warnings``). It takes no part in ``==``.
     """
 
     run_id: int
@@ -264,28 +278,44 @@ class RunSessionService:
         git_commit = self._git_probe()
         process = self._process_identity()
         project: ProjectRecord | None = None
-        with transaction(self.connection):
-            if project_id is not None:
-                project = self.projects.get(project_id)
-            run_id = self.runs.create_running(command, git_commit, note, project_id, now, now, now)
-        record = RunRecord(
-            run_id=run_id,
-            created_at=now,
-            started_at=now,
-            ended_at=None,
-            status="running",
-            command=command,
-            git_commit=git_commit,
-            note=note,
-            project_id=project_id,
-            updated_at=now,
-            project_path=None if project is None else project.project_path,
-        )
+        record: RunRecord | None = None
         input_info: InputSnapshotInfo | None = None
         warnings: list[str] = []
         link_kind: LinkKind | None = None
         run_dir: Path | None = None
         try:
+            # A signal between the INSERT's commit and the binding of its id would leave
+            # a running row nobody ends: held here, it is raised (and recorded) after.
+            with deferred_signals():
+                with transaction(self.connection):
+                    if project_id is not None:
+                        project = self.projects.get(project_id)
+                    new_id = self.runs.create_running(
+                        command,
+                        git_commit,
+                        note,
+                        project_id,
+                        now,
+                        now,
+                        now,
+                        host=process.host,
+                        pid=process.pid,
+                        process_start=process.start_time,
+                    )
+                record = RunRecord(
+                    run_id=new_id,
+                    created_at=now,
+                    started_at=now,
+                    ended_at=None,
+                    status="running",
+                    command=command,
+                    git_commit=git_commit,
+                    note=note,
+                    project_id=project_id,
+                    updated_at=now,
+                    project_path=None if project is None else project.project_path,
+                )
+            run_id = record.run_id
             run_dir = self.store.create_run_dir(run_id)
             files = [
                 *([] if input_path is None else [InputFile("input", Path(input_path))]),
@@ -296,11 +326,12 @@ class RunSessionService:
                 input_info = self.store.save_input_snapshot(run_id, files, merged)
             if record.project_path is not None:
                 link_kind = self._link(record, record.project_path, warnings)
-            self.store.write_meta(
-                run_id,
-                build_meta(record, input_info=input_info, process=process, warnings=warnings),
+            self.edits.write_meta(
+                run_id, first=record, input_info=input_info, process=process, warnings=warnings
             )
         except BaseException as err:
+            if record is None:
+                raise  # nothing was recorded
             failed = self._context(
                 record,
                 process=process,
@@ -308,9 +339,9 @@ class RunSessionService:
                 warnings=warnings,
                 link_kind=link_kind,
             )
-            self._record_failed_start(failed, err, own_folder=run_dir is not None)
+            self._record_failed_start(failed, err)
             with suppress(AttributeError):  # e.g. an exception type with __slots__
-                err.failed_run_id = run_id  # type: ignore[attr-defined]
+                err.failed_run_id = record.run_id  # type: ignore[attr-defined]
             raise
         return self._context(
             record,
@@ -369,16 +400,24 @@ class RunSessionService:
             self.store.append_log(run_id, line)
         sys.stderr.write(line)
 
-    def _record_failed_start(
-        self, ctx: RunContext, err: BaseException, *, own_folder: bool
-    ) -> None:
-        """Mark a run whose start failed after the INSERT; notes go on ``err``."""
+    def _record_failed_start(self, ctx: RunContext, err: BaseException) -> None:
+        """Mark a run whose start failed after the INSERT; notes go on ``err``.
+
+        The reason goes to the row. A ``result/<run_id>`` that was there before the
+        run is marked foreign in the row and never written into; a run that ended
+        before making its folder is marked as having none.
+        """
         status = _status_for(err)
         reason = f"start failed: {_describe(err)}"
         now = self.clock.timestamp()
+        foreign = isinstance(err, RunDirExistsError)
+        made = not foreign and ctx.run_dir.is_dir()  # made by this start (ids are unique)
+        folder = FOREIGN_FOLDER if foreign else None if made else NO_FOLDER
         try:
             with transaction(self.connection):
-                record = self.runs.finish(ctx.run_id, status, now, now)
+                record = self.runs.finish_running(ctx.run_id, status, now, now, reason=reason)
+                if folder is not None:
+                    self.runs.set_folder(ctx.run_id, folder)
         except Exception as db_err:  # reported on the original error
             err.add_note(
                 f"runmeta: run {ctx.run_id} could not be marked {status}: {db_err}; repair"
@@ -387,34 +426,53 @@ class RunSessionService:
             return
         summary = f"runmeta: run {ctx.run_id} {status}: {reason}\n"
         traceback_text = _traceback_text(err) if status == "fail" else ""
-        if not own_folder:
+        if not made:
             # e.g. the folder belonged to something else: never write into it. A known
             # problem (RunMetaError) is said in full by its one line; a bug is not.
             if traceback_text and not isinstance(err, RunMetaError):
                 sys.stderr.write(f"{summary.rstrip()} (no run folder; traceback follows)\n")
                 sys.stderr.write(traceback_text)
             return
+        problems: list[RunMetaError] = []
         try:
             self.store.append_log(ctx.run_id, summary + traceback_text)
-            if ctx.link_kind == "text" and record.project_path is not None:
-                refresh_link(record.project_path, ctx.run_id, ctx.run_dir, now, status)
-            self._write_end_meta(ctx, record, reason, ctx.warnings)
         except RunMetaError as file_err:
-            err.add_note(f"runmeta: run {ctx.run_id} is recorded {status}, but: {file_err}")
+            problems.append(file_err)
+        if ctx.link_kind == "text" and record is not None and record.project_path is not None:
+            try:
+                refresh_link(record.project_path, ctx.run_id, ctx.run_dir, ctx.created_at, status)
+            except RunMetaError as file_err:
+                problems.append(file_err)
+        try:
+            self._write_end_meta(ctx, None if record is None else reason, ctx.warnings)
+        except RunMetaError as file_err:
+            problems.append(file_err)
+        for problem in problems:
+            err.add_note(f"runmeta: run {ctx.run_id} is recorded {status}, but: {problem}")
 
     def _write_end_meta(
-        self, ctx: RunContext, record: RunRecord, reason: str | None, warnings: Sequence[str]
+        self,
+        ctx: RunContext,
+        reason: str | None,
+        warnings: Sequence[str],
+        *,
+        record: RunRecord | None = None,
+        with_process: bool = True,
     ) -> None:
-        """Write the meta.json of an ended run: ``record`` plus the context's file-only facts."""
-        meta = build_meta(
-            record,
+        """Write the meta.json of an ended run: its row plus the context's file-only facts.
+
+        ``record`` stands for the row when the database could not take the end. Without
+        ``with_process`` the process is the one meta.json and the row already hold.
+        """
+        self.edits.write_meta(
+            ctx.run_id,
+            record=record,
             input_info=ctx.input,
-            process=ctx.process,
+            process=ctx.process if with_process else None,
             reason=reason,
             warnings=warnings,
             extra=ctx.extra,
         )
-        self.store.write_meta(ctx.run_id, meta)
 
     # -- finish ----------------------------------------------------------------------
 
@@ -432,10 +490,11 @@ class RunSessionService:
 
     def _finish(self, ctx: RunContext, status: RunStatus, reason: str | None) -> RunRecord:
         now = self.clock.timestamp()
-        warnings = list(ctx.warnings)
+        warnings = [*ctx.warnings, *map(str, ctx.extra.get("warnings", ()))]
         try:
             with transaction(self.connection):
-                record = self.runs.finish(ctx.run_id, status, now, now)
+                ended = self.runs.finish_running(ctx.run_id, status, now, now, reason=reason)
+                record = ended if ended is not None else self.runs.get(ctx.run_id)
         except DatabaseError as err:
             self._finish_without_database(
                 ctx, status, reason=reason, now=now, err=err, warnings=warnings
@@ -445,18 +504,30 @@ class RunSessionService:
                 str(err),
                 repair=f"runmeta update-run --run-id {ctx.run_id} --status {status}",
             ) from err
+        if ended is None:
+            # Given a status by hand while it ran (update-run --status --force): kept.
+            why = f" ({reason})" if reason else ""
+            self._warn(
+                ctx.run_id,
+                f"the run ended by itself as {status}{why} at {now}, but its status had been"
+                f" set to {record.status} by hand meanwhile; {record.status} is kept",
+                warnings,
+            )
+            self._write_end_meta(ctx, None, warnings)
+            return record
         if ctx.link_kind == "text" and record.project_path is not None:
             try:
                 refresh_link(record.project_path, ctx.run_id, ctx.run_dir, ctx.created_at, status)
             except ProjectLinkError as err:
                 self._warn(ctx.run_id, f"project link not refreshed: {err}", warnings)
         try:
-            self._write_end_meta(ctx, record, reason, warnings)
+            self._write_end_meta(ctx, reason, warnings, with_process=False)
         except ArtifactWriteError as err:
             if status == "success":
                 # A run whose record could not be completed did not succeed.
+                why = f"its final meta.json could not be written: {err}"
                 with suppress(DatabaseError), transaction(self.connection):
-                    self.runs.finish(ctx.run_id, "fail", now, now)
+                    self.runs.finish(ctx.run_id, "fail", now, now, reason=why)
                 err.add_note(f"runmeta: run {ctx.run_id} is recorded as fail instead")
             raise
         return record
@@ -487,7 +558,7 @@ class RunSessionService:
             project_path=ctx.project_path,
         )
         try:
-            self._write_end_meta(ctx, intended, reason, warnings)
+            self._write_end_meta(ctx, reason, warnings, record=intended)
         except RunMetaError as file_err:
             err.add_note(f"runmeta: {file_err}")
 

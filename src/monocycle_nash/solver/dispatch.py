@@ -1,105 +1,87 @@
-"""``solve``: pick the monocycle solver for rosters and the simplex for matrices."""
+"""``solve``: the monocycle solver for rosters, a certified matrix method for matrices."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from fractions import Fraction
 from operator import attrgetter
 
 from monocycle_nash.character import Character, roster_arrays
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.game import Game
-from monocycle_nash.matrix import PayoffMatrix, payoffs_against
-from monocycle_nash.solver.lp import solve_matrix_game, solve_matrix_game_exact
+from monocycle_nash.matrix import PayoffMatrix
+from monocycle_nash.solver.errors import SolverSettingError
+from monocycle_nash.solver.matrix_game import check_solver_settings, solve_matrix
 from monocycle_nash.solver.monocycle import solve_roster
 
-__all__ = ["matrix_exploitability", "solve"]
+__all__ = ["solve"]
 
-LP_SOLVER = "simplex"
-LP_EXACT_SOLVER = "simplex-exact"
+# Methods that make a roster build its payoff matrix (O(n^2)) and solve that instead.
+_MATRIX_ONLY = frozenset({"simplex", "highs"})
 
 
-def solve(game: Game | PayoffMatrix | Sequence[Character], *, exact: bool = False) -> Equilibrium:
-    """Return an equilibrium of ``game``; ``Equilibrium.solver`` names the method used.
+def solve(
+    game: Game | PayoffMatrix | Sequence[Character],
+    *,
+    exact: bool = False,
+    method: str = "auto",
+    tolerance: float | None = None,
+) -> Equilibrium:
+    """Return a certified equilibrium of ``game``; ``Equilibrium.solver`` names the method.
+
+    ``method`` is one of ``matrix_game.METHODS``: ``"auto"`` (the default), ``"simplex"``,
+    ``"double-oracle"``, ``"approximate"``, ``"highs"`` (needs the ``highs`` extra) or
+    ``"exact"``; ``exact=True`` means ``method="exact"``. ``tolerance`` is the
+    certificate's bound on the exploitability (half the gap), relative to the magnitude
+    of the payoffs behind it (``solver/certificate.py``): by default 1e-9 (1e-3 for
+    ``"approximate"``).
 
     Rosters (a roster ``Game`` or a sequence of ``Character``) go to the monocycle
-    solver, which never builds the payoff matrix; matrices go to the simplex. With
-    ``exact=True`` both work in rational arithmetic (slower; for small games).
+    solver, which never builds the payoff matrix and certifies at ``1e-9 S`` whatever the
+    tolerance (``"exact"`` runs its rational method; ``"simplex"`` and ``"highs"`` build
+    the matrix and solve that). Matrices go to ``matrix_game.solve_matrix``.
+
+    Raise ``SolverSettingError`` (a ``GameError`` and a ``ValueError``) for an unknown
+    method or a bad tolerance, and ``UncertifiedAnswerError`` when ``"approximate"``
+    cannot reach its tolerance; an answer that is not certified is never returned.
     """
+    source = game.source if isinstance(game, Game) else "solver"
+    if exact:
+        if method not in ("auto", "exact"):
+            raise SolverSettingError(
+                source, f"exact=True asks for the method 'exact', not {method!r}"
+            )
+        method = "exact"
+    check_solver_settings(method, tolerance, source)
     if isinstance(game, PayoffMatrix):
-        return _solve_matrix(game, exact=exact)
+        return _solve_matrix(game, method, tolerance, source)
     if isinstance(game, Game):
-        if game.characters is None:
-            return _solve_matrix(game.matrix, exact=exact)
-        return _solve_roster(game.labels, game.arrays, exact=exact)
+        if game.characters is None or method in _MATRIX_ONLY:
+            return _solve_matrix(game.matrix, method, tolerance, source)
+        return _solve_roster(game.labels, game.arrays, exact=method == "exact")
     characters = list(game)
     labels = tuple(map(attrgetter("label"), characters))
     if not labels or len(set(labels)) != len(labels):
         Game.of_roster(characters)  # raises the GameError that names the problem
-    return _solve_roster(labels, roster_arrays(characters), exact=exact)
+    if method in _MATRIX_ONLY:
+        matrix = PayoffMatrix.from_characters(characters)
+        return _solve_matrix(matrix, method, tolerance, source)
+    return _solve_roster(labels, roster_arrays(characters), exact=method == "exact")
 
 
-def matrix_exploitability(
-    rows: Sequence[Sequence[float]],
-    row_strategy: Sequence[float],
-    column_strategy: Sequence[float],
-    value: float,
-) -> float:
-    """Largest gain of a best response against either strategy, relative to ``value``.
-
-    That is ``max(max_i (A y)_i - value, value - min_j (x^T A)_j)``, clipped at 0.
-    """
-    row_payoffs = payoffs_against(rows, column_strategy)
-    column_payoffs = [
-        math.fsum(x * row[j] for x, row in zip(row_strategy, rows, strict=True))
-        for j in range(len(column_strategy))
-    ]
-    return max(max(row_payoffs) - value, value - min(column_payoffs), 0.0)
-
-
-def _exact_exploitability(
-    rows: Sequence[Sequence[float]],
-    row_strategy: Sequence[Fraction],
-    column_strategy: Sequence[Fraction],
-    value: Fraction,
-) -> Fraction:
-    table = [[Fraction(a) for a in row] for row in rows]
-    best_row = max(
-        sum((a * y for a, y in zip(row, column_strategy, strict=True)), Fraction(0))
-        for row in table
-    )
-    worst_column = min(
-        sum((x * row[j] for x, row in zip(row_strategy, table, strict=True)), Fraction(0))
-        for j in range(len(column_strategy))
-    )
-    return max(best_row - value, value - worst_column, Fraction(0))
-
-
-def _solve_matrix(matrix: PayoffMatrix, *, exact: bool) -> Equilibrium:
-    if exact:
-        solution = solve_matrix_game_exact(matrix.rows)
-        gap = _exact_exploitability(
-            matrix.rows, solution.row_strategy, solution.column_strategy, solution.value
-        )
-        return Equilibrium(
-            labels=matrix.labels,
-            row_strategy=tuple(float(w) for w in solution.row_strategy),
-            column_strategy=tuple(float(w) for w in solution.column_strategy),
-            value=float(solution.value),
-            exploitability=float(gap),
-            solver=LP_EXACT_SOLVER,
-        )
-    approx = solve_matrix_game(matrix.rows)
+def _solve_matrix(
+    matrix: PayoffMatrix, method: str, tolerance: float | None, source: str
+) -> Equilibrium:
+    answer = solve_matrix(matrix.rows, method=method, tolerance=tolerance, source=source)
+    certificate = answer.certificate
     return Equilibrium(
         labels=matrix.labels,
-        row_strategy=approx.row_strategy,
-        column_strategy=approx.column_strategy,
-        value=approx.value,
-        exploitability=matrix_exploitability(
-            matrix.rows, approx.row_strategy, approx.column_strategy, approx.value
-        ),
-        solver=LP_SOLVER,
+        row_strategy=answer.row_strategy,
+        column_strategy=answer.column_strategy,
+        value=certificate.value,
+        exploitability=certificate.exploitability,
+        solver=answer.solver,
+        gap=certificate.gap,
+        tolerance=certificate.tolerance,
     )
 
 
@@ -112,6 +94,8 @@ def _solve_roster(
     powers, xs, ys = arrays
     solution = solve_roster(powers, xs, ys, exact=exact)
     strategy = solution.strategy(len(labels))
+    # x = y = s in a skew-symmetric game: the guarantees are -e and +e for the
+    # exploitability e, so the gap is 2e; the roster's bound is e <= 1e-9 S.
     return Equilibrium(
         labels=labels,
         row_strategy=strategy,
@@ -120,4 +104,6 @@ def _solve_roster(
         exploitability=solution.exploitability,
         solver=solution.method,
         translation=solution.translation,
+        gap=2.0 * solution.exploitability,
+        tolerance=solution.tolerance,
     )
