@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ RPS = Equilibrium(
     value=-0.0,
     exploitability=0.0,
     solver="lp",
+    gap=0.0,
+    tolerance=2e-9,
 )
 
 
@@ -100,10 +103,14 @@ def test_summary_lists_support_value_and_where(tmp_path: Path) -> None:
         "  Rock      0.333333",
         "  Paper     0.333333",
         "  Scissors  0.333333",
-        "Value: 0 (exploitability 0)",
+        "Value: 0 (exploitability 0; certified: gap 0, tolerance 2e-09)",
         f"Results: {display_path(tmp_path / 'result' / '7')}",
         "Details: runmeta show-run --run-id 7",
     ]
+    uncertified = replace(RPS, exploitability=1e-3, gap=2e-3)
+    assert format_summary(7, uncertified, tmp_path).splitlines()[5] == (
+        "Value: 0 (exploitability 0.001; NOT certified: gap 0.002, tolerance 2e-09)"
+    )
     assert format_header(7, "rps.toml", 3, "payoff matrix") == (
         "Run 7: solving rps.toml (3 strategies, payoff matrix)"
     )

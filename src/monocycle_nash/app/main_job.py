@@ -383,7 +383,9 @@ def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocat
     game_name = Path(run_input.game_source).name
     # Flushed at once: the user sees the run id while a long solve runs.
     print(format_header(ctx.run_id, game_name, len(game.labels), kind), flush=True)
-    equilibrium = solve(game, exact=run_input.exact)
+    equilibrium = solve(
+        game, exact=run_input.exact, method=run_input.method, tolerance=run_input.tolerance
+    )
     payoffs = pure_strategy_payoffs(game, equilibrium.column_strategy)
     output_dir = ctx.output_dir
     # The answer first: a picture that fails afterwards costs only itself.
@@ -396,6 +398,8 @@ def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocat
         "support": list(equilibrium.support),
         "value": float(equilibrium.value),
         "exploitability": float(equilibrium.exploitability),
+        "gap": float(equilibrium.gap),
+        "tolerance": float(equilibrium.tolerance),
         "solver": equilibrium.solver,
     }
     pictures, warnings = write_pictures(output_dir, game, equilibrium)

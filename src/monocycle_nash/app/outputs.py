@@ -39,7 +39,7 @@ def write_json(path: Path, payload: object) -> None:
 
 
 def write_equilibrium(output_dir: Path, equilibrium: Equilibrium) -> Path:
-    """Write ``equilibrium.json``: both strategies, value, exploitability, support, solver."""
+    """Write ``equilibrium.json``: strategies, value, exploitability, certificate, solver."""
     translation = equilibrium.translation
     payload = {
         "schema_version": SCHEMA_VERSION,
@@ -48,6 +48,9 @@ def write_equilibrium(output_dir: Path, equilibrium: Equilibrium) -> Path:
         "column_strategy": [float(weight) for weight in equilibrium.column_strategy],
         "value": float(equilibrium.value),
         "exploitability": float(equilibrium.exploitability),
+        "gap": float(equilibrium.gap),
+        "tolerance": float(equilibrium.tolerance),
+        "certified": equilibrium.certified,
         "support": list(equilibrium.support),
         "solver": equilibrium.solver,
         "translation": None if translation is None else [float(x) for x in translation],

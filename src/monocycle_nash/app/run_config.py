@@ -23,6 +23,8 @@ from monocycle_nash.app.toml_writer import dumps
 from monocycle_nash.errors import GameFileError, brief
 from monocycle_nash.game import read_toml_file
 from monocycle_nash.runmeta import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, InputFile
+from monocycle_nash.solver.errors import SolverSettingError
+from monocycle_nash.solver.matrix_game import check_solver_settings
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -43,7 +45,7 @@ _GAME_KEYS = frozenset({"matrix", "characters"})
 _SECTIONS: Mapping[str, frozenset[str]] = {
     "runmeta": frozenset({"db_path", "result_root"}),
     "analysis_project": frozenset({"project_id", "project_path", "note"}),
-    "solver": frozenset({"exact"}),
+    "solver": frozenset({"exact", "method", "tolerance"}),
 }
 # ``sources`` is the provenance table the main job writes into merged inputs; it is
 # accepted and ignored so that a stored merged_input.toml can be run again.
@@ -90,6 +92,8 @@ class RunInput:
     exact: bool
     files: tuple[InputFile, ...]
     merged_toml: bytes | None
+    method: str = "auto"
+    tolerance: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +206,7 @@ class _Reader:
         self.storage = self._storage(sections["runmeta"])
         project = self._project(sections["analysis_project"])
         exact = _exact(sections["solver"])
+        method, tolerance = _method_and_tolerance(sections["solver"], exact=exact)
 
         game_entry = config["game"]
         game_path: Path | None = None
@@ -238,7 +243,7 @@ class _Reader:
                 merged["analysis_project"]["project_path"] = str(project.project_path)
             if project.note:
                 merged["analysis_project"]["note"] = project.note
-        merged["solver"] = {"exact": exact}
+        merged["solver"] = _solver_table(exact, method, tolerance)
         merged["game"] = game
         merged_bytes = _merged_toml(merged, self.path)
         return RunInput(
@@ -251,6 +256,8 @@ class _Reader:
             exact=exact,
             files=tuple(self.files),
             merged_toml=merged_bytes,
+            method=method,
+            tolerance=tolerance,
         )
 
     def _path(self, section: _Section, key: str) -> Path | None:
@@ -409,3 +416,31 @@ def _exact(section: _Section) -> bool:
             f"{section.origin['exact']}: [solver] exact must be true or false, got {brief(value)}"
         )
     return value
+
+
+def _method_and_tolerance(section: _Section, *, exact: bool) -> tuple[str, float | None]:
+    """``[solver] method`` (default ``auto``; ``exact = true`` means ``exact``) and tolerance."""
+    method = section.string("method") or ("exact" if exact else "auto")
+    origin = section.origin.get("method") or section.origin.get("tolerance")
+    if exact and method != "exact":
+        raise SettingsError(
+            f"{section.origin['method']}: [solver] exact = true asks for the exact method, "
+            f"but method = {brief(method)}; give one of the two"
+        )
+    tolerance = section.values.get("tolerance")
+    if origin is not None:
+        try:
+            check_solver_settings(method, tolerance, f"{origin}: [solver]")
+        except SolverSettingError as err:
+            raise SettingsError(str(err)) from err
+    return method, None if tolerance is None else float(tolerance)
+
+
+def _solver_table(exact: bool, method: str, tolerance: float | None) -> dict[str, Any]:
+    """The merged input's ``[solver]`` table: ``exact``, and what differs from the defaults."""
+    table: dict[str, Any] = {"exact": exact}
+    if method not in {"auto", "exact"}:
+        table["method"] = method
+    if tolerance is not None:
+        table["tolerance"] = tolerance
+    return table

@@ -118,7 +118,9 @@ def format_summary(
         lines.append(f"  ... and {len(support) - len(shown)} more")
     lines += [
         f"Value: {_number(equilibrium.value, 6)} "
-        f"(exploitability {_number(equilibrium.exploitability, 3)})",
+        f"(exploitability {_number(equilibrium.exploitability, 3)}; "
+        f"{'certified' if equilibrium.certified else 'NOT certified'}: "
+        f"gap {_number(equilibrium.gap, 3)}, tolerance {_number(equilibrium.tolerance, 3)})",
         f"Results: {printable(display_path(run_dir))}",
         f"Details: {printable(details or details_command(run_id, runmeta=runmeta))}",
     ]
