@@ -225,6 +225,27 @@ def test_command_line_project_overrides_settings(
             id="exact-not-bool",
         ),
         pytest.param(
+            {"run.toml": 'game = "g.toml"\n[solver]\nmethod = "fastest"', "g.toml": RPS},
+            SettingsError,
+            "unknown solver method 'fastest'",
+            id="method-unknown",
+        ),
+        pytest.param(
+            {"run.toml": 'game = "g.toml"\n[solver]\ntolerance = 2', "g.toml": RPS},
+            SettingsError,
+            "tolerance must be a number between 0 and 1",
+            id="tolerance-out-of-range",
+        ),
+        pytest.param(
+            {
+                "run.toml": 'game = "g.toml"\n[solver]\nexact = true\nmethod = "approximate"',
+                "g.toml": RPS,
+            },
+            SettingsError,
+            "exact = true asks for the exact method",
+            id="exact-and-another-method",
+        ),
+        pytest.param(
             {"run.toml": 'game = "g.toml"\n[runmeta]\ndb_path = ""', "g.toml": RPS},
             SettingsError,
             "db_path must be a non-empty string",
@@ -309,3 +330,19 @@ def test_a_huge_wrong_setting_is_cut_in_the_message(tmp_path: Path) -> None:
         load_input(tmp_path / "run.toml", tmp_path)
     message = str(caught.value)
     assert message.endswith("got [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16...")
+
+
+def test_solver_method_and_tolerance_are_read_and_merged(tmp_path: Path) -> None:
+    """[solver] method and tolerance reach the run input and its merged_input.toml."""
+    _write(tmp_path / "g.toml", RPS)
+    config = _write(
+        tmp_path / "run.toml",
+        'game = "g.toml"\n[solver]\nmethod = "approximate"\ntolerance = 1e-4\n',
+    )
+    run_input = load_input(config, tmp_path)
+    assert (run_input.method, run_input.tolerance, run_input.exact) == ("approximate", 1e-4, False)
+    assert run_input.merged_toml is not None
+    merged = tomllib.loads(run_input.merged_toml.decode("utf-8"))
+    assert merged["solver"] == {"exact": False, "method": "approximate", "tolerance": 1e-4}
+    plain = load_input(_write(tmp_path / "plain.toml", 'game = "g.toml"\n'), tmp_path)
+    assert (plain.method, plain.tolerance) == ("auto", None)
