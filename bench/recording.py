@@ -43,7 +43,7 @@ from _harness import (
     warm_bytecode,
 )
 from monocycle_nash.runmeta.clock import JST
-from monocycle_nash.runmeta.db import MIGRATIONS
+from monocycle_nash.runmeta.db import MIGRATIONS, migrate
 from monocycle_nash.runmeta.service import RunSessionService
 
 INPUT_TEXT = "\n".join(
@@ -99,9 +99,7 @@ class Floor:
         self.conn = sqlite3.connect(database, timeout=30.0, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
-        for step in MIGRATIONS:  # the same table and indexes as runmeta's
-            for statement in step.statements:
-                self.conn.execute(statement)
+        migrate(self.conn, MIGRATIONS)  # the same table and indexes as runmeta's
 
     def close(self) -> None:
         """Close the connection."""

@@ -297,6 +297,9 @@ def test_a_folder_the_run_did_not_create_is_never_written_or_deleted(
     assert runmeta(capsys, root, "delete-project", "--project-id", "p")[0] == 0
     assert _tree(folder) == before
 
+    with pytest.raises(SystemExit) as usage:  # the option only widens --with-files
+        runmeta(capsys, root, "delete-run", "--run-id", "1", "--delete-foreign-folder")
+    assert usage.value.code == 2
     code, out, err = runmeta(capsys, root, "delete-run", "--run-id", "1", "--with-files")
     assert (code, out) == (1, "")
     assert "--delete-foreign-folder" in err and err.count("\n") == 1
@@ -352,7 +355,9 @@ def test_status_of_a_live_run_is_refused_and_a_forced_one_survives_its_end(
 # --- item 13: concurrent meta.json writers ---------------------------------------------
 
 
-def test_notes_edited_while_runs_finish_keep_every_field(root: Path) -> None:
+def test_notes_edited_while_runs_finish_keep_every_field(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """3 writers x 20 runs while 2 processes edit notes: every meta.json keeps its end fields."""
     stop = root.parent / "stop"
     with RunSessionService.open(root):
@@ -391,6 +396,7 @@ def test_notes_edited_while_runs_finish_keep_every_field(root: Path) -> None:
             assert (run.status, meta["reason"]) == ("success", None)
         edited += run.note.startswith("edit ")
     assert edited > 0
+    assert runmeta_json(capsys, root, "check")["consistent"] is True
 
 
 def test_check_compares_the_reason_and_the_process(
@@ -514,9 +520,8 @@ def test_random_kills_leave_no_running_run_after_reap_and_check(
     report = runmeta_json(capsys, root, "check")
     assert report["findings"] == []
     statuses = _statuses(root)
-    assert len(statuses) >= len(signals)
+    assert "killed" in statuses.values()  # kills did land inside runs
     assert "running" not in statuses.values()
-    assert {"killed", "success", "fail"} <= set(statuses.values())
 
 
 # --- reap dates the end from the last write --------------------------------------------

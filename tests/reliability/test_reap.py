@@ -246,3 +246,16 @@ def test_reaped_run_updates_its_project_text_reference(
     assert runmeta_json(capsys, root, "reap")["runs"][0]["outcome"] == "killed"
     assert reference.read_text(encoding="utf-8").splitlines()[-1] == "status: killed"
     assert read_meta(root, ctx.run_id)["project_id"] == "main"
+
+
+def test_a_run_killed_before_its_meta_shows_as_dead(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """list-runs and show-run judge a running row by its own process, meta.json or not."""
+    with held_run(root, "victim") as (victim, run_id):
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+    (root / "result" / str(run_id) / "meta.json").unlink()
+    listed = {item["run_id"]: item for item in runmeta_json(capsys, root, "list-runs")}
+    assert (listed[run_id]["status"], listed[run_id]["process"]) == ("running", "dead")
+    assert runmeta_json(capsys, root, "show-run", "--run-id", str(run_id))["process"] == "dead"

@@ -481,6 +481,6 @@ def test_a_damaged_text_value_is_reported_as_damage_in_one_line(tmp_path: Path) 
         conn.close()
     assert str(caught.value) == (
         f"run database {db_path} is damaged (Could not decode to UTF-8 column"
-        " 'project_path'); restore it from a backup, or rescue its rows with the sqlite3"
-        " shell's .recover"
+        " 'project_path'); rebuild it from the run folders with `runmeta rebuild"
+        " --move-aside`, or restore it from a backup"
     )

@@ -349,14 +349,15 @@ def _list_runs(args: argparse.Namespace, context: CommandContext) -> int:
         return 0
     if args.project_id is not None:
         ProjectsRepository(connection).get(args.project_id)
-    runs = RunsRepository(connection).iter_runs(
+    repository = RunsRepository(connection)
+    runs = repository.iter_runs(
         from_at=args.from_at,
         to_at=args.to_at,
         status=args.status,
         project_id=args.project_id,
         limit=args.limit,
     )
-    state = _process_state(context.result_root)
+    state = _process_state(context.result_root, repository)
     if args.json:
         _write_out(json_array_lines(run_to_json(run, state) for run in runs))
     else:
@@ -364,13 +365,24 @@ def _list_runs(args: argparse.Namespace, context: CommandContext) -> int:
     return 0
 
 
-def _process_state(result_root: Path) -> Callable[[int], str]:
-    """Whether a running run's process lives; liveness loads only for a running row."""
+def _process_state(result_root: Path, runs: RunsRepository) -> Callable[[int], str]:
+    """Whether a running run's process lives; liveness loads only for a running row.
+
+    The row's own process (stored with the INSERT since schema version 3) comes first,
+    so a run killed before its meta.json existed still shows as dead; a row of an
+    older schema falls back to the process in meta.json.
+    """
 
     def state(run_id: int) -> str:
-        from monocycle_nash.runmeta.process import run_process_state  # noqa: PLC0415
+        from monocycle_nash.runmeta.process import (  # noqa: PLC0415
+            is_process_alive,
+            run_process_state,
+        )
 
-        return run_process_state(result_root, run_id)
+        process = runs.bookkeeping(run_id).process
+        if process is None:
+            return run_process_state(result_root, run_id)
+        return is_process_alive(process.host, process.pid, process.start_time)
 
     return state
 
@@ -389,11 +401,13 @@ def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
     # only here, never on the listing path.
     from monocycle_nash.runmeta.artifact_store import list_files, read_meta  # noqa: PLC0415
 
-    run = RunsRepository(context.connection(read_only=True)).get(args.run_id)
+    repository = RunsRepository(context.connection(read_only=True))
+    run = repository.get(args.run_id)
     run_dir = context.result_root / str(run.run_id)
     meta, problem = read_meta(context.result_root, run.run_id)
     files = list_files(run_dir)
-    state = _process_state(context.result_root)(run.run_id) if run.status == "running" else None
+    running = run.status == "running"
+    state = _process_state(context.result_root, repository)(run.run_id) if running else None
     if args.json:
         document: dict[str, object] = {
             "run": run.to_dict(),
@@ -817,8 +831,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         _reap,
         "Mark running runs as killed when they were started on this host and their "
         "process is gone (or its pid now belongs to a process started at another "
-        "time). Runs of other hosts, and runs whose process cannot be checked, are "
-        "listed and left alone. Exit 0 whenever the check could be made.",
+        "time); the end is dated by the run's last write (logs, meta.json, outputs). A "
+        "run whose meta.json records its end (the database missed it: a locked "
+        "database at the end) takes that end instead. Runs of other hosts, and runs "
+        "whose process cannot be checked, are listed and left alone. Exit 0 whenever "
+        "the check could be made.",
     ),
     Subcommand(
         "check",
@@ -826,7 +843,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         _check_arguments,
         _check,
         "Compare the database with the run folders: rows without folders, folders "
-        "without rows, missing, unreadable or disagreeing meta.json, temp files left "
+        "without rows, folders a run did not make, missing, unreadable or disagreeing "
+        "meta.json, ends the database missed, temp files left "
         "by an interrupted write, project links (experiment_refs/) that are missing, "
         "stale or foreign. --repair rewrites meta.json from the database, makes missing "
         "and stale links again and removes leftover temp files; it never deletes a run, "

@@ -77,6 +77,7 @@ from monocycle_nash.runmeta.errors import (
     NotADatabaseError,
     SchemaTooNewError,
 )
+from monocycle_nash.text import printable
 
 # typing stays out of the runtime import graph: `runmeta list-runs` start-up is measured.
 TYPE_CHECKING = False
@@ -508,7 +509,8 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
                 raise
         remaining = budget - (time.monotonic() - started)
         sys.stderr.write(
-            f"runmeta: database {_database_name(conn)} is busy (locked by another process);"
+            f"runmeta: database {printable(str(_database_name(conn)))} is busy"
+            " (locked by another process);"
             f" waiting up to {budget:g} s...\n"
         )
         _set_busy_timeout(conn, max(remaining, 0.001))

@@ -117,7 +117,7 @@ from monocycle_nash.runmeta.repositories import (
     RunBookkeeping,
     RunsRepository,
 )
-from monocycle_nash.text import plural
+from monocycle_nash.text import plural, printable
 
 __all__ = [
     "REFS_DIR",
@@ -503,7 +503,7 @@ def _run_id_of(name: str) -> int | None:
 
 def warning_line(run_id: int, message: str) -> str:
     """The stderr line of a warning about run ``run_id``."""
-    return f"runmeta: warning: run {run_id}: {message}\n"
+    return f"runmeta: warning: run {run_id}: {printable(message)}\n"
 
 
 def print_warnings(run_id: int, warnings: Sequence[str]) -> None:

@@ -220,8 +220,8 @@ class DatabaseCorruptError(DatabaseError):
     def __init__(self, db_path: str | Path, detail: str) -> None:
         super().__init__(
             db_path,
-            f"run database {db_path} is damaged ({detail}); restore it from a backup, or"
-            " rescue its rows with the sqlite3 shell's .recover",
+            f"run database {db_path} is damaged ({detail}); rebuild it from the run folders"
+            " with `runmeta rebuild --move-aside`, or restore it from a backup",
         )
 
 

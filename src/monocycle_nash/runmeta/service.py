@@ -424,6 +424,9 @@ class RunSessionService:
                 f" with: runmeta update-run --run-id {ctx.run_id} --status {status}"
             )
             return
+        if record is None:  # given a status by hand meanwhile, or deleted: left as it is
+            err.add_note(f"runmeta: run {ctx.run_id} was no longer running; left as it is")
+            return
         summary = f"runmeta: run {ctx.run_id} {status}: {reason}\n"
         traceback_text = _traceback_text(err) if status == "fail" else ""
         if not made:
@@ -438,13 +441,13 @@ class RunSessionService:
             self.store.append_log(ctx.run_id, summary + traceback_text)
         except RunMetaError as file_err:
             problems.append(file_err)
-        if ctx.link_kind == "text" and record is not None and record.project_path is not None:
+        if ctx.link_kind == "text" and record.project_path is not None:
             try:
                 refresh_link(record.project_path, ctx.run_id, ctx.run_dir, ctx.created_at, status)
             except RunMetaError as file_err:
                 problems.append(file_err)
         try:
-            self._write_end_meta(ctx, None if record is None else reason, ctx.warnings)
+            self._write_end_meta(ctx, reason, ctx.warnings)
         except RunMetaError as file_err:
             problems.append(file_err)
         for problem in problems:
