@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from monocycle_nash.runmeta.errors import RunTerminated
-from monocycle_nash.runmeta.process import sigterm_raises
+from monocycle_nash.runmeta.process import deferred_signals, sigterm_raises
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="no SIGTERM")
 
@@ -58,3 +58,26 @@ def test_outside_the_main_thread_it_does_nothing() -> None:
     thread.start()
     thread.join()
     assert results == [False]
+
+
+@pytest.mark.parametrize("threads", [1, 2], ids=["one-thread", "with-another-thread"])
+def test_deferred_signals_hold_sigterm_until_the_block_ends(threads: int) -> None:
+    """A SIGTERM inside deferred_signals() is raised only after the block, threads or not."""
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    if threads == 2:
+        helper.start()
+    reached_the_end = False
+    try:
+        with pytest.raises(RunTerminated), sigterm_raises():
+            with deferred_signals():
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(1000):  # bytecodes at which a handler would run
+                    pass
+                reached_the_end = True
+            pytest.fail("the held SIGTERM was not delivered after the block")
+    finally:
+        stop.set()
+        if threads == 2:
+            helper.join()
+    assert reached_the_end

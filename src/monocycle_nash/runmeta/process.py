@@ -378,14 +378,24 @@ def deferred_signals() -> Iterator[None]:
     """Hold SIGTERM and SIGINT while the block runs; deliver them when it ends.
 
     For a few statements that must not be split, such as committing a run's INSERT and
-    binding its id: a signal arriving there is remembered, and once the block ends the
-    handlers installed before are back and it is raised again, so they act on it as
-    usual (:func:`sigterm_raises` raises :class:`RunTerminated`, SIGINT
-    ``KeyboardInterrupt``, the default action ends the process). Main thread only
-    (elsewhere nothing is held); a handler installed from C code is left alone.
+    binding its id: a signal arriving there stays pending, and once the block ends it
+    is delivered to the handlers in place as usual (:func:`sigterm_raises` raises
+    :class:`RunTerminated`, SIGINT ``KeyboardInterrupt``, the default action ends the
+    process). A process with one thread blocks the signals with ``pthread_sigmask``
+    (two system calls, on every run's start); with more threads (the kernel could hand
+    the signal to another one, whose Python handler still runs in the main thread) or
+    without that call, the handlers are swapped for ones that remember the signal and
+    raise it again at the end. Main thread only (elsewhere nothing is held).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
+        return
+    if hasattr(signal, "pthread_sigmask") and threading.active_count() == 1:
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         return
     pending: list[int] = []
 
