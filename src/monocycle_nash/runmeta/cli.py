@@ -684,7 +684,7 @@ def _check_integrity(args: argparse.Namespace, context: CommandContext) -> int:
         print(
             f"database integrity: {plural(len(report.problems), 'problem')} in"
             f" {printable(report.db_path)}; restore it from a backup, or rebuild it from the"
-            " run folders with runmeta rebuild --move-aside"
+            " run folders with `runmeta rebuild --move-aside`"
         )
     return code
 

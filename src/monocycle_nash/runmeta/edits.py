@@ -536,8 +536,13 @@ def _refuse_another_runs_folder(store: RunArtifactStore, run: RunRecord) -> None
     if describes_another_run(meta, run):
         reason = f"{store.meta_path(run.run_id)} describes another run (created_at "
         reason += f"{meta.get('created_at')!r}, not {run.created_at}), so it is not removed"
-        reason += " (give --delete-foreign-folder to remove it too)"
-        raise RunFilesLeftError(run.run_id, reason, [f"the run folder {store.run_dir(run.run_id)}"])
+        raise RunFilesLeftError(
+            run.run_id,
+            reason,
+            [f"the run folder {store.run_dir(run.run_id)}"],
+            retry="add --delete-foreign-folder to remove it too, or delete the row alone"
+            " without --with-files",
+        )
 
 
 # -- meta.json from the row --------------------
@@ -974,10 +979,10 @@ class RunEditor:
                 how = "" if books.folder == NO_FOLDER else " (it was there before the run started)"
                 raise RunFilesLeftError(
                     run_id,
-                    f"{run_dir} was not made by run {run_id}{how}, so it is not removed (give"
-                    " --delete-foreign-folder to remove it too, or delete the row alone"
-                    " without --with-files)",
+                    f"{run_dir} was not made by run {run_id}{how}, so it is not removed",
                     [f"the run folder {run_dir}"],
+                    retry="add --delete-foreign-folder to remove it too, or delete the row"
+                    " alone without --with-files",
                 )
             _refuse_another_runs_folder(store, run)
         if run.project_path is not None and books.owns_folder:  # a foreign run has no link

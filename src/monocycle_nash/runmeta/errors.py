@@ -91,12 +91,19 @@ class RunStillRunningError(RunMetaError):
 class RunFilesLeftError(RunMetaError):
     """Removing a run's files failed; its row is kept so that the deletion can be rerun."""
 
-    def __init__(self, run_id: int, reason: str, left: list[str]) -> None:
+    def __init__(
+        self,
+        run_id: int,
+        reason: str,
+        left: list[str],
+        retry: str = "fix the cause and run delete-run --with-files again",
+    ) -> None:
         self.run_id = run_id
         self.left = left
+        verb = "remains" if len(left) == 1 else "remain"
         super().__init__(
-            f"{reason}; run {run_id} is kept in the database and {', '.join(left)} "
-            "remain; fix the cause and run delete-run --with-files again"
+            f"{reason}; run {run_id} is kept in the database and {', '.join(left)} {verb};"
+            f" {retry}"
         )
 
 
