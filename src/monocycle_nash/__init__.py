@@ -16,43 +16,85 @@ if TYPE_CHECKING:
     from typing import Any
 
     from monocycle_nash.analysis import divergences, pure_strategy_payoffs
+    from monocycle_nash.approximation import (
+        Approximation,
+        approximate,
+        dominant_eigenpair,
+        equilibrium_preserving,
+    )
     from monocycle_nash.character import Character
+    from monocycle_nash.compare import Comparison, compare_games
     from monocycle_nash.equilibrium import Equilibrium
     from monocycle_nash.errors import (
+        AlreadyMonocycleError,
+        ApproximationError,
         CharacterEntryError,
+        ComparisonError,
         GameError,
         GameFileError,
         GameFormatError,
         GameNumberError,
         LabelError,
         MatrixShapeError,
+        TeamError,
     )
     from monocycle_nash.game import Game, load_game, parse_game
     from monocycle_nash.matrix import PayoffMatrix
     from monocycle_nash.solver import solve
+    from monocycle_nash.spectrum import NotSkewSymmetricError, Spectrum, spectrum_of
+    from monocycle_nash.teams import (
+        TeamGame,
+        TeamSpec,
+        build_team_game,
+        solve_team_game,
+        team_usage,
+    )
 
 _EXPORTS: dict[str, str] = {
     "divergences": "analysis",
     "pure_strategy_payoffs": "analysis",
+    "Approximation": "approximation",
+    "approximate": "approximation",
+    "dominant_eigenpair": "approximation",
+    "equilibrium_preserving": "approximation",
     "Character": "character",
+    "Comparison": "compare",
+    "compare_games": "compare",
     "Equilibrium": "equilibrium",
+    "AlreadyMonocycleError": "errors",
+    "ApproximationError": "errors",
     "CharacterEntryError": "errors",
+    "ComparisonError": "errors",
     "GameError": "errors",
     "GameFileError": "errors",
     "GameFormatError": "errors",
     "GameNumberError": "errors",
     "LabelError": "errors",
     "MatrixShapeError": "errors",
+    "TeamError": "errors",
     "Game": "game",
     "load_game": "game",
     "parse_game": "game",
     "PayoffMatrix": "matrix",
     "solve": "solver",
+    "NotSkewSymmetricError": "spectrum",
+    "Spectrum": "spectrum",
+    "spectrum_of": "spectrum",
+    "TeamGame": "teams",
+    "TeamSpec": "teams",
+    "build_team_game": "teams",
+    "solve_team_game": "teams",
+    "team_usage": "teams",
 }
 
 __all__ = [
+    "AlreadyMonocycleError",
+    "Approximation",
+    "ApproximationError",
     "Character",
     "CharacterEntryError",
+    "Comparison",
+    "ComparisonError",
     "Equilibrium",
     "Game",
     "GameError",
@@ -61,12 +103,25 @@ __all__ = [
     "GameNumberError",
     "LabelError",
     "MatrixShapeError",
+    "NotSkewSymmetricError",
     "PayoffMatrix",
+    "Spectrum",
+    "TeamError",
+    "TeamGame",
+    "TeamSpec",
+    "approximate",
+    "build_team_game",
+    "compare_games",
     "divergences",
+    "dominant_eigenpair",
+    "equilibrium_preserving",
     "load_game",
     "parse_game",
     "pure_strategy_payoffs",
     "solve",
+    "solve_team_game",
+    "spectrum_of",
+    "team_usage",
 ]
 
 

@@ -82,10 +82,10 @@ def characters_of_columns(
     """
     new = object.__new__
     # The slots' own descriptors set the fields of a frozen instance.
-    set_label = Character.label.__set__  # type: ignore[attr-defined]
-    set_power = Character.power.__set__  # type: ignore[attr-defined]
-    set_vector = Character.vector.__set__  # type: ignore[attr-defined]
-    characters = []
+    set_label, set_power, set_vector = (
+        Character.__dict__[name].__set__ for name in ("label", "power", "vector")
+    )
+    characters: list[Character] = []
     append = characters.append
     for label, power, vector in zip(labels, powers, zip(xs, ys, strict=True), strict=True):
         character = new(Character)

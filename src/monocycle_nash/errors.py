@@ -9,13 +9,17 @@ from __future__ import annotations
 from monocycle_nash.text import fit
 
 __all__ = [
+    "AlreadyMonocycleError",
+    "ApproximationError",
     "CharacterEntryError",
+    "ComparisonError",
     "GameError",
     "GameFileError",
     "GameFormatError",
     "GameNumberError",
     "LabelError",
     "MatrixShapeError",
+    "TeamError",
     "brief",
 ]
 
@@ -59,3 +63,29 @@ class CharacterEntryError(GameError):
 
 class LabelError(GameError):
     """A label is empty, not a string, or used twice."""
+
+
+class TeamError(GameError):
+    """The teams of a team game are malformed or do not fit the game: an unknown or
+    repeated member, an empty team, a repeated team label, a bad ``size``, both input
+    spellings at once, or more than ``teams.MAX_TEAMS`` teams."""
+
+
+class ApproximationError(GameError):
+    """The game has no monocycle approximation: it is not skew-symmetric (a general
+    game), or a roster's approximation would not fit a roster's number limits."""
+
+
+class AlreadyMonocycleError(ApproximationError):
+    """The game is a roster: a monocycle game already, so there is nothing to approximate.
+
+    Not a failure of the run: ``summary_line()`` is the one line to print instead.
+    """
+
+    def summary_line(self) -> str:
+        """``Approximation: none, the game is a roster (already a monocycle game)``."""
+        return "Approximation: none, the game is a roster (already a monocycle game)"
+
+
+class ComparisonError(GameError):
+    """Two games cannot be compared: their labels differ (the message lists how)."""

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monocycle_nash.character import (
     MAX_COORDINATE,
@@ -35,6 +35,9 @@ from monocycle_nash.matrix import (
 )
 from monocycle_nash.text import plural
 
+if TYPE_CHECKING:
+    from monocycle_nash.teams import TeamSpec
+
 __all__ = [
     "MAX_TOML_DEPTH",
     "Game",
@@ -45,7 +48,7 @@ __all__ = [
 ]
 
 _CHARACTER_KEYS = ("label", "p", "v")
-_GAME_KEYS = frozenset({"matrix", "labels", "characters"})
+_GAME_KEYS = frozenset({"matrix", "labels", "characters", "teams", "team"})
 
 MAX_TOML_DEPTH = 100
 """Levels of nested arrays and tables a TOML input may have (a game needs 3).
@@ -61,12 +64,14 @@ class Game:
     its characters. ``source`` names where it came from (a file path for loaded games).
 
     Build one with ``Game.of_matrix`` or ``Game.of_roster``; the matrix of a roster is
-    built on first access (O(n^2)), and the solvers never need it.
+    built on first access (O(n^2)), and the solvers never need it. ``teams`` is the
+    game file's team specification (``[teams]``, checked against the labels), if any.
     """
 
     source: str
     labels: tuple[str, ...]
     characters: tuple[Character, ...] | None = None
+    teams: TeamSpec | None = None
     _matrix: PayoffMatrix | None = field(default=None, init=False, repr=False, compare=False)
     _arrays: tuple[list[float], list[float], list[float]] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -120,6 +125,13 @@ class Game:
     def size(self) -> int:
         """Number of strategies."""
         return len(self.labels)
+
+    def with_teams(self, teams: TeamSpec | None) -> Game:
+        """This game carrying the team specification ``teams`` (its matrix is shared)."""
+        game = Game(self.source, self.labels, self.characters, teams)
+        object.__setattr__(game, "_matrix", self._matrix)
+        object.__setattr__(game, "_arrays", self._arrays)
+        return game
 
 
 def load_game(path: str | Path) -> Game:
@@ -233,12 +245,20 @@ def parse_game(data: Mapping[str, Any], source: str) -> Game:
             "'labels', or 'characters')",
         )
     if has_matrix:
-        return _parse_matrix(data, source)
-    if "labels" in data:
+        game = _parse_matrix(data, source)
+    elif "labels" in data:
         raise GameFormatError(
             source, "'labels' belongs to a 'matrix' game; characters carry their own label"
         )
-    return _parse_characters(data["characters"], source)
+    else:
+        game = _parse_characters(data["characters"], source)
+    if "teams" not in data and "team" not in data:
+        return game
+    # Imported here: teams.py builds team games from Game (and the solver), so it
+    # imports this module.
+    from monocycle_nash.teams import parse_team_spec  # noqa: PLC0415
+
+    return game.with_teams(parse_team_spec(data, game.labels, source))
 
 
 def _parse_matrix(data: Mapping[str, Any], source: str) -> Game:
@@ -311,6 +331,7 @@ def roster_of_columns(
     powers: list[float],
     xs: list[float],
     ys: list[float],
+    *,
     entry: Callable[[int, str], str],
 ) -> Game:
     """Build a roster game from parallel columns (a CSV roster), checked as ``characters``.

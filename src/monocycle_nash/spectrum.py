@@ -33,7 +33,7 @@ Two methods, both standard library only:
   ``sqrt(eps)``.
 
 A game that is not skew-symmetric (within ``SKEW_TOLERANCE`` times ``max |A|``) has no
-spectrum: ``spectrum`` raises ``NotSkewSymmetricError``, whose message is one line
+spectrum: ``spectrum_of`` raises ``NotSkewSymmetricError``, whose message is one line
 saying why. An almost skew-symmetric matrix is taken as its skew part ``(A - A^T) / 2``.
 """
 
@@ -43,8 +43,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import chain
 from operator import add, mul
 
+from monocycle_nash.character import MAX_COORDINATE, MAX_POWER
 from monocycle_nash.game import Game
 from monocycle_nash.matrix import PayoffMatrix
 
@@ -53,8 +55,9 @@ __all__ = [
     "SKEW_TOLERANCE",
     "NotSkewSymmetricError",
     "Spectrum",
+    "roster_spectrum",
     "skew_symmetry_defect",
-    "spectrum",
+    "spectrum_of",
 ]
 
 RELATIVE_TOLERANCE = 1e-9
@@ -79,6 +82,10 @@ class NotSkewSymmetricError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+    def summary_line(self) -> str:
+        """One console line: ``Spectrum: none, not skew-symmetric: ...``."""
+        return f"Spectrum: none, {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +156,7 @@ class Spectrum:
         return f"Spectrum: levels {text} (rank {self.rank}); {tail}"
 
 
-def spectrum(
+def spectrum_of(
     game: Game | PayoffMatrix | Sequence[Sequence[float | Fraction]],
     *,
     relative_tolerance: float = RELATIVE_TOLERANCE,
@@ -162,14 +169,7 @@ def spectrum(
     skew-symmetric within ``SKEW_TOLERANCE``, and ``ValueError`` when
     ``relative_tolerance`` is not in (0, 1) or the rows are not a non-empty square table.
     """
-    if (
-        isinstance(relative_tolerance, bool)
-        or not isinstance(relative_tolerance, int | float)
-        or not 0.0 < relative_tolerance < 1.0
-    ):
-        raise ValueError(
-            f"the spectrum's relative tolerance must be in (0, 1), got {relative_tolerance!r}"
-        )
+    _check_tolerance(relative_tolerance)
     if isinstance(game, Game) and game.characters is not None:
         powers, xs, ys = game.arrays
         return _roster_spectrum(powers, xs, ys, relative_tolerance)
@@ -183,11 +183,48 @@ def spectrum(
     size = len(rows)
     if size == 0 or any(len(row) != size for row in rows):
         raise ValueError("a spectrum needs a non-empty square matrix")
+    if not all(map(math.isfinite, chain.from_iterable(rows))):
+        raise ValueError("a spectrum needs finite payoffs")
     reason = skew_symmetry_defect(rows, labels)
     if reason is not None:
         raise NotSkewSymmetricError(reason)
     pairs = _skew_pair_moduli(rows)
     return _assemble(size, pairs, relative_tolerance, "householder-ql")
+
+
+def roster_spectrum(
+    powers: Sequence[float],
+    xs: Sequence[float],
+    ys: Sequence[float],
+    *,
+    relative_tolerance: float = RELATIVE_TOLERANCE,
+) -> Spectrum:
+    """The spectrum of the roster ``(p_i, (x_i, y_i))`` given as parallel columns, in O(n)
+    without its matrix (as ``spectrum_of`` does for a roster ``Game``)."""
+    _check_tolerance(relative_tolerance)
+    if not len(powers) == len(xs) == len(ys) or not powers:
+        raise ValueError("a roster's columns p, x and y must be non-empty and of one length")
+    if not (
+        all(map(math.isfinite, chain(powers, xs, ys)))
+        and max(map(abs, powers)) <= MAX_POWER
+        and max(map(abs, chain(xs, ys))) <= MAX_COORDINATE
+    ):
+        raise ValueError(
+            f"a roster's columns must hold finite numbers, |p| <= {MAX_POWER:g} and "
+            f"|x|, |y| <= {MAX_COORDINATE:g}"
+        )
+    return _roster_spectrum(powers, xs, ys, relative_tolerance)
+
+
+def _check_tolerance(relative_tolerance: float) -> None:
+    if (
+        isinstance(relative_tolerance, bool)
+        or not isinstance(relative_tolerance, int | float)
+        or not 0.0 < relative_tolerance < 1.0
+    ):
+        raise ValueError(
+            f"the spectrum's relative tolerance must be in (0, 1), got {relative_tolerance!r}"
+        )
 
 
 def skew_symmetry_defect(
@@ -221,8 +258,7 @@ def skew_symmetry_defect(
             f"A[{name(j)}][{name(i)}] = {rows[j][i]:.6g}"
         )
     return (
-        f"not skew-symmetric: {detail} (the tolerance is {limit:.3g}, "
-        f"{relative_tolerance:g} of max |A|)"
+        f"not skew-symmetric: {detail}; tolerance {limit:.3g} ({relative_tolerance:g} of max |A|)"
     )
 
 

@@ -18,7 +18,13 @@ from monocycle_nash.app.outputs import (
     write_json,
     write_pure_strategy,
 )
-from monocycle_nash.app.summary import MAX_LISTED, display_path, format_header, format_summary
+from monocycle_nash.app.summary import (
+    MAX_LISTED,
+    display_path,
+    format_game,
+    format_header,
+    format_summary,
+)
 from monocycle_nash.equilibrium import Equilibrium
 
 RPS = Equilibrium(
@@ -111,9 +117,8 @@ def test_summary_lists_support_value_and_where(tmp_path: Path) -> None:
     assert format_summary(7, uncertified, tmp_path).splitlines()[5] == (
         "Value: 0 (exploitability 0.001; NOT certified: gap 0.002, tolerance 2e-09)"
     )
-    assert format_header(7, "rps.toml", 3, "payoff matrix") == (
-        "Run 7: solving rps.toml (3 strategies, payoff matrix)"
-    )
+    assert format_header(7, "rps.toml") == "Run 7: solving rps.toml"
+    assert format_game(3, "payoff matrix") == "Game: 3 strategies, payoff matrix"
 
 
 def test_summary_aligns_wide_and_combining_labels() -> None:
@@ -220,8 +225,6 @@ def test_json_refuses_nan_and_leaves_no_temp_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_header_of_a_one_strategy_game_is_singular() -> None:
-    """The start line says '1 strategy', not '1 strategies'."""
-    assert format_header(3, "one.toml", 1, "monocycle roster") == (
-        "Run 3: solving one.toml (1 strategy, monocycle roster)"
-    )
+def test_game_line_of_a_one_strategy_game_is_singular() -> None:
+    """The game line says '1 strategy', not '1 strategies'."""
+    assert format_game(1, "monocycle roster") == "Game: 1 strategy, monocycle roster"

@@ -31,7 +31,7 @@ def test_unexpected_exception_is_a_fail_with_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A bug in the solve: 'fail', exit 1, one console line, traceback in logs/stderr.log."""
-    monkeypatch.setattr(main_job, "solve", _raise(RuntimeError("boom\nsecond line")))
+    monkeypatch.setattr(main_job, "solve_game", _raise(RuntimeError("boom\nsecond line")))
     assert main(["--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -54,7 +54,7 @@ def test_keyboard_interrupt_is_killed_with_130(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Ctrl-C during the solve: 'killed', exit 130, one console line."""
-    monkeypatch.setattr(main_job, "solve", _raise(KeyboardInterrupt()))
+    monkeypatch.setattr(main_job, "solve_game", _raise(KeyboardInterrupt()))
     assert main(["--root", str(tmp_path)]) == 130
     assert capsys.readouterr().err == "monocycle-nash: interrupted; run 1 recorded as killed\n"
     assert row(tmp_path)["status"] == "killed"
@@ -63,7 +63,7 @@ def test_keyboard_interrupt_is_killed_with_130(
 def test_a_stored_merged_input_runs_again(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A run's merged_input.toml is a run config: a second run solves it and stores both."""
+    """A run's merged_input.toml is a run config: a second run solves it and stores all three."""
     root = tmp_path / "root"
     assert main(["--root", str(root)]) == 0
     merged = root / "result" / "1" / "input" / "merged_input.toml"
@@ -75,6 +75,7 @@ def test_a_stored_merged_input_runs_again(
     assert sorted(path.name for path in stored.iterdir()) == [
         "input-merged_input.toml",
         "merged_input.toml",
+        "rock_paper_scissors.toml",  # the game file, which the merged input names
     ]
     assert (stored / "input-merged_input.toml").read_bytes() == merged.read_bytes()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import shlex
@@ -91,11 +92,9 @@ def test_default_example_runs_and_records_run_1(tmp_path: Path) -> None:
     assert meta["input"]["split_config_applied"] is True
 
     merged = tomllib.loads((run_dir / "input" / "merged_input.toml").read_text("utf-8"))
-    assert [entry["label"] for entry in merged["game"]["characters"]] == [
-        "Rock",
-        "Paper",
-        "Scissors",
-    ]
+    game_copy = run_dir / "input" / "rock_paper_scissors.toml"
+    assert Path(merged["game"]).name == "rock_paper_scissors.toml"
+    assert merged["game_sha256"] == hashlib.sha256(game_copy.read_bytes()).hexdigest()
     assert merged["solver"] == {"exact": True}
     for name in ("default_run.toml", "settings.toml", "rock_paper_scissors.toml"):
         assert (run_dir / "input" / name).is_file(), name
@@ -253,7 +252,8 @@ def test_bad_input_is_recorded_as_fail(
     result = run_main(tmp_path, argument)
     assert_one_line_error(result)
     assert fragment in result.stderr
-    assert result.stdout == ""
+    # A game file is read inside the run, after the line naming it; nothing more.
+    assert result.stdout in ("", f"Run 1: solving {argument}\n")
     [row] = rows(tmp_path / ".runmeta" / "run_history.db")
     assert row["status"] == "fail"
     assert row["project_id"] is None
@@ -339,9 +339,11 @@ def test_signal_during_a_long_solve_is_recorded_as_killed(
     )
     try:
         assert process.stdout is not None
-        # The header is printed (flushed) after the run started, just before solving.
+        # The first line is printed (flushed) once the run started, the second just
+        # before solving.
         header = process.stdout.readline()
-        assert header.startswith("Run 1: solving large.toml (400 strategies"), header
+        assert header == "Run 1: solving large.toml\n", header
+        assert process.stdout.readline() == "Game: 400 strategies, payoff matrix\n"
         [row] = rows(tmp_path / ".runmeta" / "run_history.db")
         assert row["status"] == "running"
         process.send_signal(signum)
@@ -357,6 +359,57 @@ def test_signal_during_a_long_solve_is_recorded_as_killed(
     [row] = rows(tmp_path / ".runmeta" / "run_history.db")
     assert row["status"] == "killed"
     assert_meta_matches_row(tmp_path / "result" / "1", row)
+
+
+def _write_large_roster(path: Path, size: int) -> None:
+    """A CSV roster of ``size`` characters (about a second to parse at 4 * 10^5)."""
+    lines = (
+        f"c{index},{index % 7 - 3}.5,0.{index % 89}25,-1.{index % 97}5\n" for index in range(size)
+    )
+    path.write_text("label,p,x,y\n" + "".join(lines), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("signum", "exit_code", "word"),
+    [
+        pytest.param(signal.SIGTERM, 143, "terminated", id="sigterm"),
+        pytest.param(signal.SIGINT, 130, "interrupted", id="sigint"),
+    ],
+)
+def test_signal_while_a_large_roster_is_parsed_is_recorded_as_killed(
+    tmp_path: Path, signum: int, exit_code: int, word: str
+) -> None:
+    """The run starts before the parse: a signal during it ends the run as 'killed'."""
+    game = tmp_path / "big.csv"
+    _write_large_roster(game, 400_000)
+    process = subprocess.Popen(
+        [sys.executable, str(MAIN), str(game)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,  # noqa: PLW1509 - only restores a signal disposition
+    )
+    try:
+        assert process.stdout is not None
+        # Printed (flushed) once the run has started, before the roster is read.
+        assert process.stdout.readline() == "Run 1: solving big.csv\n"
+        [row] = rows(tmp_path / ".runmeta" / "run_history.db")
+        assert row["status"] == "running"
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == exit_code, stderr
+    assert stderr == f"monocycle-nash: {word}; run 1 recorded as killed\n"
+    assert stdout == ""  # the line saying the game was read never came
+    [row] = rows(tmp_path / ".runmeta" / "run_history.db")
+    assert row["status"] == "killed"
+    meta = assert_meta_matches_row(tmp_path / "result" / "1", row)
+    assert "game" not in meta
+    assert (tmp_path / "result" / "1" / "input" / "big.csv").read_bytes() == game.read_bytes()
 
 
 def test_closed_stdout_pipe_does_not_fail_the_run(tmp_path: Path) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
+from monocycle_nash.app.errors import InputFileError, RunConfigError, SettingsError
 from monocycle_nash.app.run_config import (
+    GameInput,
     ProjectSettings,
     RunInput,
     StorageLocation,
+    read_game,
     read_input,
 )
+from monocycle_nash.errors import GameFileError
 from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
 from monocycle_nash.runmeta import InputFile
 
@@ -21,11 +25,15 @@ RPS = 'labels = ["R", "P", "S"]\nmatrix = [[0, -1, 1], [1, 0, -1], [-1, 1, 0]]\n
 
 
 def load_input(path: Path, root: Path, *, project_id: str | None = None) -> RunInput:
-    """Read ``path`` with ``read_input`` and raise the input error it returns, if any."""
+    """Read ``path`` with ``read_input`` and raise the input error it returns, if any.
+
+    The game is read too (as the run reads it), so that its errors are raised here.
+    """
     reading = read_input(path, root, project_id=project_id)
     if reading.error is not None:
         raise reading.error
     assert reading.run_input is not None
+    read_game(reading.run_input.game)
     return reading.run_input
 
 
@@ -47,7 +55,8 @@ def test_game_file_uses_default_storage_and_no_merged_input(tmp_path: Path) -> N
     run_input = load_input(game, tmp_path / "root")
     root = (tmp_path / "root").resolve()
     assert run_input.kind == "game"
-    assert run_input.game["labels"] == ["R", "P", "S"]
+    assert run_input.game == GameInput(str(game), path=game)  # read inside the run
+    assert read_game(run_input.game).labels == ("R", "P", "S")
     assert run_input.storage == StorageLocation(
         root / ".runmeta" / "run_history.db", root / "result"
     )
@@ -71,11 +80,9 @@ def test_default_example_is_a_split_run_config(tmp_path: Path) -> None:
     assert run_input.storage == StorageLocation.default(tmp_path.resolve())
     assert run_input.merged_toml is not None
     merged = tomllib.loads(run_input.merged_toml.decode("utf-8"))
-    assert [entry["label"] for entry in merged["game"]["characters"]] == [
-        "Rock",
-        "Paper",
-        "Scissors",
-    ]
+    game = config.parent / "rock_paper_scissors.toml"
+    assert merged["game"] == str(game)
+    assert merged["game_sha256"] == hashlib.sha256(game.read_bytes()).hexdigest()
     assert merged["solver"] == {"exact": True}
     assert merged["runmeta"]["db_path"] == str(tmp_path.resolve() / ".runmeta/run_history.db")
     assert merged["sources"]["game"] == str(config.parent / "rock_paper_scissors.toml")
@@ -93,7 +100,9 @@ def test_merged_input_can_be_run_again(tmp_path: Path) -> None:
     assert first.merged_toml is not None
     merged_path = _write(tmp_path / "merged.toml", first.merged_toml.decode("utf-8"))
     second = load_input(merged_path, tmp_path / "elsewhere")
-    assert second.game == first.game
+    assert second.game.path is not None and first.game.path is not None
+    assert second.game.path.resolve() == first.game.path.resolve()
+    assert second.game.sha256 == first.game.sha256
     assert second.storage == first.storage
     assert second.project == first.project
     assert second.exact is True
@@ -169,7 +178,8 @@ def test_command_line_project_overrides_settings(
     ("files", "error", "fragment"),
     [
         pytest.param({}, InputFileError, "no such file", id="missing-input"),
-        pytest.param({"run.toml": "matrix = [[0"}, InputFileError, "invalid TOML", id="bad-toml"),
+        pytest.param({"run.toml": "matrix = [[0"}, GameFileError, "invalid TOML", id="bad-toml"),
+        pytest.param({"run.toml": "x = [[0"}, InputFileError, "invalid TOML", id="bad-toml-input"),
         pytest.param({"run.toml": b"x = '\xff'"}, InputFileError, "UTF-8", id="not-utf8"),
         pytest.param({"run.toml": "x = 1"}, RunConfigError, "neither", id="neither"),
         pytest.param(
@@ -266,7 +276,7 @@ def test_command_line_project_overrides_settings(
     ],
 )
 def test_bad_inputs_raise_typed_one_line_errors(
-    tmp_path: Path, files: dict[str, str | bytes], error: type[InputError], fragment: str
+    tmp_path: Path, files: dict[str, str | bytes], error: type[Exception], fragment: str
 ) -> None:
     """Each malformed input raises its typed error with a one-line message naming the file."""
     for name, content in files.items():
@@ -287,7 +297,7 @@ def test_a_byte_order_mark_is_skipped_in_every_input_file(tmp_path: Path) -> Non
     _write(tmp_path / "g.toml", bom + b"matrix = [[0, 1], [-1, 0]]\n")
     run_input = load_input(tmp_path / "run.toml", tmp_path)
     assert run_input.exact is True
-    assert run_input.game == {"matrix": [[0, 1], [-1, 0]]}
+    assert read_game(run_input.game).matrix.rows == ((0.0, 1.0), (-1.0, 0.0))
 
 
 def test_a_folder_as_input_is_refused(tmp_path: Path) -> None:

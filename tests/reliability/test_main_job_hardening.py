@@ -234,10 +234,13 @@ def _default_signals() -> None:
 
 
 def _big_matrix(path: Path, size: int) -> int:
-    """Write a ``size`` x ``size`` game (several seconds to parse); return its size in bytes."""
+    """Write a run config with an inline ``size`` x ``size`` game (several seconds to parse,
+    before the run: the settings it may hold decide where the run is recorded); return its
+    size in bytes."""
     rng = random.Random(size)
     row = "[" + ", ".join(f"{rng.uniform(-1, 1):.6f}" for _ in range(size)) + "]"
-    path.write_text("matrix = [\n" + ",\n".join([row] * size) + "\n]\n", encoding="utf-8")
+    text = "[game]\nmatrix = [\n" + ",\n".join([row] * size) + "\n]\n"
+    path.write_text(text, encoding="utf-8")
     return path.stat().st_size
 
 

@@ -122,8 +122,10 @@ def test_a_worker_thread_of_the_only_capture_is_logged(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """One capturing thread: what its worker threads print lands in its log, as before."""
+    # One write per line: print() writes the text and its newline separately, which
+    # two threads may interleave ("w1w2\n\n") whatever the capture does.
     with capture_output(tmp_path / "o", tmp_path / "e"), ThreadPoolExecutor(2) as pool:
-        list(pool.map(print, ["w1", "w2"]))
+        list(pool.map(lambda text: sys.stdout.write(f"{text}\n"), ["w1", "w2"]))
     assert sorted((tmp_path / "o").read_text("utf-8").split()) == ["w1", "w2"]
     assert sorted(capsys.readouterr().out.split()) == ["w1", "w2"]
 

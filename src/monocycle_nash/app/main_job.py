@@ -1,16 +1,18 @@
 """The main job: solve one game inside a recorded run, from start to finish.
 
-Flow (database first): read the input far enough to know where runs are recorded,
-open the database, prepare the analysis project, start the run (row, folder, input
-snapshot, meta.json), then validate the game, solve, write ``output/`` and finish.
-Bad input found after the database opened is recorded as a ``fail`` run, so every
-attempt is part of the history.
+Flow (database first): read the input far enough to know where runs are recorded (the
+run config and settings; a game file is not parsed yet), open the database, prepare the
+analysis project, start the run (row, folder, input snapshot, meta.json), print its id,
+then read and validate the game, solve, write ``output/`` and finish. Bad input found
+after the database opened is recorded as a ``fail`` run, so every attempt is part of
+the history.
 
-The run begins when its row is written, after the input files are read: Ctrl-C or
-SIGTERM before that records nothing and says so in one line (exit 130 or 143); from
-then on the run is ended ``killed``. Every line printed after a failure states only
-what the database and the run folder show (a run deleted while it ran is said to be
-gone, never "recorded").
+The run begins when its row is written, before a game file is parsed, so the parse of
+a large roster counts in the run's duration and Ctrl-C or SIGTERM during it ends the
+run ``killed``. Before that (start-up, or a large TOML run config being read) they
+record nothing and say so in one line (exit 130 or 143). Every line printed after a
+failure states only what the database and the run folder show (a run deleted while it
+ran is said to be gone, never "recorded").
 """
 
 from __future__ import annotations
@@ -21,27 +23,34 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from monocycle_nash import GameError, divergences, parse_game, pure_strategy_payoffs, solve
+from monocycle_nash import GameError, divergences, pure_strategy_payoffs
+from monocycle_nash.app.analyses import solve_game, write_spectrum, write_team_outputs
 from monocycle_nash.app.cli import Arguments, parse_arguments
 from monocycle_nash.app.command_line import PROGRAM, invoked_command, storable
 from monocycle_nash.app.errors import InputError, InputFileError, OutputWriteError, StorageError
-from monocycle_nash.app.outputs import write_divergence, write_equilibrium, write_pure_strategy
+from monocycle_nash.app.outputs import PerStrategy, write_results
 from monocycle_nash.app.pictures import write_pictures
 from monocycle_nash.app.project import prepare_project
 from monocycle_nash.app.run_config import (
+    GameInput,
     InputReading,
     RunInput,
     StorageLocation,
     path_problem,
+    read_game,
     read_input,
 )
 from monocycle_nash.app.summary import (
     details_command,
     display_path,
+    format_game,
     format_header,
     format_summary,
 )
+from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
+from monocycle_nash.game import Game
+from monocycle_nash.game_files import collector_paused
 from monocycle_nash.runmeta import (
     DEFAULT_DB_PATH,
     DEFAULT_RESULT_ROOT,
@@ -55,7 +64,7 @@ from monocycle_nash.runmeta import (
     RunTerminated,
     sigterm_raises,
 )
-from monocycle_nash.text import fit, printable
+from monocycle_nash.text import fit, plural, printable
 
 __all__ = [
     "EXIT_FAILURE",
@@ -282,7 +291,10 @@ def _work(ctx: RunContext, reading: InputReading, problem: InputError | None) ->
             raise problem
         if reading.run_input is None:  # pragma: no cover - read_input sets one of the two
             raise RuntimeError("input neither read nor refused")
-        _solve_and_write(ctx, reading.run_input, reading.storage)
+        # Millions of long-lived objects for a large roster, and few reference cycles:
+        # the collector's walks over them cost about a second at 10^6 characters.
+        with collector_paused():
+            _solve_and_write(ctx, reading.run_input, reading.storage)
     except (InputError, GameError) as err:
         # Inside the run, so the line also lands in logs/stderr.log.
         _error(str(err))
@@ -376,24 +388,54 @@ def _record_error_message(
     return f"{err} (run {ctx.run_id})"
 
 
+def _check_game_copy(ctx: RunContext, game: GameInput) -> None:
+    """Refuse a game file that changed between the reading of the run config and its copy.
+
+    The merged input names the game file by the digest read with the run config; the
+    run's own copy (hashed by the snapshot) must be those bytes for it to be true.
+    """
+    if game.sha256 is None or ctx.input is None:
+        return
+    for stored in ctx.input.files:
+        if stored.role == "game" and stored.sha256 != game.sha256:
+            raise InputFileError(
+                f"{game.source}: the file changed while the run started (its SHA-256 was "
+                f"{game.sha256}, its copy's is {stored.sha256}); run again"
+            )
+
+
+def _write_answer(
+    output_dir: Path, game: Game, equilibrium: Equilibrium, per_strategy: PerStrategy
+) -> list[Path]:
+    """Write the results; the per-strategy payoffs are gone before the pictures are drawn."""
+    payoffs = pure_strategy_payoffs(game, equilibrium.column_strategy)
+    return write_results(output_dir, equilibrium, payoffs, divergences(payoffs), per_strategy)
+
+
 def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocation) -> None:
-    game = parse_game(run_input.game, run_input.game_source)
+    game_input = run_input.game
+    # Flushed at once: the user sees the run id while a large game is read and solved.
+    print(format_header(ctx.run_id, Path(game_input.source).name), flush=True)
+    _check_game_copy(ctx, game_input)
+    game = read_game(game_input)
     kind = "monocycle roster" if game.characters is not None else "payoff matrix"
-    ctx.extra["game"] = {"source": run_input.game_source, "kind": kind, "size": len(game.labels)}
-    game_name = Path(run_input.game_source).name
-    # Flushed at once: the user sees the run id while a long solve runs.
-    print(format_header(ctx.run_id, game_name, len(game.labels), kind), flush=True)
-    equilibrium = solve(
+    ctx.extra["game"] = {"source": game_input.source, "kind": kind, "size": len(game.labels)}
+    print(format_game(len(game.labels), kind), flush=True)
+    solved = solve_game(
         game, exact=run_input.exact, method=run_input.method, tolerance=run_input.tolerance
     )
-    payoffs = pure_strategy_payoffs(game, equilibrium.column_strategy)
+    game, equilibrium, team = solved.game, solved.equilibrium, solved.team
     output_dir = ctx.output_dir
+    per_strategy = run_input.per_strategy
+    ctx.extra["output"] = {"per_strategy": per_strategy}
     # The answer first: a picture that fails afterwards costs only itself.
-    written = [
-        write_equilibrium(output_dir, equilibrium),
-        write_pure_strategy(output_dir, game.labels, payoffs),
-        write_divergence(output_dir, game.labels, divergences(payoffs)),
-    ]
+    written = _write_answer(output_dir, game, equilibrium, per_strategy)
+    if team is not None:
+        ctx.extra["teams"] = {"count": len(team.labels), "characters": len(team.characters)}
+        print(f"Played as its team game: {plural(len(team.labels), 'team')}.", flush=True)
+        written += write_team_outputs(output_dir, team, equilibrium)
+    spectrum_files, spectrum_line = write_spectrum(output_dir, game)
+    written += spectrum_files
     ctx.extra["result"] = {
         "support": list(equilibrium.support),
         "value": float(equilibrium.value),
@@ -419,4 +461,13 @@ def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocat
         result_root=storage.result_root,
         defaults=(DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT),
     )
-    print(format_summary(ctx.run_id, equilibrium, ctx.run_dir, details=details))
+    print(
+        format_summary(
+            ctx.run_id,
+            equilibrium,
+            ctx.run_dir,
+            details=details,
+            per_strategy=per_strategy,
+            analyses=(spectrum_line,),
+        )
+    )

@@ -3,25 +3,34 @@
 A run config is a TOML file with a ``game`` entry (a path, or an inline table holding
 ``matrix`` or ``characters``) and optionally a ``settings`` path; both paths are relative
 to the run config's folder. Settings tables (``[runmeta]``, ``[analysis_project]``,
-``[solver]``) may sit in the settings file or in the run config itself; the run config's
-keys win. Relative paths *inside* settings tables (the database, the result folder, the
-project folder) are relative to the project root (``--root``), never to the file that
-names them: a settings file shipped inside the package, or shared between projects, must
-not put results next to itself.
+``[solver]``, ``[output]``) may sit in the settings file or in the run config itself; the
+run config's keys win. Relative paths *inside* settings tables (the database, the result
+folder, the project folder) are relative to the project root (``--root``), never to the
+file that names them: a settings file shipped inside the package, or shared between
+projects, must not put results next to itself.
+
+A game *file* is not parsed here: :func:`read_input` reads only what fixes where the run
+is recorded (the run config and settings, which are small), and the run reads the game
+with :func:`read_game`, so that a large roster is parsed inside the run (its id already
+printed, its duration counting the parse, an interruption recorded as ``killed``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
+from monocycle_nash.app.outputs import PER_STRATEGY_MODES, PerStrategy
 from monocycle_nash.app.toml_writer import dumps
 from monocycle_nash.errors import GameFileError, brief
-from monocycle_nash.game import read_toml_file
+from monocycle_nash.game import Game, parse_game, read_toml_file
+from monocycle_nash.game_files import game_file_format, read_game_file
 from monocycle_nash.runmeta import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, InputFile
 from monocycle_nash.solver.errors import SolverSettingError
 from monocycle_nash.solver.matrix_game import check_solver_settings
@@ -29,12 +38,14 @@ from monocycle_nash.solver.matrix_game import check_solver_settings
 __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_RESULT_ROOT",
+    "GameInput",
     "InputKind",
     "InputReading",
     "ProjectSettings",
     "RunInput",
     "StorageLocation",
     "path_problem",
+    "read_game",
     "read_input",
     "read_toml",
 ]
@@ -46,10 +57,16 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
     "runmeta": frozenset({"db_path", "result_root"}),
     "analysis_project": frozenset({"project_id", "project_path", "note"}),
     "solver": frozenset({"exact", "method", "tolerance"}),
+    "output": frozenset({"per_strategy"}),
 }
 # ``sources`` is the provenance table the main job writes into merged inputs; it is
 # accepted and ignored so that a stored merged_input.toml can be run again.
-_RUN_CONFIG_KEYS = frozenset({"game", "settings", "sources", *_SECTIONS})
+_RUN_CONFIG_KEYS = frozenset({"game", "game_sha256", "settings", "sources", *_SECTIONS})
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+# The first entry of a game file as people and programs write it: ``matrix``,
+# ``labels`` or ``characters``, bare, then ``=`` (or ``.`` for a dotted key).
+_GAME_START = re.compile(rb"(?:matrix|labels|characters)[ \t]*[=.]")
+_SNIFFED_BYTES = 1 << 16
 _MERGED_HEADER = "# Merged, resolved input of one monocycle-nash run (itself a valid run config).\n"
 
 
@@ -76,17 +93,35 @@ class ProjectSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class RunInput:
-    """A fully read input: the game's TOML table (not validated yet) and resolved settings.
+class GameInput:
+    """Where the run's game comes from: a table already read, or a file the run reads.
 
-    ``files`` lists every file read, the input itself first. ``merged_toml`` is the
+    ``source`` names it in messages (a path, or ``run.toml [game]``). ``table`` is the
+    game's table when it was read with the input (an inline ``[game]``, or a TOML game
+    file that had to be read to be told from a run config); otherwise ``path`` is a game
+    file (TOML, JSON or CSV by its extension) that :func:`read_game` reads inside the
+    run. ``named_by`` is the run config naming that file (``None`` when it was given
+    directly) and ``sha256`` its digest when the run config was read.
+    """
+
+    source: str
+    table: Mapping[str, Any] | None = None
+    path: Path | None = None
+    named_by: Path | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunInput:
+    """A read input: where the game comes from (not read yet) and the resolved settings.
+
+    ``files`` lists every input file, the input itself first. ``merged_toml`` is the
     merged, resolved input for run configs (``None`` for a plain game file).
     """
 
     kind: InputKind
     path: Path
-    game: Mapping[str, Any]
-    game_source: str
+    game: GameInput
     storage: StorageLocation
     project: ProjectSettings | None
     exact: bool
@@ -94,6 +129,12 @@ class RunInput:
     merged_toml: bytes | None
     method: str = "auto"
     tolerance: float | None = None
+    per_strategy: PerStrategy = "json"
+
+    @property
+    def game_source(self) -> str:
+        """How messages name the game: its file, or ``run.toml [game]``."""
+        return self.game.source
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +166,13 @@ def read_input(path: Path, root: Path, *, project_id: str | None = None) -> Inpu
     Never raises ``InputError``: it is returned in ``InputReading.error`` with the storage
     location and files known so far. ``project_id`` (the command line's) overrides the
     settings' project; the settings' path is kept only when the ids agree.
+
+    A game file is not parsed: one named by a run config is only hashed (for the merged
+    input), and one given directly is not read at all when its format is CSV or JSON,
+    or when it is TOML that begins as a game does (``matrix``, ``labels`` or
+    ``characters`` first): such a file is a game or a mistake, and either way its run is
+    recorded in the default locations. Any other TOML file is read whole here, since it
+    may be a run config that moves the database.
     """
     reader = _Reader(path, root.resolve(), project_id)
     try:
@@ -145,53 +193,42 @@ class _Reader:
     def __post_init__(self) -> None:
         self.storage = StorageLocation.default(self.root)
 
-    def _read(self, path: Path, role: str) -> dict[str, Any]:
+    def _note(self, path: Path, role: str) -> None:
+        """List ``path`` among the run's input files when it is a file (reading says why not)."""
         try:
             is_file = path.is_file()
-        except (OSError, ValueError):  # a name too long, a NUL: reading says so below
+        except (OSError, ValueError):  # a name too long, a NUL: reading says so
             is_file = False
         if is_file:
             self.files.append(InputFile(role, path))
+
+    def _read(self, path: Path, role: str) -> dict[str, Any]:
+        self._note(path, role)
         return read_toml(path)
 
     def read(self) -> RunInput:
+        if _read_in_the_run(self.path):
+            self._note(self.path, "input")
+            return self._game_file(GameInput(str(self.path), path=self.path))
         data = self._read(self.path, "input")
-        if _GAME_KEYS & data.keys():
-            if "game" in data:
-                raise RunConfigError(
-                    f"{self.path}: has both a game table (matrix/characters) and a run "
-                    "config's 'game' entry; use one or the other"
-                )
-            return RunInput(
-                kind="game",
-                path=self.path,
-                game=data,
-                game_source=str(self.path),
-                storage=self.storage,
-                project=self._project(None),
-                exact=False,
-                files=tuple(self.files),
-                merged_toml=None,
-            )
-        if not data:
-            raise RunConfigError(
-                f"{self.path}: the file has no entries; expected a game file ('matrix' or "
-                "'characters') or a run config ('game')"
-            )
-        if "game" not in data:
-            raise RunConfigError(
-                f"{self.path}: neither a game file (no 'matrix' or 'characters') "
-                "nor a run config (no 'game' entry)"
-            )
+        if _kind(data, self.path) == "game":
+            return self._game_file(GameInput(str(self.path), table=data))
         return self._read_run_config(data)
 
+    def _game_file(self, game: GameInput) -> RunInput:
+        return RunInput(
+            kind="game",
+            path=self.path,
+            game=game,
+            storage=self.storage,
+            project=self._project(None),
+            exact=False,
+            files=tuple(self.files),
+            merged_toml=None,
+        )
+
     def _read_run_config(self, config: dict[str, Any]) -> RunInput:
-        unknown = sorted(config.keys() - _RUN_CONFIG_KEYS)
-        if unknown:
-            raise RunConfigError(
-                f"{self.path}: unknown entry {brief(unknown[0])} in a run config "
-                f"(expected: {', '.join(sorted(_RUN_CONFIG_KEYS - {'sources'}))})"
-            )
+        _check_run_config_keys(config, self.path)
         folder = self.path.parent
         settings_path: Path | None = None
         file_settings: dict[str, Any] = {}
@@ -207,27 +244,12 @@ class _Reader:
         project = self._project(sections["analysis_project"])
         exact = _exact(sections["solver"])
         method, tolerance = _method_and_tolerance(sections["solver"], exact=exact)
-
-        game_entry = config["game"]
-        game_path: Path | None = None
-        if isinstance(game_entry, Mapping):
-            game, game_source = dict(game_entry), f"{self.path} [game]"
-            if not _GAME_KEYS & game.keys():
-                raise RunConfigError(
-                    f"{game_source}: the inline game has no 'matrix' or 'characters'"
-                )
-        else:
-            game_path = folder / _path_text(game_entry, self.path, "game")
-            game, game_source = self._read(game_path, "game"), str(game_path)
-            if not _GAME_KEYS & game.keys():
-                raise RunConfigError(
-                    f"{game_path}: not a game file (no 'matrix' or 'characters'), "
-                    f"named by 'game' in {self.path}"
-                )
+        per_strategy = _per_strategy(sections["output"])
+        game = self._game_of_run_config(config)
 
         sources = {"run_config": str(self.path.resolve())}
-        if game_path is not None:
-            sources["game"] = str(game_path.resolve())
+        if game.path is not None:
+            sources["game"] = str(game.path.resolve())
         if settings_path is not None:
             sources["settings"] = str(settings_path.resolve())
         merged: dict[str, Any] = {
@@ -244,13 +266,19 @@ class _Reader:
             if project.note:
                 merged["analysis_project"]["note"] = project.note
         merged["solver"] = _solver_table(exact, method, tolerance)
-        merged["game"] = game
+        merged["output"] = {"per_strategy": per_strategy}
+        if game.path is not None:
+            # Named by path and digest, not inlined: a roster of 10^6 characters would
+            # make a merged input of 100 MB that takes longer to read than the game.
+            merged["game"] = sources["game"]
+            merged["game_sha256"] = game.sha256
+        else:
+            merged["game"] = game.table
         merged_bytes = _merged_toml(merged, self.path)
         return RunInput(
             kind="run_config",
             path=self.path,
             game=game,
-            game_source=game_source,
             storage=self.storage,
             project=project,
             exact=exact,
@@ -258,7 +286,31 @@ class _Reader:
             merged_toml=merged_bytes,
             method=method,
             tolerance=tolerance,
+            per_strategy=per_strategy,
         )
+
+    def _game_of_run_config(self, config: Mapping[str, Any]) -> GameInput:
+        """The run config's ``game``: an inline table, or a file checked by its digest."""
+        game_entry = config["game"]
+        expected = _sha256_setting(config, self.path)
+        if isinstance(game_entry, Mapping):
+            source = f"{self.path} [game]"
+            if not _GAME_KEYS & game_entry.keys():
+                raise RunConfigError(f"{source}: the inline game has no 'matrix' or 'characters'")
+            if expected is not None:
+                raise RunConfigError(
+                    f"{self.path}: 'game_sha256' checks a game file, but 'game' is an inline table"
+                )
+            return GameInput(source, table=dict(game_entry))
+        game_path = self.path.parent / _path_text(game_entry, self.path, "game")
+        self._note(game_path, "game")
+        digest = _file_sha256(game_path)
+        if expected is not None and digest != expected:
+            raise RunConfigError(
+                f"{self.path}: the game file {game_path} is not the one game_sha256 names: "
+                f"its SHA-256 is {digest}, not {expected}"
+            )
+        return GameInput(str(game_path), path=game_path, named_by=self.path, sha256=digest)
 
     def _path(self, section: _Section, key: str) -> Path | None:
         """The setting ``key`` as an absolute path (``None`` when not set)."""
@@ -444,3 +496,119 @@ def _solver_table(exact: bool, method: str, tolerance: float | None) -> dict[str
     if tolerance is not None:
         table["tolerance"] = tolerance
     return table
+
+
+def _per_strategy(section: _Section) -> PerStrategy:
+    """``[output] per_strategy``: how the per-strategy results are written (default json)."""
+    value = section.values.get("per_strategy", PER_STRATEGY_MODES[0])
+    for mode in PER_STRATEGY_MODES:
+        if value == mode:
+            return mode
+    choices = ", ".join(repr(mode) for mode in PER_STRATEGY_MODES)
+    raise SettingsError(
+        f"{section.origin['per_strategy']}: [output] per_strategy must be one of {choices}, "
+        f"got {brief(value)}"
+    )
+
+
+def _kind(data: Mapping[str, Any], path: Path) -> InputKind:
+    """Whether the TOML table read from ``path`` is a game or a run config (else raise)."""
+    if _GAME_KEYS & data.keys():
+        if "game" in data:
+            raise RunConfigError(
+                f"{path}: has both a game table (matrix/characters) and a run "
+                "config's 'game' entry; use one or the other"
+            )
+        return "game"
+    if not data:
+        raise RunConfigError(
+            f"{path}: the file has no entries; expected a game file ('matrix' or "
+            "'characters') or a run config ('game')"
+        )
+    if "game" not in data:
+        raise RunConfigError(
+            f"{path}: neither a game file (no 'matrix' or 'characters') "
+            "nor a run config (no 'game' entry)"
+        )
+    return "run_config"
+
+
+def _check_run_config_keys(config: Mapping[str, Any], path: Path) -> None:
+    unknown = sorted(config.keys() - _RUN_CONFIG_KEYS)
+    if unknown:
+        raise RunConfigError(
+            f"{path}: unknown entry {brief(unknown[0])} in a run config "
+            f"(expected: {', '.join(sorted(_RUN_CONFIG_KEYS - {'sources'}))})"
+        )
+
+
+def _read_in_the_run(path: Path) -> bool:
+    """Whether the input ``path`` is surely a game file (or a mistake), read inside the run.
+
+    CSV and JSON inputs are game files. A TOML input is one when its first entry (after
+    comments and blank lines) is ``matrix``, ``labels`` or ``characters``: a run config
+    holding any of them is refused before its settings are read, so whatever the file
+    turns out to be, the run is recorded in the default locations. Only the start of
+    the file is looked at; a file that cannot be read is left to the reading to report.
+    """
+    if game_file_format(path) != "toml":
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFFED_BYTES)
+    except (OSError, ValueError):
+        return False
+    for line in head.removeprefix(b"\xef\xbb\xbf").splitlines():
+        text = line.strip()
+        if text and not text.startswith(b"#"):
+            return _GAME_START.match(text) is not None
+    return False
+
+
+def _file_sha256(path: Path) -> str:
+    """The SHA-256 of the game file ``path``; ``InputFileError`` when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a folder, not a game file") from None
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from err
+
+
+def _sha256_setting(config: Mapping[str, Any], path: Path) -> str | None:
+    """The run config's ``game_sha256`` in lower case (``None`` when not given)."""
+    value = config.get("game_sha256")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
+        raise RunConfigError(
+            f"{path}: 'game_sha256' must be 64 hexadecimal digits (a SHA-256), got {brief(value)}"
+        )
+    return value.lower()
+
+
+def read_game(game: GameInput) -> Game:
+    """Read and check the run's game: its table, or its file in the format of its extension.
+
+    Raises ``GameError`` for a game that is not valid (naming the file and the entry)
+    and ``RunConfigError`` for a TOML file that is not a game at all.
+    """
+    if game.table is not None:
+        return parse_game(game.table, game.source)
+    if game.path is None:  # pragma: no cover - a GameInput holds one of the two
+        raise ValueError("a game input without a table or a path")
+    if game_file_format(game.path) != "toml":
+        return read_game_file(game.path)
+    data = read_toml_file(game.path)
+    if game.named_by is not None:
+        if not _GAME_KEYS & data.keys():
+            raise RunConfigError(
+                f"{game.path}: not a game file (no 'matrix' or 'characters'), "
+                f"named by 'game' in {game.named_by}"
+            )
+    elif _kind(data, game.path) != "game":  # a run config beginning with a game's entry
+        _check_run_config_keys(data, game.path)  # refuses it, naming that entry
+    return parse_game(data, game.source)

@@ -18,6 +18,7 @@ __all__ = [
     "MAX_LISTED",
     "details_command",
     "display_path",
+    "format_game",
     "format_header",
     "format_summary",
 ]
@@ -69,12 +70,17 @@ def details_command(
     return shlex.join(words)
 
 
-def format_header(run_id: int, game_name: str, size: int, kind: str) -> str:
-    """Return the line printed before solving: run id and game."""
-    return (
-        f"Run {run_id}: solving {printable(game_name)} "
-        f"({plural(size, 'strategy', 'strategies')}, {kind})"
-    )
+def format_header(run_id: int, game_name: str) -> str:
+    """Return the first line, printed as soon as the run started: its id and the game's name.
+
+    The game is read after it (a large roster takes seconds), so the line cannot say more.
+    """
+    return f"Run {run_id}: solving {printable(game_name)}"
+
+
+def format_game(size: int, kind: str) -> str:
+    """Return the line printed once the game is read: ``Game: 3 strategies, payoff matrix``."""
+    return f"Game: {plural(size, 'strategy', 'strategies')}, {kind}"
 
 
 def format_summary(
@@ -84,8 +90,16 @@ def format_summary(
     *,
     runmeta: str = "runmeta",
     details: str | None = None,
+    per_strategy: str = "json",
+    analyses: tuple[str, ...] = (),
 ) -> str:
     """Return the lines printed after solving: solver, support with probabilities, value, where.
+
+    ``analyses`` are the analyses' own one-line summaries (e.g. the spectrum's), shown
+    after the value.
+
+    The ``Results:`` line says where the per-strategy results went when ``per_strategy``
+    (``[output] per_strategy``) is not the default ``json``.
 
     The last line is ``Details: <details>``, by default ``<runmeta> show-run --run-id N``
     (``runmeta`` is how the user calls the run CLI: ``uv run runmeta`` under uv; see
@@ -121,7 +135,16 @@ def format_summary(
         f"(exploitability {_number(equilibrium.exploitability, 3)}; "
         f"{'certified' if equilibrium.certified else 'NOT certified'}: "
         f"gap {_number(equilibrium.gap, 3)}, tolerance {_number(equilibrium.tolerance, 3)})",
-        f"Results: {printable(display_path(run_dir))}",
+        *(printable(line) for line in analyses),
+        f"Results: {printable(display_path(run_dir))}{_per_strategy_note(per_strategy)}",
         f"Details: {printable(details or details_command(run_id, runmeta=runmeta))}",
     ]
     return "\n".join(lines)
+
+
+def _per_strategy_note(per_strategy: str) -> str:
+    if per_strategy == "csv":
+        return " (per-strategy results in output/strategies.csv)"
+    if per_strategy == "none":
+        return ' (per-strategy results not written: [output] per_strategy = "none")'
+    return ""

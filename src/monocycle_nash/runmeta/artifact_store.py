@@ -45,7 +45,7 @@ import errno
 import json
 import os
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -193,8 +193,12 @@ def _opener(mode: int = 0o666) -> Any:
 _CREATE = _opener()
 
 
-def write_file_atomically(path: str | Path, data: str | bytes) -> None:
+def write_file_atomically(path: str | Path, data: str | bytes | Iterable[bytes]) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` whole, never leaving half a file.
+
+    ``data`` may also be an iterable of byte strings, written one after another: a large
+    file is then streamed without ever being held whole (an exception the iterable
+    raises is a failed write like any other).
 
     The bytes go to a temporary ``.<name>.<pid>.<random>.tmp`` in the same folder,
     created with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (where the system has it) under a
@@ -210,10 +214,14 @@ def write_file_atomically(path: str | Path, data: str | bytes) -> None:
     folder, name = os.path.split(target)
     token = os.urandom(6).hex()  # unpredictable: no name to plant a link at in advance
     temp = os.path.join(folder, f".{name}.{os.getpid()}.{token}{TEMP_SUFFIX}")  # noqa: PTH118
-    payload = data.encode() if isinstance(data, str) else data
     try:
         with open(temp, "xb", opener=_CREATE) as handle:
-            handle.write(payload)
+            if isinstance(data, str):
+                handle.write(data.encode())
+            elif isinstance(data, bytes | bytearray | memoryview):
+                handle.write(data)
+            else:
+                handle.writelines(data)
         os.replace(temp, target)  # noqa: PTH105 - hot path
     except BaseException as err:
         with suppress(OSError):  # the folder is unwritable: nothing was left behind

@@ -102,8 +102,7 @@ class RunFilesLeftError(RunMetaError):
         self.left = left
         verb = "remains" if len(left) == 1 else "remain"
         super().__init__(
-            f"{reason}; run {run_id} is kept in the database and {', '.join(left)} {verb};"
-            f" {retry}"
+            f"{reason}; run {run_id} is kept in the database and {', '.join(left)} {verb}; {retry}"
         )
 
 

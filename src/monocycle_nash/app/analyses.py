@@ -1,0 +1,111 @@
+"""The analyses a run makes beside its solve, in one place: the team game and the spectrum.
+
+A game file with a ``[teams]`` table is played as its team game: the team game is
+built (``monocycle_nash.teams``), solved, and written like any game, plus
+``team_matrix.json`` and ``team_usage.json``. Every solved game that is skew-symmetric
+then gets ``spectrum.json`` (``monocycle_nash.spectrum``) and one summary line; a game
+that is not gets the line saying why. The definitions and file contracts are those of
+RESEARCH.md sections 1 and 2.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from monocycle_nash.equilibrium import Equilibrium
+from monocycle_nash.game import Game
+from monocycle_nash.runmeta import write_file_atomically
+from monocycle_nash.spectrum import NotSkewSymmetricError, spectrum_of
+from monocycle_nash.teams import TeamGame, build_team_game, solve_team_game, team_usage
+
+__all__ = [
+    "MAX_MATRIX_SPECTRUM",
+    "SPECTRUM_FILE",
+    "TEAM_MATRIX_FILE",
+    "TEAM_USAGE_FILE",
+    "SolvedGame",
+    "solve_game",
+    "write_spectrum",
+    "write_team_outputs",
+]
+
+SCHEMA_VERSION = 1
+TEAM_MATRIX_FILE = "team_matrix.json"
+TEAM_USAGE_FILE = "team_usage.json"
+SPECTRUM_FILE = "spectrum.json"
+MAX_MATRIX_SPECTRUM = 1000
+"""Largest payoff matrix whose spectrum a run computes (O(n^3): about 7 s at 500).
+
+A roster's spectrum costs O(n) at any size and is always computed."""
+_INDENTED_UP_TO = 10_000
+"""Longer ``moduli`` lists are written compactly (the C encoder; no indentation)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SolvedGame:
+    """What a run solved: the game played (the team game when there are teams)."""
+
+    game: Game
+    equilibrium: Equilibrium
+    team: TeamGame | None
+
+
+def solve_game(game: Game, *, exact: bool, method: str, tolerance: float | None) -> SolvedGame:
+    """Solve ``game``, or its team game when the game file asks for teams."""
+    from monocycle_nash.solver import solve  # noqa: PLC0415 - as the main job does
+
+    if game.teams is None:
+        equilibrium = solve(game, exact=exact, method=method, tolerance=tolerance)
+        return SolvedGame(game, equilibrium, None)
+    team = build_team_game(game, exact=exact)
+    equilibrium = solve_team_game(team, exact=exact, method=method, tolerance=tolerance)
+    return SolvedGame(team.game, equilibrium, team)
+
+
+def write_team_outputs(output_dir: Path, team: TeamGame, equilibrium: Equilibrium) -> list[Path]:
+    """Write ``team_matrix.json`` (labels, members, matrix) and ``team_usage.json``."""
+    matrix_path = output_dir / TEAM_MATRIX_FILE
+    _write_json(matrix_path, {"schema_version": SCHEMA_VERSION, **team.to_json()})
+    usage_path = output_dir / TEAM_USAGE_FILE
+    usage = team_usage(team, equilibrium)
+    _write_json(
+        usage_path,
+        {
+            "schema_version": SCHEMA_VERSION,
+            "description": "probability that the equilibrium team contains each character",
+            "characters": [{"label": label, "usage": value} for label, value in usage.items()],
+        },
+    )
+    return [matrix_path, usage_path]
+
+
+def write_spectrum(output_dir: Path, game: Game) -> tuple[list[Path], str]:
+    """Write ``spectrum.json`` for a skew-symmetric ``game``; return it and the summary line.
+
+    A game that is not skew-symmetric, or a payoff matrix above
+    :data:`MAX_MATRIX_SPECTRUM` strategies, gets no file and a line saying why.
+    """
+    if game.characters is None and len(game.labels) > MAX_MATRIX_SPECTRUM:
+        return [], (
+            f"Spectrum: not computed for {len(game.labels):,} strategies (a payoff matrix"
+            f" above {MAX_MATRIX_SPECTRUM:,} takes O(n^3) time)"
+        )
+    try:
+        spectrum = spectrum_of(game)
+    except NotSkewSymmetricError as err:
+        return [], err.summary_line()
+    path = output_dir / SPECTRUM_FILE
+    _write_json(
+        path,
+        {"schema_version": SCHEMA_VERSION, **spectrum.to_json()},
+        indent=len(spectrum.moduli) <= _INDENTED_UP_TO,
+    )
+    return [path], spectrum.summary_line()
+
+
+def _write_json(path: Path, payload: object, *, indent: bool = True) -> None:
+    """Write ``payload`` whole, without NaN or infinity (they are refused)."""
+    text = json.dumps(payload, indent=2 if indent else None, ensure_ascii=False, allow_nan=False)
+    write_file_atomically(path, text + "\n")
