@@ -55,6 +55,7 @@ from monocycle_nash.matrix import PayoffMatrix
 from monocycle_nash.solver import solve
 from monocycle_nash.spectrum import (
     RELATIVE_TOLERANCE,
+    SKEW_TOLERANCE,
     NotSkewSymmetricError,
     Spectrum,
     spectrum_of,
@@ -274,7 +275,7 @@ def _approximation(
         spectrum = spectrum_of(matrix, relative_tolerance=relative_tolerance)
     except NotSkewSymmetricError as err:
         raise ApproximationError(
-            source, f"no monocycle approximation, the game is {err.reason}"
+            source, f"no monocycle approximation, the game is {err.reason}{_hint(matrix)}"
         ) from err
     warnings = _warnings(spectrum)
     sigma, q1, q2 = dominant_plane(matrix.rows, spectrum)
@@ -306,6 +307,7 @@ def _approximation(
         Game.of_matrix(matrix, source),
         game_equilibrium=kept,
         reference_equilibrium=equilibrium,
+        reference_norm=spectrum.levels[0] if spectrum.levels else 0.0,
     )
     return Approximation(
         method=method,
@@ -349,6 +351,25 @@ def _matrix_of(game: Game | PayoffMatrix | Sequence[Sequence[float]]) -> tuple[s
     if isinstance(game, PayoffMatrix):
         return "<matrix>", game
     return "<matrix>", PayoffMatrix.from_rows(game)
+
+
+def _hint(matrix: PayoffMatrix) -> str:
+    """For a constant-sum game (``A + A^T = c``, e.g. win rates, c = 1): how to make it
+    skew-symmetric. Empty for any other game."""
+    rows = matrix.rows
+    total = 2.0 * rows[0][0]
+    sums = (
+        a + b
+        for row, column in zip(rows, zip(*rows, strict=True), strict=True)
+        for a, b in zip(row, column, strict=True)
+    )
+    largest = max(max(map(abs, row)) for row in rows)
+    if total == 0.0 or any(abs(s - total) > SKEW_TOLERANCE * largest for s in sums):
+        return ""
+    return (
+        f"; it is constant-sum (A + A^T = {total:g}): subtract {total / 2:g} from every "
+        "entry (win rates become advantages)"
+    )
 
 
 def _warnings(spectrum: Spectrum) -> tuple[str, ...]:

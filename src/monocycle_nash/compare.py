@@ -14,9 +14,11 @@ taken against; for a skew-symmetric game the row and column strategies are one):
   punishes the game's equilibrium; ``game_exploitability = max_i (X u_R)_i - val(X)``
   the other way round (both clamped at 0, which they are at least but for round-off);
 - ``strategy_l1 = |x_X - x_R|_1`` of the row strategies (the equilibria themselves);
-- ``spectral_error = |X - R|_2`` when ``X - R`` is skew-symmetric (its top level), and
-  ``relative_spectral_error`` that over ``|R|_2`` when R is skew-symmetric too: for the
-  dominant-eigenpair approximation J of A it is ``sigma_2 / sigma_1`` (Eckart-Young);
+- when X and R are both skew-symmetric (``spectrum.SKEW_TOLERANCE``, each against its
+  own size): ``spectral_error = |X - R|_2``, the top level of the skew part of
+  ``X - R``, and ``relative_spectral_error`` that over ``|R|_2``; for the
+  dominant-eigenpair approximation J of A the latter is ``sigma_2 / sigma_1``
+  (Eckart-Young). Both None otherwise;
 - per strategy (``strategies``): both equilibria's probabilities and the pure payoffs
   in X and R against each equilibrium, with their differences.
 
@@ -144,12 +146,14 @@ class Comparison:
             "strategies": [strategy.to_json() for strategy in self.strategies],
         }
 
-    def summary_line(self) -> str:
-        """One console line, e.g. ``Comparison with ref.toml: max |X - R| 1.732 at (R, P);
-        equilibrium_u 1.155; reference exploits the game's equilibrium by 0.25; L1 0.6667``."""
+    def summary_line(self, reference_name: str | None = None) -> str:
+        """One console line, e.g. ``Comparison with ref.toml: max |X - R| 1.732 at (P, S);
+        equilibrium_u 1.155; reference exploits the game's equilibrium by 0.5774;
+        strategy L1 0.3333``. ``reference_name`` defaults to the reference's source."""
         row, column = self.max_element_at
+        name = self.reference_source if reference_name is None else reference_name
         return (
-            f"Comparison with {self.reference_source}: max |X - R| "
+            f"Comparison with {name}: max |X - R| "
             f"{_number(self.max_element)} at ({row}, {column}); "
             f"equilibrium_u {_number(self.equilibrium_u)}; "
             f"reference exploits the game's equilibrium by "
@@ -179,13 +183,15 @@ def compare_games(
     game_equilibrium: Equilibrium | None = None,
     reference_equilibrium: Equilibrium | None = None,
     spectral: bool = True,
+    reference_norm: float | None = None,
 ) -> Comparison:
     """Compare the game X with the reference R (module docstring).
 
     The equilibria are solved (``monocycle_nash.solver.solve``) unless given; a given
     one must have its game's labels (any order for the reference's). ``spectral=False``
-    skips the two spectral figures (each an O(n^3) spectrum). Raise ``ComparisonError``
-    (a ``GameError``, one line) when the labels differ.
+    skips the two spectral figures (each an O(n^3) spectrum); ``reference_norm`` is
+    ``|R|_2`` when already known (a skew-symmetric reference's ``sigma_1``). Raise
+    ``ComparisonError`` (a ``GameError``, one line) when the labels differ.
     """
     game_source, x = _matrix_of(game, "<game>")
     reference_source, r = _matrix_of(reference, "<reference>")
@@ -208,7 +214,7 @@ def compare_games(
     x_vs_r, r_vs_r, d_vs_r = (payoffs_against(m, u_r) for m in (x.rows, r.rows, difference))
     x_vs_x, r_vs_x, d_vs_x = (payoffs_against(m, u_x) for m in (x.rows, r.rows, difference))
     spectral_error, relative_spectral_error = (
-        _spectral_errors(x.rows, r.rows, difference) if spectral else (None, None)
+        _spectral_errors(x.rows, r.rows, difference, reference_norm) if spectral else (None, None)
     )
     labels = x.labels
     strategies = tuple(
@@ -337,6 +343,7 @@ def _spectral_errors(
     game: Sequence[Sequence[float]],
     reference: Sequence[Sequence[float]],
     difference: list[list[float]],
+    reference_norm: float | None,
 ) -> tuple[float | None, float | None]:
     """``|X - R|_2`` and that over ``|R|_2`` when both games are skew-symmetric.
 
@@ -352,7 +359,7 @@ def _spectral_errors(
         for row, column in zip(difference, zip(*difference, strict=True), strict=True)
     ]
     error = _top_level(skew)
-    norm = _top_level(reference)
+    norm = _top_level(reference) if reference_norm is None else reference_norm
     return error, (error / norm if norm > 0.0 else None)
 
 

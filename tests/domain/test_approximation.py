@@ -321,3 +321,12 @@ def test_json_shape() -> None:
     assert {"max_element", "equilibrium_u", "reference_exploitability", "strategy_l1"} <= set(
         distances
     )
+
+
+def test_constant_sum_game_is_told_how_to_become_skew_symmetric() -> None:
+    """Win rates (A + A^T = 1) are refused with the hint to subtract 0.5."""
+    rates = [[0.5, 0.6, 0.3], [0.4, 0.5, 0.7], [0.7, 0.3, 0.5]]
+    with pytest.raises(ApproximationError, match=r"constant-sum \(A \+ A\^T = 1\): subtract 0.5"):
+        dominant_eigenpair(rates)
+    advantages = [[value - 0.5 for value in row] for row in rates]
+    assert dominant_eigenpair(advantages).sigma_1 > 0

@@ -109,3 +109,22 @@ def test_shorten_drops_spaces_and_keeps_the_ellipsis(
 ) -> None:
     """A label cut after a space loses the space; one too narrow is the ellipsis."""
     assert shorten(label, width, 10) == expected
+
+
+def test_ids_hash_the_repr_of_large_data_piece_by_piece() -> None:
+    """id_prefix digests exactly repr(data), also for lists and tuples longer than a batch."""
+    import hashlib  # noqa: PLC0415 - this test only
+    import random  # noqa: PLC0415
+
+    from monocycle_nash.plot.svg import id_prefix  # noqa: PLC0415
+
+    rng = random.Random(7)
+    roster = [(f"c{i}", rng.random(), (rng.random(), -1.5)) for i in range(20_000)]
+    for data in (
+        (roster, tuple(rng.random() for _ in range(9_000)), None),
+        ([("only",)], (1,), ("日本", "\udcff")),
+        [],
+        (),
+    ):
+        expected = hashlib.sha256(repr(data).encode("utf-8", "surrogatepass")).hexdigest()
+        assert id_prefix("k", data) == f"mn-k-{expected[:10]}"

@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -492,6 +493,10 @@ def test_random_kills_leave_no_running_run_after_reap_and_check(
     # One interpreter start; each victim is a forked child of it, a process of its own.
     zygote = _start("zygote", str(root), "400", stdin=True)
     assert zygote.stdin is not None and zygote.stdout is not None
+    # A victim that never exits would leave readline() waiting: past two minutes the
+    # zygote is killed, its pipe closes, and the test fails instead of hanging.
+    watchdog = threading.Timer(120, zygote.kill)
+    watchdog.start()
     try:
         assert zygote.stdout.readline() == "zygote ready\n"
         for first in range(0, len(signals), 10):
@@ -514,6 +519,7 @@ def test_random_kills_leave_no_running_run_after_reap_and_check(
         zygote.stdin.close()
         assert zygote.wait(timeout=30) == 0
     finally:
+        watchdog.cancel()
         _end(zygote)
     assert runmeta(capsys, root, "reap")[0] == 0
     runmeta(capsys, root, "check", "--repair")

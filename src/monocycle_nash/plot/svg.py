@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "FONT_FAMILY",
@@ -87,8 +88,46 @@ def id_prefix(kind: str, data: object) -> str:
     Several SVGs inlined in one HTML page (a notebook) share one id space; deriving ids
     from the plotted data keeps different pictures from using each other's definitions.
     """
-    digest = hashlib.sha256(repr(data).encode("utf-8", "surrogatepass")).hexdigest()
-    return f"mn-{kind}-{digest[:10]}"
+    digest = hashlib.sha256()
+    _feed_repr(digest, data)
+    return f"mn-{kind}-{digest.hexdigest()[:10]}"
+
+
+_REPR_BATCH = 8192
+
+
+def _feed_repr(digest: Any, data: object) -> None:
+    """Feed ``repr(data)`` to ``digest`` piece by piece, never building the whole text.
+
+    Lists and tuples are opened here and their items' reprs joined a batch at a time (a
+    million-character roster's repr is hundreds of megabytes); the bytes fed are exactly
+    those of ``repr(data)``, so the ids do not depend on the data's size.
+    """
+    if type(data) not in (list, tuple):
+        digest.update(repr(data).encode("utf-8", "surrogatepass"))
+        return
+    items: Sequence[object] = data  # type: ignore[assignment]
+    is_tuple = type(data) is tuple
+    digest.update(b"(" if is_tuple else b"[")
+    for start in range(0, len(items), _REPR_BATCH):
+        if start:
+            digest.update(b", ")
+        batch = items[start : start + _REPR_BATCH]
+        if any(_is_long_sequence(item) for item in batch):
+            for index, item in enumerate(batch):
+                if index:
+                    digest.update(b", ")
+                _feed_repr(digest, item)
+        else:
+            digest.update(", ".join(map(repr, batch)).encode("utf-8", "surrogatepass"))
+    if is_tuple and len(items) == 1:
+        digest.update(b",")
+    digest.update(b")" if is_tuple else b"]")
+
+
+def _is_long_sequence(item: object) -> bool:
+    """A plain list or tuple too long to repr in one piece (not a subclass: its repr differs)."""
+    return type(item) in (list, tuple) and len(item) > _REPR_BATCH  # type: ignore[arg-type]
 
 
 def _attr_text(value: AttrValue) -> str:

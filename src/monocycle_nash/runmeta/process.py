@@ -381,21 +381,14 @@ def deferred_signals() -> Iterator[None]:
     binding its id: a signal arriving there stays pending, and once the block ends it
     is delivered to the handlers in place as usual (:func:`sigterm_raises` raises
     :class:`RunTerminated`, SIGINT ``KeyboardInterrupt``, the default action ends the
-    process). A process with one thread blocks the signals with ``pthread_sigmask``
-    (two system calls, on every run's start); with more threads (the kernel could hand
-    the signal to another one, whose Python handler still runs in the main thread) or
-    without that call, the handlers are swapped for ones that remember the signal and
-    raise it again at the end. Main thread only (elsewhere nothing is held).
+    process). The handlers are swapped for ones that remember the signal, and put back
+    before it is raised again. (Blocking the signals with ``pthread_sigmask`` would be
+    cheaper, but the kernel may hand a process signal to another thread, a library's
+    native one included, whose Python handler then still runs in the main thread.)
+    Main thread only (elsewhere nothing is held).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
-        return
-    if hasattr(signal, "pthread_sigmask") and threading.active_count() == 1:
-        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
-        try:
-            yield
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         return
     pending: list[int] = []
 
