@@ -45,7 +45,7 @@ from operator import mul
 from typing import Literal, get_args
 
 from monocycle_nash.analysis import pure_strategy_payoffs
-from monocycle_nash.app.toml_writer import dumps
+from monocycle_nash.toml_writer import dumps
 from monocycle_nash.character import Character
 from monocycle_nash.compare import Comparison, compare_games
 from monocycle_nash.equilibrium import Equilibrium

@@ -1,11 +1,14 @@
-"""The analyses a run makes beside its solve, in one place: the team game and the spectrum.
+"""The analyses a run makes beside its solve, in one place: teams, spectrum, approximation.
 
 A game file with a ``[teams]`` table is played as its team game: the team game is
 built (``monocycle_nash.teams``), solved, and written like any game, plus
 ``team_matrix.json`` and ``team_usage.json``. Every solved game that is skew-symmetric
 then gets ``spectrum.json`` (``monocycle_nash.spectrum``) and one summary line; a game
-that is not gets the line saying why. The definitions and file contracts are those of
-RESEARCH.md sections 1 and 2.
+that is not gets the line saying why. A run config's ``[approximation] method`` adds
+``approximation.json`` and ``approximated_roster.toml``, its ``[compare] reference``
+adds ``comparison.json`` and ``comparison.svg`` (``monocycle_nash.approximation``,
+``monocycle_nash.compare``). The definitions and file contracts are those of RESEARCH.md
+sections 1 to 3.
 """
 
 from __future__ import annotations
@@ -14,8 +17,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from monocycle_nash.approximation import Approximation, approximate
+from monocycle_nash.compare import compare_games
 from monocycle_nash.equilibrium import Equilibrium
+from monocycle_nash.errors import AlreadyMonocycleError
 from monocycle_nash.game import Game
+from monocycle_nash.game_files import read_game_file
+from monocycle_nash.plot import comparison_svg
 from monocycle_nash.runmeta import write_file_atomically
 from monocycle_nash.spectrum import NotSkewSymmetricError, spectrum_of
 from monocycle_nash.teams import TeamGame, build_team_game, solve_team_game, team_usage
@@ -27,6 +35,8 @@ __all__ = [
     "TEAM_USAGE_FILE",
     "SolvedGame",
     "solve_game",
+    "write_approximation",
+    "write_comparison",
     "write_spectrum",
     "write_team_outputs",
 ]
@@ -35,6 +45,10 @@ SCHEMA_VERSION = 1
 TEAM_MATRIX_FILE = "team_matrix.json"
 TEAM_USAGE_FILE = "team_usage.json"
 SPECTRUM_FILE = "spectrum.json"
+APPROXIMATION_FILE = "approximation.json"
+APPROXIMATED_ROSTER_FILE = "approximated_roster.toml"
+COMPARISON_FILE = "comparison.json"
+COMPARISON_PICTURE = "comparison.svg"
 MAX_MATRIX_SPECTRUM = 1000
 """Largest payoff matrix whose spectrum a run computes (O(n^3): about 7 s at 500).
 
@@ -103,6 +117,46 @@ def write_spectrum(output_dir: Path, game: Game) -> tuple[list[Path], str]:
         indent=len(spectrum.moduli) <= _INDENTED_UP_TO,
     )
     return [path], spectrum.summary_line()
+
+
+def write_approximation(
+    output_dir: Path, game: Game, equilibrium: Equilibrium, method: str
+) -> tuple[list[Path], str, Approximation | None]:
+    """Write ``approximation.json`` and ``approximated_roster.toml``; return them, the line.
+
+    A roster is a monocycle game already (no files, a line saying so); a payoff matrix
+    above :data:`MAX_MATRIX_SPECTRUM` strategies is not approximated (O(n^3)). A game
+    that is not skew-symmetric raises its one-line ``GameError`` (the run fails).
+    """
+    if game.characters is None and len(game.labels) > MAX_MATRIX_SPECTRUM:
+        return [], f"Approximation: not computed for {len(game.labels):,} strategies", None
+    try:
+        approximation = approximate(game, method, equilibrium=equilibrium)
+    except AlreadyMonocycleError as err:
+        return [], err.summary_line(), None
+    json_path = output_dir / APPROXIMATION_FILE
+    _write_json(json_path, {"schema_version": SCHEMA_VERSION, **approximation.to_json()})
+    roster_path = output_dir / APPROXIMATED_ROSTER_FILE
+    write_file_atomically(roster_path, approximation.roster_toml())
+    return [json_path, roster_path], approximation.summary_line(), approximation
+
+
+def write_comparison(
+    output_dir: Path,
+    game: Game,
+    equilibrium: Equilibrium,
+    reference_path: Path,
+) -> tuple[list[Path], str]:
+    """Compare ``game`` with the reference game file; write the JSON and the picture."""
+    reference = read_game_file(reference_path)
+    comparison = compare_games(game, reference, game_equilibrium=equilibrium)
+    json_path = output_dir / COMPARISON_FILE
+    _write_json(json_path, {"schema_version": SCHEMA_VERSION, **comparison.to_json()})
+    picture_path = output_dir / COMPARISON_PICTURE
+    write_file_atomically(
+        picture_path, comparison_svg(comparison, reference_name=reference_path.name)
+    )
+    return [json_path, picture_path], comparison.summary_line(reference_name=reference_path.name)
 
 
 def _write_json(path: Path, payload: object, *, indent: bool = True) -> None:

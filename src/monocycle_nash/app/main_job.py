@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monocycle_nash import GameError, divergences, pure_strategy_payoffs
-from monocycle_nash.app.analyses import solve_game, write_spectrum, write_team_outputs
+from monocycle_nash.app.analyses import (
+    solve_game,
+    write_approximation,
+    write_comparison,
+    write_spectrum,
+    write_team_outputs,
+)
 from monocycle_nash.app.cli import Arguments, parse_arguments
 from monocycle_nash.app.command_line import PROGRAM, invoked_command, storable
 from monocycle_nash.app.errors import InputError, InputFileError, OutputWriteError, StorageError
@@ -436,6 +442,21 @@ def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocat
         written += write_team_outputs(output_dir, team, equilibrium)
     spectrum_files, spectrum_line = write_spectrum(output_dir, game)
     written += spectrum_files
+    analysis_lines = [spectrum_line]
+    settings = run_input.analyses
+    compared = (game, equilibrium)  # what [compare] compares with its reference
+    if settings.approximation is not None:
+        files, line, approximation = write_approximation(
+            output_dir, game, equilibrium, settings.approximation
+        )
+        written += files
+        analysis_lines.append(line)
+        if settings.compare_approximation and approximation is not None:
+            compared = (approximation.roster, approximation.roster_equilibrium)
+    if settings.reference is not None:
+        files, line = write_comparison(output_dir, *compared, settings.reference)
+        written += files
+        analysis_lines.append(line)
     ctx.extra["result"] = {
         "support": list(equilibrium.support),
         "value": float(equilibrium.value),
@@ -468,6 +489,6 @@ def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocat
             ctx.run_dir,
             details=details,
             per_strategy=per_strategy,
-            analyses=(spectrum_line,),
+            analyses=tuple(analysis_lines),
         )
     )

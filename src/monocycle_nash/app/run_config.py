@@ -27,13 +27,14 @@ from typing import Any, Literal
 
 from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
 from monocycle_nash.app.outputs import PER_STRATEGY_MODES, PerStrategy
-from monocycle_nash.app.toml_writer import dumps
+from monocycle_nash.approximation import METHODS as APPROXIMATION_METHODS
 from monocycle_nash.errors import GameFileError, brief
 from monocycle_nash.game import Game, parse_game, read_toml_file
 from monocycle_nash.game_files import game_file_format, read_game_file
 from monocycle_nash.runmeta import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, InputFile
 from monocycle_nash.solver.errors import SolverSettingError
 from monocycle_nash.solver.matrix_game import check_solver_settings
+from monocycle_nash.toml_writer import dumps
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -58,6 +59,8 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
     "analysis_project": frozenset({"project_id", "project_path", "note"}),
     "solver": frozenset({"exact", "method", "tolerance"}),
     "output": frozenset({"per_strategy"}),
+    "approximation": frozenset({"method"}),
+    "compare": frozenset({"reference", "approximation"}),
 }
 # ``sources`` is the provenance table the main job writes into merged inputs; it is
 # accepted and ignored so that a stored merged_input.toml can be run again.
@@ -112,6 +115,32 @@ class GameInput:
 
 
 @dataclass(frozen=True, slots=True)
+class AnalysisSettings:
+    """The analyses a run config asks for besides the solve (RESEARCH.md section 3).
+
+    ``approximation``: ``[approximation] method`` (or ``None``); ``reference``: the game
+    file of ``[compare] reference``; ``compare_approximation``: compare the
+    approximation, not the game, with the reference.
+    """
+
+    approximation: str | None = None
+    reference: Path | None = None
+    compare_approximation: bool = False
+
+    def merged_tables(self) -> dict[str, Any]:
+        """The merged input's ``[approximation]`` and ``[compare]`` tables (absolute paths)."""
+        tables: dict[str, Any] = {}
+        if self.approximation is not None:
+            tables["approximation"] = {"method": self.approximation}
+        if self.reference is not None:
+            tables["compare"] = {
+                "reference": str(self.reference),
+                "approximation": self.compare_approximation,
+            }
+        return tables
+
+
+@dataclass(frozen=True, slots=True)
 class RunInput:
     """A read input: where the game comes from (not read yet) and the resolved settings.
 
@@ -130,6 +159,7 @@ class RunInput:
     method: str = "auto"
     tolerance: float | None = None
     per_strategy: PerStrategy = "json"
+    analyses: AnalysisSettings = AnalysisSettings()
 
     @property
     def game_source(self) -> str:
@@ -245,6 +275,7 @@ class _Reader:
         exact = _exact(sections["solver"])
         method, tolerance = _method_and_tolerance(sections["solver"], exact=exact)
         per_strategy = _per_strategy(sections["output"])
+        analyses = self._analyses(sections["approximation"], sections["compare"], folder)
         game = self._game_of_run_config(config)
 
         sources = {"run_config": str(self.path.resolve())}
@@ -267,6 +298,7 @@ class _Reader:
                 merged["analysis_project"]["note"] = project.note
         merged["solver"] = _solver_table(exact, method, tolerance)
         merged["output"] = {"per_strategy": per_strategy}
+        merged.update(analyses.merged_tables())
         if game.path is not None:
             # Named by path and digest, not inlined: a roster of 10^6 characters would
             # make a merged input of 100 MB that takes longer to read than the game.
@@ -287,7 +319,41 @@ class _Reader:
             method=method,
             tolerance=tolerance,
             per_strategy=per_strategy,
+            analyses=analyses,
         )
+
+    def _analyses(
+        self, approximation: _Section, compare: _Section, folder: Path
+    ) -> AnalysisSettings:
+        """``[approximation] method`` and ``[compare] reference / approximation``."""
+        method = approximation.string("method")
+        if method is not None and method not in APPROXIMATION_METHODS:
+            raise SettingsError(
+                f"{approximation.origin['method']}: [approximation] method must be one of "
+                f"{', '.join(APPROXIMATION_METHODS)}, got {brief(method)}"
+            )
+        reference_text = compare.string("reference")
+        reference: Path | None = None
+        if reference_text is not None:
+            # Relative to the file that names it (the issue's contract), like 'game'.
+            origin = compare.origin["reference"]
+            reference = (origin.parent / reference_text).resolve()
+            if not reference.is_file():
+                raise SettingsError(f"{origin}: [compare] reference {reference}: no such file")
+            self.files.append(InputFile("reference", reference))
+        with_approximation = compare.values.get("approximation", False)
+        if not isinstance(with_approximation, bool):
+            raise SettingsError(
+                f"{compare.origin['approximation']}: [compare] approximation must be true or"
+                f" false, got {brief(with_approximation)}"
+            )
+        if with_approximation and (method is None or reference is None):
+            raise SettingsError(
+                f"{compare.origin['approximation']}: [compare] approximation = true compares"
+                " the [approximation] with the reference: give both [approximation] method"
+                " and [compare] reference"
+            )
+        return AnalysisSettings(method, reference, with_approximation)
 
     def _game_of_run_config(self, config: Mapping[str, Any]) -> GameInput:
         """The run config's ``game``: an inline table, or a file checked by its digest."""

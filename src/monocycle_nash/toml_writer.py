@@ -1,8 +1,8 @@
 """Write TOML documents: the subset that ``tomllib`` reads back as the same values.
 
-Only what the main job needs to store a merged input: tables of strings, booleans,
-integers, floats (including ``inf`` and ``nan``), dates and times, arrays and nested
-tables. Arrays of tables are written inline, one element per line.
+Only what the project writes (a merged input, an approximated roster): tables of
+strings, booleans, integers, floats (including ``inf`` and ``nan``), dates and times,
+arrays and nested tables. Arrays of tables are written inline, one element per line.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import tomllib
 
 import pytest
 
-from monocycle_nash.app.toml_writer import dumps
+from monocycle_nash.toml_writer import dumps
 
 JST = dt.timezone(dt.timedelta(hours=9))
 
