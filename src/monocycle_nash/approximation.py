@@ -45,7 +45,6 @@ from operator import mul
 from typing import Literal, get_args
 
 from monocycle_nash.analysis import pure_strategy_payoffs
-from monocycle_nash.toml_writer import dumps
 from monocycle_nash.character import Character
 from monocycle_nash.compare import Comparison, compare_games
 from monocycle_nash.equilibrium import Equilibrium
@@ -61,6 +60,7 @@ from monocycle_nash.spectrum import (
     spectrum_of,
 )
 from monocycle_nash.text import printable
+from monocycle_nash.toml_writer import dumps
 
 __all__ = [
     "METHODS",
