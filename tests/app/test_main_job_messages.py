@@ -120,3 +120,19 @@ def test_the_summary_escapes_control_and_bidi_characters(tmp_path: Path) -> None
     assert "  exe.\\u202etxt  0.500000" in text.splitlines()
     assert "res\\x1bult" in text
     assert format_header(1, "g\u202e.toml") == "Run 1: solving g\\u202e.toml"
+
+
+def test_a_missed_end_ends_with_the_repair_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the database cannot take the run's end, the line ends with the command to copy."""
+    from monocycle_nash.runmeta import DatabaseLockedError, RunsRepository  # noqa: PLC0415
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise DatabaseLockedError("history.db", 30.0)
+
+    monkeypatch.setattr(RunsRepository, "finish_running", locked)
+    assert main(["--root", str(tmp_path)]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("monocycle-nash: error: cannot record run 1 in the database: ")
+    assert last.endswith("repair with: runmeta update-run --run-id 1 --status success")

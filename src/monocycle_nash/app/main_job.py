@@ -391,6 +391,8 @@ def _record_error_message(
             + (f"; its folder {display_path(ctx.run_dir)} was left as it was" if kept else "")
         )
         return gone if isinstance(err, RunNotFoundError) else f"{err}; {gone}"
+    if getattr(err, "run_id", None) == ctx.run_id:  # the message names the run already
+        return str(err)
     return f"{err} (run {ctx.run_id})"
 
 
