@@ -500,17 +500,7 @@ def solve_team_game(
         tolerance=tolerance,
         source=source,
     )
-    certificate = answer.certificate
-    return Equilibrium(
-        labels=team_game.labels,
-        row_strategy=answer.row_strategy,
-        column_strategy=answer.column_strategy,
-        value=certificate.value,
-        exploitability=certificate.exploitability,
-        solver=answer.solver,
-        gap=certificate.gap,
-        tolerance=certificate.tolerance,
-    )
+    return answer.equilibrium(team_game.labels)
 
 
 def team_usage(team_game: TeamGame, equilibrium: Equilibrium) -> dict[str, float]:

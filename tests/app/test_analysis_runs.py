@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.app.db_rows import row
+from tests.app.main_process import run_main_job
 
-MAIN = Path(__file__).resolve().parents[2] / "src" / "main.py"
 A4 = (
     'labels = ["a", "b", "c", "d"]\n'
     "matrix = [[0, -1, 1, 1], [1, 0, -1, 0], [-1, 1, 0, 0], [-1, 0, 0, 0]]\n"
@@ -32,16 +30,6 @@ characters = [
 [teams]
 size = 2
 """
-
-
-def _run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(MAIN), *args, "--root", str(root)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def _config(root: Path, game: str, body: str) -> Path:
@@ -64,7 +52,7 @@ def test_approximation_and_comparison_outputs(tmp_path: Path) -> None:
         "a4.toml",
         '[approximation]\nmethod = "equilibrium_preserving"\n[compare]\nreference = "ref.toml"\n',
     )
-    result = _run(tmp_path, str(config))
+    result = run_main_job(tmp_path, str(config))
     assert result.returncode == 0, result.stderr
     assert "Approximation (equilibrium preserving):" in result.stdout
     assert "Comparison with ref.toml: max |X - R| 0.5 at (a, d)" in result.stdout
@@ -77,7 +65,7 @@ def test_approximation_and_comparison_outputs(tmp_path: Path) -> None:
     assert "<svg" in (output / "comparison.svg").read_text("utf-8")
     assert (tmp_path / "result" / "1" / "input" / "ref.toml").read_text("utf-8") == REFERENCE
     # The approximated roster is a game file the main job solves as it is.
-    again = _run(tmp_path, str(output / "approximated_roster.toml"))
+    again = run_main_job(tmp_path, str(output / "approximated_roster.toml"))
     assert again.returncode == 0, again.stderr
     assert row(tmp_path, 2)["status"] == "success"
 
@@ -93,11 +81,11 @@ def test_no_json_output_of_any_analysis_holds_infinity_or_nan(tmp_path: Path) ->
         )
     ]
     for index, config in enumerate(configs):
-        assert _run(tmp_path, str(config)).returncode == 0
+        assert run_main_job(tmp_path, str(config)).returncode == 0
         assert row(tmp_path, index + 1)["status"] == "success"
-    assert _run(tmp_path, str(tmp_path / "teams.toml")).returncode == 0
+    assert run_main_job(tmp_path, str(tmp_path / "teams.toml")).returncode == 0
     (tmp_path / "one.toml").write_text("matrix = [[0.0]]\n", encoding="utf-8")
-    assert _run(tmp_path, str(tmp_path / "one.toml")).returncode == 0
+    assert run_main_job(tmp_path, str(tmp_path / "one.toml")).returncode == 0
     files = sorted((tmp_path / "result").glob("*/output/*.json"))
     names = {path.name for path in files}
     assert {"approximation.json", "comparison.json", "spectrum.json", "team_matrix.json"} <= names
@@ -109,7 +97,7 @@ def test_a_roster_needs_no_approximation(tmp_path: Path) -> None:
     """A roster is a monocycle game already: one line says so and the run succeeds."""
     config = _config(tmp_path, "teams.toml", '[approximation]\nmethod = "dominant_eigenpair"\n')
     (tmp_path / "teams.toml").write_text(ROSTER.split("[teams]", maxsplit=1)[0], encoding="utf-8")
-    result = _run(tmp_path, str(config))
+    result = run_main_job(tmp_path, str(config))
     assert result.returncode == 0, result.stderr
     assert "Approximation:" in result.stdout and "monocycle" in result.stdout
     assert not (tmp_path / "result" / "1" / "output" / "approximation.json").exists()
@@ -129,7 +117,7 @@ def test_a_roster_needs_no_approximation(tmp_path: Path) -> None:
 )
 def test_bad_analysis_settings_are_one_line(tmp_path: Path, body: str, message: str) -> None:
     """Bad [approximation] or [compare] settings: one line naming the file, a fail run."""
-    result = _run(tmp_path, str(_config(tmp_path, "a4.toml", body)))
+    result = run_main_job(tmp_path, str(_config(tmp_path, "a4.toml", body)))
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert message in result.stderr and "run.toml" in result.stderr
@@ -140,7 +128,7 @@ def test_compare_with_other_labels_fails_in_one_line(tmp_path: Path) -> None:
     """A reference with other labels: one line listing them, the run recorded 'fail'."""
     config = _config(tmp_path, "a4.toml", '[compare]\nreference = "ref.toml"\n')
     (tmp_path / "ref.toml").write_text(REFERENCE.replace('"d"', '"z"'), encoding="utf-8")
-    result = _run(tmp_path, str(config))
+    result = run_main_job(tmp_path, str(config))
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "z" in result.stderr
@@ -151,7 +139,7 @@ def test_a_general_game_cannot_be_approximated(tmp_path: Path) -> None:
     """A game that is not skew-symmetric: one line, the run recorded 'fail'."""
     config = _config(tmp_path, "general.toml", '[approximation]\nmethod = "dominant_eigenpair"\n')
     (tmp_path / "general.toml").write_text("matrix = [[1.0, 0.0], [0.0, 1.0]]\n", "utf-8")
-    result = _run(tmp_path, str(config))
+    result = run_main_job(tmp_path, str(config))
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert row(tmp_path)["status"] == "fail"

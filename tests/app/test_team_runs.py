@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -12,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.app.db_rows import row
+from tests.app.main_process import run_main_job
 
-MAIN = Path(__file__).resolve().parents[2] / "src" / "main.py"
 ROSTER = """\
 characters = [
   { label = "R", p = 0.0, v = [1.0, 0.0] },
@@ -27,16 +25,6 @@ size = 2
 LEVELS = (1.9809853516888472, 0.8208680909879961, 0.028826150025094897)
 
 
-def _run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(MAIN), *args, "--root", str(root)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
 def _output(root: Path, name: str) -> Any:
     return json.loads((root / "result" / "1" / "output" / name).read_text("utf-8"))
 
@@ -48,7 +36,7 @@ def test_worked_team_example_end_to_end(tmp_path: Path, exact: bool) -> None:
     game.write_text(ROSTER, encoding="utf-8")
     config = tmp_path / "run.toml"
     config.write_text(f'game = "teams.toml"\n[solver]\nexact = {str(exact).lower()}\n', "utf-8")
-    result = _run(tmp_path, str(config))
+    result = run_main_job(tmp_path, str(config))
     assert result.returncode == 0, result.stderr
     assert "Played as its team game: 6 teams." in result.stdout
     assert "Spectrum: levels 1.98099, 0.820868, 0.0288262 (rank 6)" in result.stdout
@@ -77,13 +65,13 @@ def test_worked_team_example_end_to_end(tmp_path: Path, exact: bool) -> None:
     assert spectrum["rank"] == 6
 
 
-def test_bad_teams_are_one_line_and_a_failed_run(tmp_path: Path) -> None:
+def test_bad_teams_are_one_line_and_a_failedrun_main_job(tmp_path: Path) -> None:
     """A team naming an unknown character: one line naming the file, exit 1, run 'fail'."""
     game = tmp_path / "teams.toml"
     game.write_text(
         ROSTER.replace("size = 2", 'members = [{ label = "X", members = ["R", "Q"] }]'), "utf-8"
     )
-    result = _run(tmp_path, str(game))
+    result = run_main_job(tmp_path, str(game))
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "teams.toml" in result.stderr and "Q" in result.stderr
@@ -95,7 +83,7 @@ def test_a_general_game_says_why_it_has_no_spectrum(tmp_path: Path) -> None:
     """A game that is not skew-symmetric gets no spectrum.json and one line saying why."""
     game = tmp_path / "general.toml"
     game.write_text("matrix = [[1.0, 0.0], [0.0, 1.0]]\n", encoding="utf-8")
-    result = _run(tmp_path, str(game))
+    result = run_main_job(tmp_path, str(game))
     assert result.returncode == 0, result.stderr
     assert "Spectrum: none, not skew-symmetric" in result.stdout
     assert not (tmp_path / "result" / "1" / "output" / "spectrum.json").exists()

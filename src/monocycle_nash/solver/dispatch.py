@@ -72,17 +72,7 @@ def _solve_matrix(
     matrix: PayoffMatrix, method: str, tolerance: float | None, source: str
 ) -> Equilibrium:
     answer = solve_matrix(matrix.rows, method=method, tolerance=tolerance, source=source)
-    certificate = answer.certificate
-    return Equilibrium(
-        labels=matrix.labels,
-        row_strategy=answer.row_strategy,
-        column_strategy=answer.column_strategy,
-        value=certificate.value,
-        exploitability=certificate.exploitability,
-        solver=answer.solver,
-        gap=certificate.gap,
-        tolerance=certificate.tolerance,
-    )
+    return answer.equilibrium(matrix.labels)
 
 
 def _solve_roster(

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.solver.certificate import Certificate, certify, support_of
 from monocycle_nash.solver.double_oracle import double_oracle, exact_double_oracle
 from monocycle_nash.solver.errors import SolverSettingError, UncertifiedAnswerError
@@ -88,6 +89,20 @@ class MatrixAnswer:
     column_strategy: tuple[float, ...]
     certificate: Certificate
     solver: str
+
+    def equilibrium(self, labels: tuple[str, ...]) -> Equilibrium:
+        """The answer as an :class:`Equilibrium` of the game whose strategies are ``labels``."""
+        certificate = self.certificate
+        return Equilibrium(
+            labels=labels,
+            row_strategy=self.row_strategy,
+            column_strategy=self.column_strategy,
+            value=certificate.value,
+            exploitability=certificate.exploitability,
+            solver=self.solver,
+            gap=certificate.gap,
+            tolerance=certificate.tolerance,
+        )
 
 
 def solve_matrix(
