@@ -1,7 +1,8 @@
 """Shared helpers of the benchmarks: timing, the machine, tables, temp folders.
 
-Not a benchmark itself; ``bench/recording.py``, ``bench/listing.py`` and
-``bench/solver.py`` import it (run them as scripts, so that ``bench/`` is on ``sys.path``).
+Not a benchmark itself; the scripts beside it (``recording.py``, ``listing.py``,
+``solver.py``, ``analyses.py``, ``end_to_end.py``) import it (run them as scripts, so
+that ``bench/`` is on ``sys.path``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 __all__ = [
+    "best_time",
     "child_env",
     "cpu_model",
     "load_average",
@@ -25,6 +29,20 @@ __all__ = [
     "median",
     "warm_bytecode",
 ]
+
+_T = TypeVar("_T")
+
+
+def best_time(action: Callable[[], _T], repeat: int) -> tuple[float, _T]:
+    """Run ``action`` ``repeat`` times; return the fastest wall time and the last result."""
+    best = float("inf")
+    result: _T | None = None
+    for _ in range(max(1, repeat)):
+        start = time.perf_counter()
+        result = action()
+        best = min(best, time.perf_counter() - start)
+    assert result is not None
+    return best, result
 
 
 def median(values: Sequence[float]) -> float:

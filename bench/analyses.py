@@ -22,17 +22,13 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
-from typing import TypeVar
 
-from _harness import machine_lines, markdown_table
+from _harness import best_time, machine_lines, markdown_table
 from monocycle_nash import Character, Game, build_team_game, solve, solve_team_game
 from monocycle_nash.solver import solve_matrix, solve_matrix_game
 from monocycle_nash.spectrum import roster_spectrum, spectrum_of
-
-_T = TypeVar("_T")
 
 TEAM_ROSTERS = (6, 16, 32)
 ROSTER_SIZES = (1_000, 10_000, 100_000, 1_000_000)
@@ -47,18 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, default=3, help="random rosters per team line")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the random data")
     return parser
-
-
-def best_time(action: Callable[[], _T], repeat: int) -> tuple[float, _T]:
-    """Run ``action`` ``repeat`` times; return the fastest wall time and the last result."""
-    best = float("inf")
-    result: _T | None = None
-    for _ in range(max(1, repeat)):
-        start = time.perf_counter()
-        result = action()
-        best = min(best, time.perf_counter() - start)
-    assert result is not None
-    return best, result
 
 
 def random_roster(n: int, rng: random.Random) -> Game:

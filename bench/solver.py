@@ -27,13 +27,12 @@ import importlib
 import math
 import random
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from itertools import combinations
-from typing import Any, TypeVar
+from typing import Any
 
-from _harness import machine_lines, markdown_table
+from _harness import best_time, machine_lines, markdown_table
 from monocycle_nash import Character, Game, solve
 from monocycle_nash.solver import (
     MatrixAnswer,
@@ -45,8 +44,6 @@ from monocycle_nash.solver import (
     translated_power_excess,
 )
 from monocycle_nash.solver.highs import highs_available, highs_program
-
-_T = TypeVar("_T")
 
 ROSTER_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 DENSE_SIZES = (100, 200, 300)
@@ -65,18 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeat", type=int, default=3, help="runs per line; best is shown")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the random data")
     return parser
-
-
-def best_time(action: Callable[[], _T], repeat: int) -> tuple[float, _T]:
-    """Run ``action`` ``repeat`` times; return the fastest wall time and the last result."""
-    best = float("inf")
-    result: _T | None = None
-    for _ in range(max(1, repeat)):
-        start = time.perf_counter()
-        result = action()
-        best = min(best, time.perf_counter() - start)
-    assert result is not None
-    return best, result
 
 
 # --- rosters ------------------------------------------------------------------------

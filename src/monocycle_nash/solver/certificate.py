@@ -120,10 +120,6 @@ class Payoffs:
         """The size of payoff ``index``'s terms: ``sum_k |terms[k]| * weights[k]``."""
         return float(sum(map(mul, map(abs, self.terms[index]), self.weights)))
 
-    def largest_size(self) -> float:
-        """The largest size of all payoffs."""
-        return max(map(self.size, range(len(self.values))))
-
     def best(self, sign: float) -> tuple[float, float]:
         """Return the largest value (sign 1; the smallest for -1) and the largest size
         among the values that could be it: those within ``1e-13 bound`` of it."""

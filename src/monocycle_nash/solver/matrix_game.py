@@ -36,7 +36,11 @@ from fractions import Fraction
 
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.solver.certificate import Certificate, certify, support_of
-from monocycle_nash.solver.double_oracle import double_oracle, exact_double_oracle
+from monocycle_nash.solver.double_oracle import (
+    OracleAnswer,
+    double_oracle,
+    exact_double_oracle,
+)
 from monocycle_nash.solver.errors import SolverSettingError, UncertifiedAnswerError
 from monocycle_nash.solver.highs import HIGHS_MIN_SIZE, highs_available, solve_with_highs
 from monocycle_nash.solver.lp import check_shape, solve_matrix_game, solve_matrix_game_exact
@@ -200,6 +204,10 @@ def _double_oracle(
 ) -> MatrixAnswer:
     i, j = _first_pair(rows)
     found = double_oracle(rows, [i], [j], tolerance=tolerance, aim=aim, max_working=max_working)
+    return _oracle_answer(found)
+
+
+def _oracle_answer(found: OracleAnswer) -> MatrixAnswer:
     return MatrixAnswer(
         found.row_strategy, found.column_strategy, found.certificate, "double-oracle"
     )
@@ -215,9 +223,7 @@ def _auto(
     limit = max(SMALL_SIZE, min(m, n) // _DENSE_SHARE)
     found = double_oracle(rows, [i], [j], tolerance=tolerance, aim=aim, max_working=limit)
     if found.outcome != "too-large":
-        return MatrixAnswer(
-            found.row_strategy, found.column_strategy, found.certificate, "double-oracle"
-        )
+        return _oracle_answer(found)
     if allow_highs and min(m, n) >= HIGHS_MIN_SIZE and highs_available():
         return _highs(rows, tolerance)
     guess = regret_matching(rows, tolerance=_GUESS_TOLERANCE, max_iterations=_GUESS_ITERATIONS)
@@ -230,9 +236,7 @@ def _auto(
         aim=aim,
         max_working=m + n,
     )
-    return MatrixAnswer(
-        seeded.row_strategy, seeded.column_strategy, seeded.certificate, "double-oracle"
-    )
+    return _oracle_answer(seeded)
 
 
 def _approximate(rows: Sequence[Sequence[float]], tolerance: float, source: str) -> MatrixAnswer:
