@@ -13,10 +13,10 @@ sections 1 to 3.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from monocycle_nash.app.outputs import SCHEMA_VERSION, write_json
 from monocycle_nash.approximation import Approximation, approximate
 from monocycle_nash.compare import compare_games
 from monocycle_nash.equilibrium import Equilibrium
@@ -41,7 +41,6 @@ __all__ = [
     "write_team_outputs",
 ]
 
-SCHEMA_VERSION = 1
 TEAM_MATRIX_FILE = "team_matrix.json"
 TEAM_USAGE_FILE = "team_usage.json"
 SPECTRUM_FILE = "spectrum.json"
@@ -81,10 +80,10 @@ def solve_game(game: Game, *, exact: bool, method: str, tolerance: float | None)
 def write_team_outputs(output_dir: Path, team: TeamGame, equilibrium: Equilibrium) -> list[Path]:
     """Write ``team_matrix.json`` (labels, members, matrix) and ``team_usage.json``."""
     matrix_path = output_dir / TEAM_MATRIX_FILE
-    _write_json(matrix_path, {"schema_version": SCHEMA_VERSION, **team.to_json()})
+    write_json(matrix_path, {"schema_version": SCHEMA_VERSION, **team.to_json()})
     usage_path = output_dir / TEAM_USAGE_FILE
     usage = team_usage(team, equilibrium)
-    _write_json(
+    write_json(
         usage_path,
         {
             "schema_version": SCHEMA_VERSION,
@@ -101,7 +100,7 @@ def write_spectrum(output_dir: Path, game: Game) -> tuple[list[Path], str]:
     A game that is not skew-symmetric, or a payoff matrix above
     :data:`MAX_MATRIX_SPECTRUM` strategies, gets no file and a line saying why.
     """
-    if game.characters is None and len(game.labels) > MAX_MATRIX_SPECTRUM:
+    if _too_large_matrix(game):
         return [], (
             f"Spectrum: not computed for {len(game.labels):,} strategies (a payoff matrix"
             f" above {MAX_MATRIX_SPECTRUM:,} takes O(n^3) time)"
@@ -111,7 +110,7 @@ def write_spectrum(output_dir: Path, game: Game) -> tuple[list[Path], str]:
     except NotSkewSymmetricError as err:
         return [], err.summary_line()
     path = output_dir / SPECTRUM_FILE
-    _write_json(
+    write_json(
         path,
         {"schema_version": SCHEMA_VERSION, **spectrum.to_json()},
         indent=len(spectrum.moduli) <= _INDENTED_UP_TO,
@@ -128,14 +127,14 @@ def write_approximation(
     above :data:`MAX_MATRIX_SPECTRUM` strategies is not approximated (O(n^3)). A game
     that is not skew-symmetric raises its one-line ``GameError`` (the run fails).
     """
-    if game.characters is None and len(game.labels) > MAX_MATRIX_SPECTRUM:
+    if _too_large_matrix(game):
         return [], f"Approximation: not computed for {len(game.labels):,} strategies", None
     try:
         approximation = approximate(game, method, equilibrium=equilibrium)
     except AlreadyMonocycleError as err:
         return [], err.summary_line(), None
     json_path = output_dir / APPROXIMATION_FILE
-    _write_json(json_path, {"schema_version": SCHEMA_VERSION, **approximation.to_json()})
+    write_json(json_path, {"schema_version": SCHEMA_VERSION, **approximation.to_json()})
     roster_path = output_dir / APPROXIMATED_ROSTER_FILE
     write_file_atomically(roster_path, approximation.roster_toml())
     return [json_path, roster_path], approximation.summary_line(), approximation
@@ -151,7 +150,7 @@ def write_comparison(
     reference = read_game_file(reference_path)
     comparison = compare_games(game, reference, game_equilibrium=equilibrium)
     json_path = output_dir / COMPARISON_FILE
-    _write_json(json_path, {"schema_version": SCHEMA_VERSION, **comparison.to_json()})
+    write_json(json_path, {"schema_version": SCHEMA_VERSION, **comparison.to_json()})
     picture_path = output_dir / COMPARISON_PICTURE
     write_file_atomically(
         picture_path, comparison_svg(comparison, reference_name=reference_path.name)
@@ -159,7 +158,6 @@ def write_comparison(
     return [json_path, picture_path], comparison.summary_line(reference_name=reference_path.name)
 
 
-def _write_json(path: Path, payload: object, *, indent: bool = True) -> None:
-    """Write ``payload`` whole, without NaN or infinity (they are refused)."""
-    text = json.dumps(payload, indent=2 if indent else None, ensure_ascii=False, allow_nan=False)
-    write_file_atomically(path, text + "\n")
+def _too_large_matrix(game: Game) -> bool:
+    """Whether ``game`` is a payoff matrix above :data:`MAX_MATRIX_SPECTRUM` strategies."""
+    return game.characters is None and len(game.labels) > MAX_MATRIX_SPECTRUM

@@ -59,11 +59,13 @@ _BLOCK: Final = 8192
 _quote: Final = json.encoder.encode_basestring  # json.dumps's str, with ensure_ascii=False
 
 
-def write_json(path: Path, payload: object) -> None:
-    """Write ``payload`` as indented JSON (no NaN or infinity) to ``path`` whole."""
-    write_file_atomically(
-        path, json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    )
+def write_json(path: Path, payload: object, *, indent: bool = True) -> None:
+    """Write ``payload`` as JSON (no NaN or infinity) to ``path`` whole.
+
+    Indented by 2 unless ``indent`` is false (compact: the C encoder, for long lists).
+    """
+    text = json.dumps(payload, indent=2 if indent else None, ensure_ascii=False, allow_nan=False)
+    write_file_atomically(path, text + "\n")
 
 
 def write_results(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from monocycle_nash.app.outputs import STRATEGIES_CSV
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.text import cell_width, fit, plural, printable
 
@@ -144,7 +145,7 @@ def format_summary(
 
 def _per_strategy_note(per_strategy: str) -> str:
     if per_strategy == "csv":
-        return " (per-strategy results in output/strategies.csv)"
+        return f" (per-strategy results in output/{STRATEGIES_CSV})"
     if per_strategy == "none":
         return ' (per-strategy results not written: [output] per_strategy = "none")'
     return ""
