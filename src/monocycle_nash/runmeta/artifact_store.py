@@ -26,7 +26,7 @@ Fields (top level, in this order):
 - ``run_id``, ``created_at``, ``started_at``, ``ended_at``, ``status``, ``command``,
   ``git_commit``, ``note``, ``project_id``, ``updated_at``, ``project_path``: exactly the
   database row (:data:`~monocycle_nash.runmeta.models.RUN_FIELDS`).
-- ``input``: :class:`~monocycle_nash.runmeta.models.InputSnapshotInfo` as an object, or
+- ``input``: :class:`InputSnapshotInfo` as an object, or
   ``null`` when the run had no input.
 - ``process``: ``{"host", "pid", "start_time", "started_at"}`` of the process that ran.
 - ``reason``: why the run failed or was killed (``null`` otherwise).
@@ -62,10 +62,6 @@ from monocycle_nash.runmeta.errors import (
 )
 from monocycle_nash.runmeta.models import RUN_FIELDS, RunRecord
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from monocycle_nash.runmeta.process import ProcessIdentity
-
 __all__ = [
     "INPUT_DIR",
     "LOGS_DIR",
@@ -83,7 +79,6 @@ __all__ = [
     "InputSnapshotInfo",
     "RunArtifactStore",
     "StoredInput",
-    "build_meta",
     "describes_another_run",
     "is_temp_file",
     "list_files",
@@ -689,29 +684,6 @@ RESERVED_FIELDS: Final = frozenset(
     {"schema_version", *RUN_FIELDS, "input", "process", "reason", "warnings"}
 )
 """Field names the library writes; extra fields with these names are ignored."""
-
-
-def build_meta(
-    record: RunRecord,
-    *,
-    input_info: InputSnapshotInfo | None,
-    process: ProcessIdentity | None,
-    reason: str | None = None,
-    warnings: Sequence[str] = (),
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Return the meta.json content of a run from its row and its file-only facts."""
-    meta: dict[str, Any] = {"schema_version": META_SCHEMA_VERSION}
-    meta.update(record.to_dict())
-    meta["input"] = None if input_info is None else input_info.to_dict()
-    meta["process"] = None if process is None else process.to_dict()
-    meta["reason"] = reason
-    meta["warnings"] = list(warnings)
-    if extra:
-        for key, value in extra.items():
-            if key not in RESERVED_FIELDS:
-                meta[key] = value
-    return meta
 
 
 def sync_row(meta: Mapping[str, Any], record: RunRecord) -> dict[str, Any]:
