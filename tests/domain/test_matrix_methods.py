@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from fractions import Fraction
 from itertools import combinations
 
@@ -21,7 +22,7 @@ from monocycle_nash.solver import (
 from monocycle_nash.solver import double_oracle as double_oracle_module
 from monocycle_nash.solver import matrix_game as matrix_game_module
 from monocycle_nash.solver.double_oracle import double_oracle, exact_double_oracle
-from monocycle_nash.solver.lp import SolverFailure
+from monocycle_nash.solver.lp import SolverFailure, WarmStartGame
 from monocycle_nash.solver.regret_matching import likely_support, regret_matching
 
 RPS = [[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]]
@@ -177,23 +178,66 @@ def test_double_oracle_reports_a_working_set_too_large() -> None:
     assert len(found.working_rows) > 3 or len(found.working_columns) > 3
 
 
-def test_double_oracle_breakdown_is_refined_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A simplex breakdown inside the double oracle ends in the exact refinement."""
-    real = double_oracle_module.solve_matrix_game
-    calls: list[int] = []
+class _FlakyWarmStart(WarmStartGame):
+    """A restricted game whose warm start always breaks down, and whose cold solves
+    break down after the first ``cold_limit``."""
 
-    def flaky(table: list[list[float]]) -> object:
-        calls.append(1)
-        if len(calls) > 1:
+    cold_solves = 0
+    cold_limit = 1
+
+    def __init__(self, rows: Sequence[Sequence[float]], *, lo: float, hi: float) -> None:
+        type(self).cold_solves += 1
+        if type(self).cold_solves > self.cold_limit:
             raise SolverFailure("breakdown")
-        return real(table)
+        super().__init__(rows, lo=lo, hi=hi)
 
-    monkeypatch.setattr(double_oracle_module, "solve_matrix_game", flaky)
+    def extend(self, columns: Sequence[Sequence[float]], rows: Sequence[Sequence[float]]) -> None:
+        raise SolverFailure("breakdown")
+
+
+def test_double_oracle_breakdown_is_refined_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A simplex breakdown inside the double oracle (warm and cold) ends in the exact
+    refinement."""
+    monkeypatch.setattr(_FlakyWarmStart, "cold_solves", 0)
+    monkeypatch.setattr(double_oracle_module, "WarmStartGame", _FlakyWarmStart)
     rows = _random_rows(7, 14, 14)
     equilibrium = solve(PayoffMatrix.from_rows(rows), method="double-oracle")
     assert equilibrium.solver == "double-oracle+exact"
     assert equilibrium.gap == 0.0
     assert equilibrium.value == float(_exact_value(rows))
+
+
+def test_a_failed_warm_start_is_solved_from_scratch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When extending the restricted game breaks down, the round is solved cold and the
+    double oracle still certifies its answer."""
+    monkeypatch.setattr(_FlakyWarmStart, "cold_solves", 0)
+    monkeypatch.setattr(_FlakyWarmStart, "cold_limit", 1_000)
+    monkeypatch.setattr(double_oracle_module, "WarmStartGame", _FlakyWarmStart)
+    rows = _random_rows(7, 14, 14)
+    equilibrium = solve(PayoffMatrix.from_rows(rows), method="double-oracle")
+    assert equilibrium.solver == "double-oracle"
+    assert _FlakyWarmStart.cold_solves > 1
+    assert equilibrium.value == pytest.approx(float(_exact_value(rows)), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_warm_started_game_matches_a_cold_solve(seed: int) -> None:
+    """Columns then rows added to a solved game give the value of the whole game solved
+    from scratch (the warm start's primal and dual simplex steps)."""
+    rng = random.Random(seed)
+    m, n = rng.randint(3, 12), rng.randint(3, 12)
+    rows = [[rng.uniform(-1.0, 1.0) for _ in range(n)] for _ in range(m)]
+    lo, hi = min(map(min, rows)), max(map(max, rows))
+    first_rows, first_columns = rng.randint(1, m), rng.randint(1, n)
+    game = WarmStartGame([row[:first_columns] for row in rows[:first_rows]], lo=lo, hi=hi)
+    game.extend(
+        [[row[j] for row in rows[:first_rows]] for j in range(first_columns, n)],
+        rows[first_rows:],
+    )
+    warm = game.solution()
+    cold = solve_matrix_game(rows)
+    assert warm.value == pytest.approx(cold.value, abs=1e-12)
+    assert certify(rows, warm.row_strategy, warm.column_strategy, 1e-9).certified
 
 
 def test_exact_double_oracle_ends_at_an_exact_equilibrium() -> None:

@@ -1,14 +1,15 @@
 """Double oracle over matrix games: solve a small restricted game, add best responses.
 
 The game restricted to a working set of rows R and columns C is solved with the simplex
-(``lp.py``); its strategies, extended by zeros, are then checked against the whole
-matrix: one pass over the rows against y's support and one over the columns against
-x's support (O((m + n) k) for supports of k, see ``certificate.py``). Rows that beat the
-restricted game's guarantee ``max_{i in R} (A y)_i`` and columns below
-``min_{j in C} (x^T A)_j`` are best responses the working set lacks; the best of them
-join it and the loop repeats. The answer is certified against the whole matrix, so a
-game whose equilibrium has a small support (team games, most real rosters) never
-builds a tableau larger than a few times its support.
+(``lp.py``), each round warm-started from the last round's tableau (``WarmStartGame``);
+its strategies, extended by zeros, are then checked against the whole matrix: one pass
+over the rows against y's support and one over the columns against x's support (O((m +
+n) k) for supports of k, see ``certificate.py``). Rows that beat the restricted game's
+guarantee ``max_{i in R} (A y)_i`` and columns below ``min_{j in C} (x^T A)_j`` are best
+responses the working set lacks; the best of them join it and the loop repeats. The
+answer is certified against the whole matrix, so a game whose equilibrium has a small
+support (team games, most real rosters) never builds a tableau larger than a few times
+its support.
 
 - ``double_oracle``: float simplex on the restricted games. It stops when the gap is
   within ``aim`` (relative, like every tolerance here: see ``certificate.py``) and
@@ -38,7 +39,12 @@ from monocycle_nash.solver.certificate import (
     column_payoffs,
     row_payoffs,
 )
-from monocycle_nash.solver.lp import SolverFailure, solve_matrix_game, solve_matrix_game_exact
+from monocycle_nash.solver.lp import (
+    MatrixGameSolution,
+    SolverFailure,
+    WarmStartGame,
+    solve_matrix_game_exact,
+)
 
 __all__ = ["ExactAnswer", "OracleAnswer", "double_oracle", "exact_double_oracle"]
 
@@ -47,6 +53,8 @@ _ADD_SHARE = 0.5  # ... and up to this share of the working set
 # Float screening margin of the exact method, relative to the largest |entry| a payoff
 # reads: payoffs computed from rounded strategies are off by a few units of 1e-16 of it.
 _SCREEN_MARGIN = 1e-7
+# A warm tableau is rebuilt when the entries' range is below 1/this of its scaling range.
+_NARROWEST_SHARE = 8
 
 Outcome = Literal["certified", "stalled", "too-large"]
 
@@ -121,11 +129,13 @@ def double_oracle(
     best: tuple[Certificate, list[tuple[int, float]], list[tuple[int, float]]] | None = None
     outcome: Outcome = "stalled"
     rounds = 0
+    restricted = _RestrictedGame(rows)
+    added_rows: list[int] = []
+    added_columns: list[int] = []
     while True:
         rounds += 1
-        pick = _picker(working_columns)
         try:
-            solution = solve_matrix_game([pick(rows[i]) for i in working_rows])
+            solution = restricted.solve(working_rows, working_columns, added_rows, added_columns)
         except SolverFailure:
             break
         x_support = _support(working_rows, solution.row_strategy)
@@ -144,8 +154,10 @@ def double_oracle(
         new_columns = _beyond(against_x.values, working_columns, lower, -1.0)
         if not new_rows and not new_columns:
             break
-        working_rows += new_rows[: _to_add(len(working_rows))]
-        working_columns += new_columns[: _to_add(len(working_columns))]
+        added_rows = new_rows[: _to_add(len(working_rows))]
+        added_columns = new_columns[: _to_add(len(working_columns))]
+        working_rows += added_rows
+        working_columns += added_columns
         if len(working_rows) > max_working or len(working_columns) > max_working:
             outcome = "too-large"
             break
@@ -163,6 +175,62 @@ def double_oracle(
         tuple(working_rows),
         tuple(working_columns),
     )
+
+
+class _RestrictedGame:
+    """The restricted games of one double oracle, each solved from the last one's basis
+    (``WarmStartGame``); from scratch when that breaks down or its scale no longer fits.
+
+    The warm tableau rescales payoffs with bounds fixed when it is built: the range of
+    the entries read so far, widened by that range on each side (reading the whole
+    matrix for its bounds would cost more than a small-support game's whole solve). New
+    entries outside the bounds, or a range much narrower than them (the first restricted
+    game can be a single entry), rebuild the tableau with fresh bounds.
+    """
+
+    def __init__(self, rows: Sequence[Sequence[float]]) -> None:
+        self.rows = rows
+        self.game: WarmStartGame | None = None
+        self.seen = (0.0, 0.0)  # lowest and highest entry read so far
+        self.bounds = (0.0, 0.0)  # the bounds the warm tableau was built with
+
+    def solve(
+        self,
+        working_rows: Sequence[int],
+        working_columns: Sequence[int],
+        added_rows: Sequence[int],
+        added_columns: Sequence[int],
+    ) -> MatrixGameSolution[float]:
+        """Solve the game on the working sets, which end with the ``added`` indices."""
+        pick = _picker(working_columns)
+        if self.game is not None:
+            old_rows = [self.rows[i] for i in working_rows[: len(working_rows) - len(added_rows)]]
+            columns = [[row[j] for row in old_rows] for j in added_columns]
+            new_rows = [pick(self.rows[i]) for i in added_rows]
+            if self._fits([*columns, *new_rows]):
+                try:
+                    self.game.extend(columns, new_rows)
+                    return self.game.solution()
+                except SolverFailure:
+                    pass
+        restricted = [pick(self.rows[i]) for i in working_rows]
+        lo = min(map(min, restricted))
+        hi = max(map(max, restricted))
+        self.seen = (lo, hi)
+        width = hi - lo or abs(hi) or 1.0
+        self.bounds = (lo - width, hi + width)
+        self.game = WarmStartGame(restricted, lo=self.bounds[0], hi=self.bounds[1])
+        return self.game.solution()
+
+    def _fits(self, entries: Sequence[Sequence[float]]) -> bool:
+        """Whether the warm tableau's bounds still suit the entries read, ``entries`` too."""
+        lo, hi = self.seen
+        if entries:
+            lo = min(lo, *map(min, entries))
+            hi = max(hi, *map(max, entries))
+        self.seen = (lo, hi)
+        low, high = self.bounds
+        return low <= lo and hi <= high and (hi - lo) * _NARROWEST_SHARE >= high - low
 
 
 class _Bounds:

@@ -44,6 +44,7 @@ __all__ = [
     "MatrixGameSolution",
     "Pricing",
     "SolverFailure",
+    "WarmStartGame",
     "check_shape",
     "solve_matrix_game",
     "solve_matrix_game_exact",
@@ -89,7 +90,56 @@ def solve_matrix_game(
     hi = float(max(map(max, matrix)))
     span = hi - lo if hi > lo else 1.0
     scaled = [[(v - lo) / span + 1.0 for v in row] for row in matrix]
-    x, y, value_b, pivots = _simplex(scaled, 1.0, 0.0, _FLOAT_EPS, devex=pricing == "devex")
+    tableau = _Tableau(scaled, 1.0, 0.0, _FLOAT_EPS, devex=pricing == "devex")
+    pivots = tableau.optimise()
+    return _float_solution(tableau, lo, span, pivots)
+
+
+class WarmStartGame:
+    """A float matrix game whose simplex keeps its tableau between solves.
+
+    The double oracle (``double_oracle.py``) grows its restricted game by a few rows and
+    columns a round; re-solving from the slack basis would repeat every pivot. Here new
+    columns enter the last optimal tableau as ``B^-1 a`` (it stays primal feasible: the
+    primal simplex goes on) and new rows as constraints on the current basis (it stays
+    dual feasible: the dual simplex restores the rhs). Every payoff is rescaled with the
+    ``lo``/``hi`` given up front (those of the whole game), so entries stay in [1, 2].
+    """
+
+    def __init__(self, rows: Sequence[Sequence[float]], *, lo: float, hi: float) -> None:
+        self._lo = lo
+        self._span = hi - lo if hi > lo else 1.0
+        table = [self._scaled(row) for row in check_shape(rows)]
+        self._tableau = _Tableau(table, 1.0, 0.0, _FLOAT_EPS, devex=True)
+        self.pivots = self._tableau.optimise()
+
+    def _scaled(self, payoffs: Sequence[float]) -> list[float]:
+        lo, span = self._lo, self._span
+        return [(v - lo) / span + 1.0 for v in payoffs]
+
+    def extend(self, columns: Sequence[Sequence[float]], rows: Sequence[Sequence[float]]) -> None:
+        """Add ``columns`` (each: its payoffs against the rows so far) and re-optimise,
+        then ``rows`` (each: its payoffs against every column, the new ones included)."""
+        tableau = self._tableau
+        if columns:
+            for column in columns:
+                tableau.add_column(self._scaled(column))
+            self.pivots += tableau.optimise()
+        if rows:
+            for row in rows:
+                tableau.add_row(self._scaled(row))
+            self.pivots += tableau.dual_optimise()
+            self.pivots += tableau.optimise()  # round-off may leave a positive reduced cost
+
+    def solution(self) -> MatrixGameSolution[float]:
+        """Optimal strategies of the game so far (columns and rows in the order added)."""
+        return _float_solution(self._tableau, self._lo, self._span, self.pivots)
+
+
+def _float_solution(
+    tableau: _Tableau[float], lo: float, span: float, pivots: int
+) -> MatrixGameSolution[float]:
+    x, y, value_b = _optimum(tableau)
     return MatrixGameSolution(
         tuple(_without_noise(_normalised(x, 0.0))),
         tuple(_without_noise(_normalised(y, 0.0))),
@@ -108,7 +158,9 @@ def solve_matrix_game_exact(
     span = hi - lo if hi > lo else Fraction(1)
     one = Fraction(1)
     scaled = [[(v - lo) / span + one for v in row] for row in matrix]
-    x, y, value_b, pivots = _simplex(scaled, one, Fraction(0), Fraction(0), devex=False)
+    tableau = _Tableau(scaled, one, Fraction(0), Fraction(0), devex=False)
+    pivots = tableau.optimise()
+    x, y, value_b = _optimum(tableau)
     return MatrixGameSolution(
         tuple(_normalised(x, Fraction(0))),
         tuple(_normalised(y, Fraction(0))),
@@ -137,39 +189,14 @@ def _without_noise(strategy: list[float]) -> list[float]:
     return _normalised([w if w > _WEIGHT_NOISE else 0.0 for w in strategy], 0.0)
 
 
-def _simplex(
-    table: list[list[Num]], one: Num, zero: Num, eps: Num, *, devex: bool
-) -> tuple[list[Num], list[Num], Num, int]:
-    """Maximise sum(y) s.t. table y <= 1, y >= 0 (all entries of ``table`` positive).
-
-    Return (row duals x, primal y, value 1/sum(y), pivot count); ``table`` is consumed.
-    """
-    tableau = _Tableau(table, one, zero, eps, devex=devex)
-    limit = 50 * (tableau.m + tableau.n) + 1000
-    bland = False
-    pivots = 0
-    while True:
-        if bland:
-            entering = tableau.entering_bland()
-        elif devex:
-            entering = tableau.entering_devex()
-        else:
-            entering = tableau.entering_dantzig()
-        if entering < 0:
-            break
-        leaving = tableau.leaving(entering)
-        if leaving < 0:  # cannot happen for a positive table: the program is bounded
-            raise SolverFailure("simplex found an unbounded direction in a bounded program")
-        bland = tableau.rhs[leaving] <= eps
-        tableau.pivot(leaving, entering)
-        pivots += 1
-        if pivots > limit:
-            raise SolverFailure(f"simplex did not converge in {limit} pivots")
+def _optimum(tableau: _Tableau[Num]) -> tuple[list[Num], list[Num], Num]:
+    """Row duals x, primal y and value ``1 / sum(y)`` of an optimal tableau."""
     x, y = tableau.solution()
+    zero = tableau.zero
     total = sum(y, zero)
     if not total > zero or not sum(x, zero) > zero:
         raise SolverFailure("simplex ended without a strategy")
-    return x, y, one / total, pivots
+    return x, y, tableau.one / total
 
 
 class _Tableau(Generic[Num]):
@@ -182,15 +209,114 @@ class _Tableau(Generic[Num]):
         self.m = len(table)
         self.n = len(table[0])
         self.zero: Num = zero
+        self.one: Num = one
         self.eps: Num = eps
         self.rhs: list[Num] = [one] * self.m
         self.cost: list[Num] = [one] * self.n  # objective = const + sum_j cost[j] * column j
-        # Variable ids: y_j -> j, slack of row i -> n + i.
-        self.basic = [self.n + i for i in range(self.m)]
-        self.nonbasic = list(range(self.n))
+        # Variable ids: y_j -> 2j, slack of row i -> 2i + 1 (stable when rows or columns
+        # are added, see ``WarmStartGame``).
+        self.basic = [2 * i + 1 for i in range(self.m)]
+        self.nonbasic = [2 * j for j in range(self.n)]
         # Devex reference weights (floats), 1 for every column of the first basis.
         self.devex = devex
         self.weights: list[float] = [1.0] * self.n if devex else []
+
+    def optimise(self) -> int:
+        """Primal simplex from a feasible basis (every rhs >= 0) to the optimum; return
+        the number of pivots."""
+        limit = 50 * (self.m + self.n) + 1000
+        bland = False
+        pivots = 0
+        while True:
+            if bland:
+                entering = self.entering_bland()
+            elif self.devex:
+                entering = self.entering_devex()
+            else:
+                entering = self.entering_dantzig()
+            if entering < 0:
+                return pivots
+            leaving = self.leaving(entering)
+            if leaving < 0:  # cannot happen for a positive table: the program is bounded
+                raise SolverFailure("simplex found an unbounded direction in a bounded program")
+            bland = self.rhs[leaving] <= self.eps
+            self.pivot(leaving, entering)
+            pivots += 1
+            if pivots > limit:
+                raise SolverFailure(f"simplex did not converge in {limit} pivots")
+
+    def dual_optimise(self) -> int:
+        """Dual simplex from a dual feasible basis (no reduced cost above eps) until every
+        rhs is >= 0; return the number of pivots.
+
+        The leaving row is the most negative rhs; the entering column keeps the reduced
+        costs non-positive: among ``table[r][j] < 0`` the smallest ``cost[j] / table[r][j]``.
+        """
+        limit = 50 * (self.m + self.n) + 1000
+        eps, zero = self.eps, self.zero
+        pivots = 0
+        while True:
+            leaving = -1
+            lowest = -eps
+            for i, value in enumerate(self.rhs):
+                if value < lowest:
+                    leaving, lowest = i, value
+            if leaving < 0:
+                return pivots
+            entering = -1
+            best_ratio = zero
+            for j, entry in enumerate(self.table[leaving]):
+                if entry < -eps:
+                    ratio = min(self.cost[j], zero) / entry
+                    if (
+                        entering < 0
+                        or ratio < best_ratio
+                        or (ratio == best_ratio and self.nonbasic[j] < self.nonbasic[entering])
+                    ):
+                        entering, best_ratio = j, ratio
+            if entering < 0:  # cannot happen: y = 0 is always feasible
+                raise SolverFailure("dual simplex found an infeasible row in a feasible program")
+            self.pivot(leaving, entering)
+            pivots += 1
+            if pivots > limit:
+                raise SolverFailure(f"dual simplex did not converge in {limit} pivots")
+
+    def add_column(self, payoffs: Sequence[Num]) -> None:
+        """Add a column variable whose entries in the original rows are ``payoffs``.
+
+        Its tableau column is ``B^-1 a``: ``B^-1``'s column for original row k is the
+        tableau column of slack k where that slack is non-basic, else a unit vector at its
+        row; its reduced cost is ``1 - x . a`` (x: the duals, minus the slacks' costs).
+        """
+        slack_positions = [(j, payoffs[var >> 1]) for j, var in enumerate(self.nonbasic) if var & 1]
+        cost = self.cost
+        cost.append(sum((cost[j] * a for j, a in slack_positions), self.one))
+        for i, row in enumerate(self.table):
+            var = self.basic[i]
+            entry = payoffs[var >> 1] if var & 1 else self.zero
+            row.append(sum((row[j] * a for j, a in slack_positions), entry))
+        self.nonbasic.append(2 * self.n)
+        if self.devex:
+            self.weights.append(1.0)
+        self.n += 1
+
+    def add_row(self, payoffs: Sequence[Num]) -> None:
+        """Add a row constraint ``payoffs . y <= 1`` over the column variables so far.
+
+        Its slack becomes basic: the row is the constraint with every basic column
+        variable replaced by its tableau row; its rhs may be negative (``dual_optimise``).
+        """
+        row = [payoffs[var >> 1] if not var & 1 else self.zero for var in self.nonbasic]
+        rhs = self.one
+        for i, var in enumerate(self.basic):
+            if not var & 1:
+                weight = payoffs[var >> 1]
+                rhs -= weight * self.rhs[i]
+                row = [a - weight * b for a, b in zip(row, self.table[i], strict=True)]
+        self.table.append(row)
+        self.rhs.append(rhs if rhs > self.eps or rhs < -self.eps else self.zero)
+        self.basic.append(2 * self.m + 1)
+        self.m += 1
 
     def entering_dantzig(self) -> int:
         """Column with the largest positive reduced cost, or -1 at the optimum."""
@@ -289,10 +415,10 @@ class _Tableau(Generic[Num]):
         zero = self.zero
         y = [zero] * self.n
         for i, var in enumerate(self.basic):
-            if var < self.n and self.rhs[i] > zero:
-                y[var] = self.rhs[i]
+            if not var & 1 and self.rhs[i] > zero:
+                y[var >> 1] = self.rhs[i]
         x = [zero] * self.m
         for j, var in enumerate(self.nonbasic):
-            if var >= self.n and self.cost[j] < zero:
-                x[var - self.n] = -self.cost[j]
+            if var & 1 and self.cost[j] < zero:
+                x[var >> 1] = -self.cost[j]
         return x, y

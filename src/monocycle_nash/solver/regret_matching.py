@@ -131,7 +131,7 @@ def _certified_average(
 
 
 def likely_support(
-    rows: Sequence[Sequence[float]], result: RegretMatchingResult, *, width: float = 4.0
+    rows: Sequence[Sequence[float]], result: RegretMatchingResult, *, width: float = 2.0
 ) -> tuple[list[int], list[int]]:
     """Guess the equilibrium supports from approximate strategies.
 
