@@ -13,6 +13,7 @@ __all__ = [
     "ApproximationError",
     "CharacterEntryError",
     "ComparisonError",
+    "ExperimentSettingError",
     "GameError",
     "GameFileError",
     "GameFormatError",
@@ -89,3 +90,9 @@ class AlreadyMonocycleError(ApproximationError):
 
 class ComparisonError(GameError):
     """Two games cannot be compared: their labels differ (the message lists how)."""
+
+
+class ExperimentSettingError(GameError):
+    """A run config's ``[experiment]`` table (or a sweep condition overriding it) is
+    malformed: an unknown key, a key of the other kind, a value of the wrong type, not
+    finite or out of range, ``low >= high``; or a stored experiment cannot be re-run."""

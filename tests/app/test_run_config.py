@@ -146,7 +146,8 @@ def test_inline_game_table(tmp_path: Path) -> None:
     config = _write(tmp_path / "run.toml", "[game]\n" + RPS)
     run_input = load_input(config, tmp_path)
     assert run_input.kind == "run_config"
-    assert run_input.game_source == f"{config} [game]"
+    assert run_input.game is not None
+    assert run_input.game.source == f"{config} [game]"
     assert run_input.files == (InputFile("input", config),)
 
 

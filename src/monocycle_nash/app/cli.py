@@ -22,7 +22,8 @@ INPUT is a game file or a run config (TOML):
               characters = [{ label = "A", p = 0.0, v = [2.0, 0.0] }, ...]
   run config  game = "game.toml" (or an inline table), settings = "settings.toml";
               settings tables (in either file): [runmeta] db_path, result_root;
-              [analysis_project] project_id, project_path, note; [solver] exact
+              [analysis_project] project_id, project_path, note; [solver] exact;
+              [experiment] and [sweep] (see document/experiments.md)
 Paths in a run config are relative to its folder; paths inside settings tables are
 relative to --root. Without INPUT the built-in rock-paper-scissors example runs.
 
@@ -42,6 +43,8 @@ class Arguments:
     note: str
     project_id: str | None
     root: Path
+    resume: int | None = None
+    parent: int | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="project root holding .runmeta/ and result/, and the base of relative paths "
         "in settings files (default: the current folder)",
     )
+    parser.add_argument(
+        "--resume",
+        type=_run_id,
+        metavar="RUN_ID",
+        help="run the experiment (or sweep) of run RUN_ID again as a new run that reuses "
+        "its finished trials (or children); INPUT defaults to RUN_ID's stored input",
+    )
+    parser.add_argument(
+        "--parent",
+        type=_run_id,
+        metavar="RUN_ID",
+        help="record the run as a child of run RUN_ID (how a sweep runs its children)",
+    )
     return parser
 
 
@@ -85,4 +101,17 @@ def parse_arguments(argv: list[str] | None) -> Arguments:
         note=namespace.note,
         project_id=namespace.project_id,
         root=namespace.root,
+        resume=namespace.resume,
+        parent=namespace.parent,
     )
+
+
+def _run_id(text: str) -> int:
+    """argparse type of a run id: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a run id is a positive integer, got {text!r}")
+    return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "ExperimentFailure",
     "InputError",
     "InputFileError",
     "OutputWriteError",
@@ -34,3 +35,7 @@ class StorageError(Exception):
 
 class OutputWriteError(Exception):
     """A result file of the run could not be written (disk full, I/O error)."""
+
+
+class ExperimentFailure(Exception):
+    """An experiment's trial failed and failed trials are not skipped (one-line message)."""

@@ -33,10 +33,19 @@ from monocycle_nash.app.analyses import (
 )
 from monocycle_nash.app.cli import Arguments, parse_arguments
 from monocycle_nash.app.command_line import PROGRAM, invoked_command, storable
-from monocycle_nash.app.errors import InputError, InputFileError, OutputWriteError, StorageError
+from monocycle_nash.app.errors import (
+    ExperimentFailure,
+    InputError,
+    InputFileError,
+    OutputWriteError,
+    RunConfigError,
+    StorageError,
+)
+from monocycle_nash.app.experiments import run_experiment
 from monocycle_nash.app.outputs import PerStrategy, write_results
 from monocycle_nash.app.pictures import write_pictures
 from monocycle_nash.app.project import prepare_project
+from monocycle_nash.app.resume import reused_trials, stored_input
 from monocycle_nash.app.run_config import (
     GameInput,
     InputReading,
@@ -53,8 +62,10 @@ from monocycle_nash.app.summary import (
     format_header,
     format_summary,
 )
+from monocycle_nash.app.sweeps import run_sweep
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
+from monocycle_nash.experiments import ExperimentSettings
 from monocycle_nash.game import Game
 from monocycle_nash.game_files import collector_paused
 from monocycle_nash.runmeta import (
@@ -148,7 +159,15 @@ def _guarded(job: Callable[[_Progress], int]) -> int:
 
 
 def _main_job(arguments: Arguments, command: str, progress: _Progress) -> int:
-    input_path = arguments.input or examples_dir() / DEFAULT_RUN_CONFIG
+    input_path = arguments.input
+    if input_path is None and arguments.resume is not None:
+        try:
+            input_path = _resumed_input(arguments)
+        except (RunMetaError, InputError) as err:
+            _error(f"{err} (nothing was recorded)")
+            return EXIT_FAILURE
+    if input_path is None:
+        input_path = examples_dir() / DEFAULT_RUN_CONFIG
     reading = read_input(input_path, arguments.root, project_id=arguments.project_id)
     try:
         _check_storage(reading.storage)
@@ -163,6 +182,22 @@ def _main_job(arguments: Arguments, command: str, progress: _Progress) -> int:
         return EXIT_FAILURE
     with service:
         return _run(service, reading, arguments, storable(command), progress)
+
+
+def _resumed_input(arguments: Arguments) -> Path:
+    """``--resume RUN_ID`` without INPUT: the input RUN_ID stored, found in the default
+    database under ``--root``."""
+    assert arguments.resume is not None
+    storage = StorageLocation.default(arguments.root.resolve())
+    if not storage.db_path.is_file():
+        raise InputError(
+            f"--resume {arguments.resume}: there is no database at {storage.db_path}; "
+            "give the run config of that run as INPUT when it named another database"
+        )
+    with RunSessionService.open(
+        arguments.root, db_path=storage.db_path, result_root=storage.result_root
+    ) as service:
+        return stored_input(service, arguments.resume)
 
 
 def _code_commit_probe(root: Path) -> Callable[[], str | None]:
@@ -255,6 +290,7 @@ def _run(
             note=note,
             inputs=plan.files,
             merged_input=plan.merged,
+            parent_run_id=arguments.parent,
         ) as ctx:
             progress.run_id = ctx.run_id
             if note != arguments.note:
@@ -262,8 +298,8 @@ def _run(
                     f"run {ctx.run_id}: the note is not valid UTF-8 text; stored with "
                     f"\\x escapes as {note!r}"
                 )
-            _work(ctx, reading, plan.problem)
-    except (InputError, GameError):
+            _work(ctx, reading, plan.problem, _Job(service, arguments))
+    except (InputError, GameError, ExperimentFailure):
         return _ended(progress, EXIT_FAILURE)  # the line was printed inside the run
     except OutputWriteError as err:
         _error(f"{err}{_outcome(service, progress.run_id, 'fail')}")
@@ -290,18 +326,38 @@ def _run(
     return _ended(progress, EXIT_SUCCESS)
 
 
-def _work(ctx: RunContext, reading: InputReading, problem: InputError | None) -> None:
-    """The work inside the run: end it on the input problem, or solve and write."""
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What the work inside a run needs besides its input."""
+
+    service: RunSessionService
+    arguments: Arguments
+
+
+def _work(ctx: RunContext, reading: InputReading, problem: InputError | None, job: _Job) -> None:
+    """The work inside the run: end it on the input problem, or do what the input asks."""
     try:
         if problem is not None:
             raise problem
-        if reading.run_input is None:  # pragma: no cover - read_input sets one of the two
+        run_input = reading.run_input
+        if run_input is None:  # pragma: no cover - read_input sets one of the two
             raise RuntimeError("input neither read nor refused")
-        # Millions of long-lived objects for a large roster, and few reference cycles:
-        # the collector's walks over them cost about a second at 10^6 characters.
-        with collector_paused():
-            _solve_and_write(ctx, reading.run_input, reading.storage)
-    except (InputError, GameError) as err:
+        resume = job.arguments.resume
+        if run_input.sweep is not None:
+            _sweep(ctx, run_input, reading.storage, job)
+        elif run_input.experiment is not None:
+            _experiment(ctx, run_input, run_input.experiment, job)
+        elif resume is not None:
+            raise RunConfigError(
+                f"--resume {resume}: {run_input.path} is not an experiment or a sweep; "
+                "only those have finished parts to reuse"
+            )
+        else:
+            # Millions of long-lived objects for a large roster, and few reference cycles:
+            # the collector's walks over them cost about a second at 10^6 characters.
+            with collector_paused():
+                _solve_and_write(ctx, run_input, reading.storage)
+    except (InputError, GameError, ExperimentFailure) as err:
         # Inside the run, so the line also lands in logs/stderr.log.
         _error(str(err))
         raise
@@ -420,8 +476,62 @@ def _write_answer(
     return write_results(output_dir, equilibrium, payoffs, divergences(payoffs), per_strategy)
 
 
+def _experiment(
+    ctx: RunContext, run_input: RunInput, settings: ExperimentSettings, job: _Job
+) -> None:
+    """Run an ``[experiment]``: its trials, trials.csv, summary.json and summary.svg."""
+    print(f"Run {ctx.run_id}: experiment {printable(run_input.path.name)}", flush=True)
+    fixed_game = None
+    if run_input.game is not None:
+        _check_game_copy(ctx, run_input.game)
+        fixed_game = read_game(run_input.game)
+        print(
+            f"Every trial analyses the fixed game {printable(run_input.game.source)}.",
+            flush=True,
+        )
+    resume = job.arguments.resume
+    reused = None if resume is None else reused_trials(job.service, resume, settings)
+    lines = run_experiment(ctx, settings, fixed_game=fixed_game, reused=reused)
+    for line in lines:
+        print(printable(line))
+    print(f"Results: {printable(display_path(ctx.run_dir))}")
+    print(f"Details: {printable(_details(ctx, run_input.storage))}")
+
+
+def _sweep(ctx: RunContext, run_input: RunInput, storage: StorageLocation, job: _Job) -> None:
+    """Run a ``[sweep]``: one child run per (condition, seed), then sweep.csv."""
+    assert run_input.sweep is not None
+    print(f"Run {ctx.run_id}: sweep {printable(run_input.path.name)}", flush=True)
+    lines = run_sweep(
+        ctx,
+        run_input,
+        service=job.service,
+        root=job.arguments.root,
+        resume=job.arguments.resume,
+    )
+    for line in lines:
+        print(printable(line))
+    print(f"Results: {printable(display_path(ctx.run_dir))}")
+    print(f"Details: {printable(_details(ctx, storage))}")
+
+
+def _details(ctx: RunContext, storage: StorageLocation) -> str:
+    """The ``runmeta show-run`` command that finds this run from here."""
+    # `uv run` marks its children; they find the runmeta CLI through uv too.
+    runmeta = "uv run runmeta" if "UV_RUN_RECURSION_DEPTH" in os.environ else "runmeta"
+    return details_command(
+        ctx.run_id,
+        runmeta=runmeta,
+        db_path=storage.db_path,
+        result_root=storage.result_root,
+        defaults=(DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT),
+    )
+
+
 def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocation) -> None:
     game_input = run_input.game
+    if game_input is None:  # pragma: no cover - read_input refuses a run config without one
+        raise RuntimeError("a solve without a game")
     # Flushed at once: the user sees the run id while a large game is read and solved.
     print(format_header(ctx.run_id, Path(game_input.source).name), flush=True)
     _check_game_copy(ctx, game_input)
@@ -475,15 +585,7 @@ def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocat
         ctx.extra["warnings"] = warnings
     for warning in warnings:
         _warning(f"run {ctx.run_id}: {warning}")
-    # `uv run` marks its children; they find the runmeta CLI through uv too.
-    runmeta = "uv run runmeta" if "UV_RUN_RECURSION_DEPTH" in os.environ else "runmeta"
-    details = details_command(
-        ctx.run_id,
-        runmeta=runmeta,
-        db_path=storage.db_path,
-        result_root=storage.result_root,
-        defaults=(DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT),
-    )
+    details = _details(ctx, storage)
     print(
         format_summary(
             ctx.run_id,

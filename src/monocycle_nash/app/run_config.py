@@ -27,8 +27,10 @@ from typing import Any, Literal
 
 from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
 from monocycle_nash.app.outputs import PER_STRATEGY_MODES, PerStrategy
+from monocycle_nash.app.sweep_settings import SweepSettings, parse_sweep
 from monocycle_nash.approximation import METHODS as APPROXIMATION_METHODS
-from monocycle_nash.errors import GameFileError, brief
+from monocycle_nash.errors import GameError, GameFileError, brief
+from monocycle_nash.experiments import ExperimentSettings, parse_experiment
 from monocycle_nash.game import Game, parse_game, read_toml_file
 from monocycle_nash.game_files import game_file_format, read_game_file
 from monocycle_nash.runmeta import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, InputFile
@@ -64,7 +66,9 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
 }
 # ``sources`` is the provenance table the main job writes into merged inputs; it is
 # accepted and ignored so that a stored merged_input.toml can be run again.
-_RUN_CONFIG_KEYS = frozenset({"game", "game_sha256", "settings", "sources", *_SECTIONS})
+_RUN_CONFIG_KEYS = frozenset(
+    {"game", "game_sha256", "settings", "sources", "experiment", "sweep", *_SECTIONS}
+)
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 # The first entry of a game file as people and programs write it: ``matrix``,
 # ``labels`` or ``characters``, bare, then ``=`` (or ``.`` for a dotted key).
@@ -150,7 +154,7 @@ class RunInput:
 
     kind: InputKind
     path: Path
-    game: GameInput
+    game: GameInput | None
     storage: StorageLocation
     project: ProjectSettings | None
     exact: bool
@@ -160,11 +164,8 @@ class RunInput:
     tolerance: float | None = None
     per_strategy: PerStrategy = "json"
     analyses: AnalysisSettings = AnalysisSettings()
-
-    @property
-    def game_source(self) -> str:
-        """How messages name the game: its file, or ``run.toml [game]``."""
-        return self.game.source
+    experiment: ExperimentSettings | None = None
+    sweep: SweepSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,10 +277,18 @@ class _Reader:
         method, tolerance = _method_and_tolerance(sections["solver"], exact=exact)
         per_strategy = _per_strategy(sections["output"])
         analyses = self._analyses(sections["approximation"], sections["compare"], folder)
-        game = self._game_of_run_config(config)
+        experiment = _experiment(config, self.path)
+        sweep = (
+            None
+            if "sweep" not in config
+            else parse_sweep(config["sweep"], experiment, str(self.path))
+        )
+        game = self._game_of_run_config(config) if "game" in config else None
+        if game is None and experiment is None:
+            raise RunConfigError(f"{self.path}: a run config needs 'game' (or an [experiment])")
 
         sources = {"run_config": str(self.path.resolve())}
-        if game.path is not None:
+        if game is not None and game.path is not None:
             sources["game"] = str(game.path.resolve())
         if settings_path is not None:
             sources["settings"] = str(settings_path.resolve())
@@ -299,12 +308,16 @@ class _Reader:
         merged["solver"] = _solver_table(exact, method, tolerance)
         merged["output"] = {"per_strategy": per_strategy}
         merged.update(analyses.merged_tables())
-        if game.path is not None:
+        if experiment is not None:
+            merged["experiment"] = experiment.to_table()
+        if sweep is not None:
+            merged["sweep"] = sweep.to_table()
+        if game is not None and game.path is not None:
             # Named by path and digest, not inlined: a roster of 10^6 characters would
             # make a merged input of 100 MB that takes longer to read than the game.
             merged["game"] = sources["game"]
             merged["game_sha256"] = game.sha256
-        else:
+        elif game is not None:
             merged["game"] = game.table
         merged_bytes = _merged_toml(merged, self.path)
         return RunInput(
@@ -320,6 +333,8 @@ class _Reader:
             tolerance=tolerance,
             per_strategy=per_strategy,
             analyses=analyses,
+            experiment=experiment,
+            sweep=sweep,
         )
 
     def _analyses(
@@ -591,12 +606,22 @@ def _kind(data: Mapping[str, Any], path: Path) -> InputKind:
             f"{path}: the file has no entries; expected a game file ('matrix' or "
             "'characters') or a run config ('game')"
         )
-    if "game" not in data:
+    if "game" not in data and "experiment" not in data:
         raise RunConfigError(
             f"{path}: neither a game file (no 'matrix' or 'characters') "
-            "nor a run config (no 'game' entry)"
+            "nor a run config (no 'game' entry or [experiment] table)"
         )
     return "run_config"
+
+
+def _experiment(config: Mapping[str, Any], path: Path) -> ExperimentSettings | None:
+    """The run config's ``[experiment]`` (``None`` without one); errors as ``SettingsError``."""
+    if "experiment" not in config:
+        return None
+    try:
+        return parse_experiment(config["experiment"], str(path))
+    except GameError as err:
+        raise SettingsError(str(err)) from None
 
 
 def _check_run_config_keys(config: Mapping[str, Any], path: Path) -> None:
