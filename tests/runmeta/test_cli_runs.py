@@ -292,14 +292,15 @@ def test_show_run_prints_row_meta_and_files(
 def test_show_run_json_has_run_meta_and_files(
     service: RunSessionService, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--json prints {"run", "meta", "files"}: the row, meta.json as stored, path and size."""
+    """--json prints {"run", "meta", "files", "children"}: row, meta.json, path and size."""
     ctx = service.start("python src/main.py")
     (ctx.output_dir / "answer.txt").write_text("42\n")
     service.finish_success(ctx)
     code, out, err = cli(capsys, "show-run", "--run-id", "1", "--json")
     assert (code, err) == (0, "")
     data = json.loads(out)
-    assert set(data) == {"run", "meta", "files"}
+    assert set(data) == {"run", "meta", "files", "children"}
+    assert data["children"] == []
     assert data["run"] == service.runs.get(1).to_dict()
     assert data["meta"] == read_meta(1)
     files = {item["path"]: item["size"] for item in data["files"]}

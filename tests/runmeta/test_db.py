@@ -87,6 +87,7 @@ def test_schema_has_every_column_and_index(tmp_path: Path) -> None:
             "process_start",
             "reason",
             "folder",
+            "parent_run_id",
         ]
         assert [row[1] for row in conn.execute("PRAGMA table_info(projects)")] == [
             "project_id",
@@ -102,14 +103,17 @@ def test_schema_has_every_column_and_index(tmp_path: Path) -> None:
                 ["project_id", "created_at"],
                 ["status", "created_at"],
                 ["project_id", "status", "created_at"],
+                ["parent_run_id", "created_at"],
             ]
         )
-        fk = conn.execute("PRAGMA foreign_key_list(runs)").fetchone()
-        assert (fk["table"], fk["on_update"], fk["on_delete"]) == (
-            "projects",
-            "CASCADE",
-            "SET NULL",
-        )
+        keys = {
+            (fk["from"], fk["table"], fk["to"], fk["on_update"], fk["on_delete"])
+            for fk in conn.execute("PRAGMA foreign_key_list(runs)")
+        }
+        assert keys == {
+            ("project_id", "projects", "project_id", "CASCADE", "SET NULL"),
+            ("parent_run_id", "runs", "run_id", "NO ACTION", "RESTRICT"),
+        }
     finally:
         conn.close()
 
@@ -368,9 +372,9 @@ def test_version_2_database_is_upgraded_with_its_runs_kept(tmp_path: Path) -> No
         raw.close()
     conn = SQLiteConnectionFactory(db_path).connect()
     try:
-        assert schema_version(conn) == SCHEMA_VERSION == 3
+        assert schema_version(conn) == SCHEMA_VERSION == 4
         rows = [tuple(row) for row in conn.execute("SELECT * FROM runs ORDER BY run_id")]
-        assert rows == [(*row, None, None, None, None, None) for row in before]
+        assert rows == [(*row, None, None, None, None, None, None) for row in before]
         runs = RunsRepository(conn)
         assert [run.command for run in runs.list_runs()] == ["old run 1", "old run 0"]
         assert runs.bookkeeping(2) == RunBookkeeping(None, None, None, None, None)

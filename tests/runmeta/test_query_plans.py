@@ -16,7 +16,7 @@ STATUSES = ("success", "success", "success", "fail", "killed", "running")
 
 @pytest.fixture
 def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    """A migrated database of 600 runs over 5 projects and every status."""
+    """A migrated database of 600 runs over 5 projects and every status; 2-40 are 1's children."""
     connection = SQLiteConnectionFactory(tmp_path / "run_history.db").connect()
     connection.executemany(
         "INSERT INTO projects (project_id, project_path, created_at) VALUES (?, ?, ?)",
@@ -35,6 +35,7 @@ def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
             for i in range(600)
         ],
     )
+    connection.execute("UPDATE runs SET parent_run_id = 1 WHERE run_id BETWEEN 2 AND 40")
     yield connection
     connection.close()
 
@@ -85,6 +86,11 @@ def _plan(conn: sqlite3.Connection, **filters: object) -> list[str]:
             {"project_id": "p3", "status": "killed"},
             "SEARCH r USING INDEX idx_runs_project_status_created (project_id=? AND status=?)",
             id="project-status",
+        ),
+        pytest.param(
+            {"parent_run_id": 1},
+            "SEARCH r USING INDEX idx_runs_parent_created (parent_run_id=?)",
+            id="parent",
         ),
     ],
 )

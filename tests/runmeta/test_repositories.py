@@ -91,6 +91,7 @@ def test_create_running_inserts_a_row_and_returns_increasing_ids(
         "process_start": "b:7",
         "reason": None,
         "folder": None,
+        "parent_run_id": None,
     }
     assert runs.bookkeeping(first).process == ProcessIdentity("lab", 42, "b:7", None)
     assert runs.bookkeeping(second) == RunBookkeeping(None, None, None, None, None)

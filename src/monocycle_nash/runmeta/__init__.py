@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from monocycle_nash.runmeta.edits import DeletedRun, RunEditor
     from monocycle_nash.runmeta.errors import (
         ArtifactWriteError,
+        ChildDeletionStoppedError,
         DatabaseAccessError,
         DatabaseCorruptError,
         DatabaseError,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
         MetaCorruptError,
         MetaNotFoundError,
         NotADatabaseError,
+        ParentRunNotFoundError,
         ProjectLinkError,
         ProjectNotFoundError,
         RebuildFailedError,
@@ -68,6 +70,7 @@ if TYPE_CHECKING:
         RunDirExistsError,
         RunDirNotFoundError,
         RunFilesLeftError,
+        RunHasChildrenError,
         RunMetaError,
         RunNotFoundError,
         RunProcessAliveError,
@@ -105,6 +108,9 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(
         (
             "ArtifactWriteError",
+            "ChildDeletionStoppedError",
+            "ParentRunNotFoundError",
+            "RunHasChildrenError",
             "RunDeletionIncompleteError",
             "RunProcessAliveError",
             "ForeignFolderError",
@@ -160,6 +166,7 @@ __all__ = [
     "RUN_STATUSES",
     "SCHEMA_VERSION",
     "ArtifactWriteError",
+    "ChildDeletionStoppedError",
     "Clock",
     "DatabaseAccessError",
     "DatabaseCorruptError",
@@ -187,6 +194,7 @@ __all__ = [
     "MetaCorruptError",
     "MetaNotFoundError",
     "NotADatabaseError",
+    "ParentRunNotFoundError",
     "ProjectLinkError",
     "ProjectNotFoundError",
     "ProjectRecord",
@@ -200,6 +208,7 @@ __all__ = [
     "RunDirNotFoundError",
     "RunEditor",
     "RunFilesLeftError",
+    "RunHasChildrenError",
     "RunMetaError",
     "RunNotFoundError",
     "RunProcessAliveError",

@@ -24,8 +24,11 @@ Fields (top level, in this order):
 
 - ``schema_version``: :data:`META_SCHEMA_VERSION`.
 - ``run_id``, ``created_at``, ``started_at``, ``ended_at``, ``status``, ``command``,
-  ``git_commit``, ``note``, ``project_id``, ``updated_at``, ``project_path``: exactly the
-  database row (:data:`~monocycle_nash.runmeta.models.RUN_FIELDS`).
+  ``git_commit``, ``note``, ``project_id``, ``updated_at``, ``project_path``,
+  ``parent_run_id``: exactly the database row
+  (:data:`~monocycle_nash.runmeta.models.RUN_FIELDS`). ``parent_run_id`` is ``null``
+  for an ordinary run; a meta.json written before it existed lacks it, which reads as
+  ``null``.
 - ``input``: :class:`InputSnapshotInfo` as an object, or
   ``null`` when the run had no input.
 - ``process``: ``{"host", "pid", "start_time", "started_at"}`` of the process that ran.
@@ -703,10 +706,22 @@ def sync_row(meta: Mapping[str, Any], record: RunRecord) -> dict[str, Any]:
     return synced
 
 
+_LATER_FIELDS: Final = frozenset({"parent_run_id"})
+"""Row fields added after meta.json files were first written: a missing one reads as ``None``."""
+
+
 def meta_mismatches(meta: Mapping[str, Any], record: RunRecord) -> list[str]:
-    """Return the row fields whose meta.json value differs from the database (or is missing)."""
+    """Return the row fields whose meta.json value differs from the database (or is missing).
+
+    A field of :data:`_LATER_FIELDS` that meta.json lacks is ``None``, so the files of
+    runs recorded before it existed still agree with their rows.
+    """
     row = record.to_dict()
-    return [name for name in RUN_FIELDS if name not in meta or meta[name] != row[name]]
+    return [
+        name
+        for name in RUN_FIELDS
+        if (name not in meta and name not in _LATER_FIELDS) or meta.get(name) != row[name]
+    ]
 
 
 def describes_another_run(meta: Mapping[str, Any], record: RunRecord) -> bool:

@@ -50,7 +50,12 @@ from monocycle_nash.runmeta.cli_format import (
 )
 from monocycle_nash.runmeta.clock import JST
 from monocycle_nash.runmeta.db import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, SQLiteConnectionFactory
-from monocycle_nash.runmeta.errors import DatabaseError, DatabaseNotFoundError, RunMetaError
+from monocycle_nash.runmeta.errors import (
+    DatabaseError,
+    DatabaseNotFoundError,
+    RunMetaError,
+    RunNotFoundError,
+)
 from monocycle_nash.runmeta.models import FINAL_STATUSES, RUN_STATUSES
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
 from monocycle_nash.text import plural, printable
@@ -332,6 +337,13 @@ def _list_runs_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--status", choices=RUN_STATUSES, help="only runs with this status")
     parser.add_argument("--project-id", metavar="PID", help="only runs of this project")
     parser.add_argument(
+        "--parent",
+        dest="parent_run_id",
+        type=_positive_int,
+        metavar="ID",
+        help="only the child runs of run ID (the cases of a sweep)",
+    )
+    parser.add_argument(
         "--limit", type=_positive_int, metavar="N", help="print at most N runs (the newest)"
     )
     parser.add_argument(
@@ -350,12 +362,21 @@ def _list_runs(args: argparse.Namespace, context: CommandContext) -> int:
     if args.project_id is not None:
         ProjectsRepository(connection).get(args.project_id)
     repository = RunsRepository(connection)
+    parent = args.parent_run_id
+    # A parent whose row is gone still lists its children (check's orphan-child).
+    if (
+        parent is not None
+        and repository.find_by_id(parent) is None
+        and not repository.count_children(parent)
+    ):
+        raise RunNotFoundError(parent)
     runs = repository.iter_runs(
         from_at=args.from_at,
         to_at=args.to_at,
         status=args.status,
         project_id=args.project_id,
         limit=args.limit,
+        parent_run_id=parent,
     )
     state = _process_state(context.result_root, repository)
     if args.json:
@@ -392,7 +413,9 @@ def _show_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--run-id", type=_positive_int, required=True, metavar="ID", help="the run to show"
     )
     parser.add_argument(
-        "--json", action="store_true", help='print {"run": ..., "meta": ..., "files": [...]}'
+        "--json",
+        action="store_true",
+        help='print {"run": ..., "meta": ..., "files": [...], "children": [...]}',
     )
 
 
@@ -406,20 +429,33 @@ def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
     run_dir = context.result_root / str(run.run_id)
     meta, problem = read_meta(context.result_root, run.run_id)
     files = list_files(run_dir)
-    running = run.status == "running"
-    state = _process_state(context.result_root, repository)(run.run_id) if running else None
+    process_state = _process_state(context.result_root, repository)
+    state = process_state(run.run_id) if run.status == "running" else None
+    children = repository.list_children(run.run_id)
     if args.json:
         document: dict[str, object] = {
             "run": run.to_dict(),
             "meta": meta,
             "files": [{"path": path, "size": size} for path, size in files or ()],
+            "children": [run_to_json(child, process_state) for child in children],
         }
         if state is not None:
             document["process"] = state
         _print_json(document)
     else:
+        parent = run.parent_run_id
         _print_lines(
-            format_run_details(run, meta, problem, str(run_dir), files, process_state=state)
+            format_run_details(
+                run,
+                meta,
+                problem,
+                str(run_dir),
+                files,
+                process_state=state,
+                children=children,
+                child_state=process_state,
+                parent_missing=parent is not None and repository.find_by_id(parent) is None,
+            )
         )
     return 0
 
@@ -482,6 +518,12 @@ def _delete_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --with-files: also remove result/<ID>/ when the run did not make it (it was"
         " there before the run started)",
     )
+    parser.add_argument(
+        "--children",
+        action="store_true",
+        help="delete the run's child runs (and theirs) first, each as delete-run would with"
+        " the same options; without it a run with children is refused",
+    )
 
 
 def _delete_run(args: argparse.Namespace, context: CommandContext) -> int:
@@ -492,10 +534,15 @@ def _delete_run(args: argparse.Namespace, context: CommandContext) -> int:
         with_files=args.with_files,
         force=args.force,
         delete_foreign_folder=args.delete_foreign_folder,
+        with_children=args.children,
     )
-    print(f"deleted {describe_run(deleted.record)}")
-    for what in deleted.removed:
-        print(f"removed {printable(what)}")
+    for run in (*deleted.children, deleted):  # in the order they were deleted
+        line = f"deleted {describe_run(run.record)}"
+        if run is deleted and deleted.children:
+            line += f" and {plural(len(deleted.children), 'child run')}"
+        print(line)
+        for what in run.removed:
+            print(f"removed {printable(what)}")
     return 0
 
 
@@ -791,6 +838,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "delete a run's row, and with --with-files its folder and project link",
         _delete_run_arguments,
         _delete_run,
+        "Delete a run's row, and with --with-files its folder and project link. A run "
+        "with child runs (a sweep) is refused unless --children is given: its children "
+        "(and theirs) are then deleted first, one by one, and the run last; a failure "
+        "midway keeps the run and says which children went. A child run alone is "
+        "deleted like any run.",
     ),
     Subcommand(
         "add-project",
@@ -846,9 +898,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "without rows, folders a run did not make, missing, unreadable or disagreeing "
         "meta.json, ends the database missed, temp files left "
         "by an interrupted write, project links (experiment_refs/) that are missing, "
-        "stale or foreign. --repair rewrites meta.json from the database, makes missing "
-        "and stale links again and removes leftover temp files; it never deletes a run, "
-        "its outputs or a link. Exit 0 "
+        "stale or foreign, child runs whose parent run is gone. --repair rewrites "
+        "meta.json from the database, makes missing and stale links again and removes "
+        "leftover temp files; it never deletes a run, its outputs or a link. Exit 0 "
         "when consistent (after repair), 1 when problems remain. --integrity runs "
         "SQLite's own integrity_check and foreign_key_check on the database file "
         "instead (it reads a damaged database that other commands refuse): exit 0 "

@@ -227,6 +227,12 @@ def status_text(status: str, process_state: str | None) -> str:
     return status
 
 
+def _child_status(child: RunRecord, state: Callable[[int], str] | None) -> str:
+    if child.status == "running" and state is not None:
+        return status_text(child.status, state(child.run_id))
+    return child.status
+
+
 def format_duration(started_at: str, ended_at: str | None, status: str) -> str:
     """Return ``"running"``, a span like ``"50s"``, ``"3m05s"``, ``"2h03m05s"``, or ``"-"``.
 
@@ -270,11 +276,19 @@ def format_size(size: int) -> str:
 
 
 def describe_run(run: RunRecord) -> str:
-    """Return a one-line summary: ``run 42 (success, project main, note 'baseline')``."""
+    """Return a one-line summary: ``run 42 (success, project main, note 'baseline')``.
+
+    A child run says whose: ``run 43 (success, no project, child of run 42, note 'a')``.
+    """
     parts = [run.status, f"project {clean(run.project_id)}" if run.project_id else "no project"]
+    if run.parent_run_id is not None:
+        parts.append(f"child of run {run.parent_run_id}")
     if run.note:
         parts.append(f"note {' '.join(run.note.split())!r}")  # repr escapes what it must
     return f"run {run.run_id} ({', '.join(parts)})"
+
+
+_CHILD_COLUMNS = (Column("RUN", right=True), Column("STATUS"), Column("NOTE"))
 
 
 def format_run_details(
@@ -285,16 +299,25 @@ def format_run_details(
     files: Sequence[tuple[str, int]] | None,
     *,
     process_state: str | None = None,
+    children: Sequence[RunRecord] = (),
+    child_state: Callable[[int], str] | None = None,
+    parent_missing: bool = False,
 ) -> Iterator[str]:
     """Yield the readable ``show-run`` page: the row, meta.json, and the folder's files.
 
     ``meta_problem`` says why ``meta`` is ``None`` (missing, unreadable); ``files`` is
     ``None`` when the run folder does not exist. ``process_state`` (for a running run)
-    ``"dead"`` shows the status as ``running (dead)``.
+    ``"dead"`` shows the status as ``running (dead)``. A child run names its parent
+    (``parent_missing``: its row is gone); a parent lists its ``children``, one line
+    each (id, status as ``child_state`` tells it for a running one, note).
     """
     project = clean(run.project_id) or "-"
     if run.project_id and run.project_path:
         project += f" ({printable(run.project_path)})"
+    parent: tuple[tuple[str, str], ...] = ()
+    if run.parent_run_id is not None:
+        gone = " (not in the database)" if parent_missing else ""
+        parent = (("parent", f"run {run.parent_run_id}{gone}"),)
     fields = (
         ("status", status_text(run.status, process_state)),
         ("command", clean(run.command)),
@@ -304,6 +327,7 @@ def format_run_details(
         ("duration", format_duration(run.started_at, run.ended_at, run.status)),
         ("updated", printable(run.updated_at)),
         ("project", project),
+        *parent,
         ("git commit", clean(run.git_commit) or "-"),
         ("note", clean(run.note) or "-"),
     )
@@ -311,6 +335,14 @@ def format_run_details(
     for label, value in fields:
         yield f"  {label:<12}{value}"
     yield ""
+    if children:
+        yield f"child runs ({len(children)}):"
+        rows = (
+            (str(child.run_id), _child_status(child, child_state), clean(child.note) or "-")
+            for child in children
+        )
+        yield from ("  " + line for line in format_table(_CHILD_COLUMNS, rows, None))
+        yield ""
     if meta is None:
         yield f"meta.json: {printable(meta_problem or 'missing')}"
     else:

@@ -418,6 +418,21 @@ MIGRATIONS: Final[tuple[MigrationStep, ...]] = (
             "ALTER TABLE runs ADD COLUMN folder TEXT",
         ),
     ),
+    MigrationStep(
+        version=4,
+        description="parent and child runs (a sweep is a parent run, each case a child)",
+        statements=(
+            # NULL for an ordinary run. RESTRICT: a parent row cannot go while a child
+            # row names it (delete-run deletes the children first, with --children);
+            # a child whose parent is gone all the same (a hand edit without foreign
+            # keys, a rebuild that skipped the parent) is check's orphan-child.
+            "ALTER TABLE runs ADD COLUMN parent_run_id INTEGER"
+            " REFERENCES runs(run_id) ON DELETE RESTRICT",
+            # The children of one parent, newest first, read in order (list-runs
+            # --parent); also the index the foreign key's check on delete needs.
+            "CREATE INDEX IF NOT EXISTS idx_runs_parent_created ON runs(parent_run_id, created_at)",
+        ),
+    ),
 )
 """Every schema step, oldest first; step ``i`` has version ``i + 1``."""
 

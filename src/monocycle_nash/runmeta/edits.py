@@ -62,6 +62,14 @@ points at something real). A run whose status is ``running`` is deleted only wit
 there before the run: ``runs.folder`` is ``'foreign'``, or its meta.json describes
 another run) is removed only with ``delete_foreign_folder``.
 ``runmeta delete-run`` calls :meth:`RunEditor.delete_run` too.
+
+A run with child runs (a sweep's parent) is deleted only with ``with_children``: its
+children, and theirs, are deleted first, one by one, each exactly as a deletion of its
+own (the write lock first, files, then the row), and the parent last. The checks that
+would refuse a child for sure (a ``running`` child without ``force``) are made before
+anything is deleted; a failure midway keeps the parent and the children not yet
+deleted, and :class:`ChildDeletionStoppedError` lists the ones that went. A child
+alone is deleted like any run.
 """
 
 from __future__ import annotations
@@ -89,6 +97,7 @@ from monocycle_nash.runmeta.clock import Clock
 from monocycle_nash.runmeta.db import transaction
 from monocycle_nash.runmeta.errors import (
     ArtifactWriteError,
+    ChildDeletionStoppedError,
     DatabaseError,
     DatabaseLockedError,
     ForeignFolderError,
@@ -98,7 +107,9 @@ from monocycle_nash.runmeta.errors import (
     ProjectLinkError,
     RunDeletionIncompleteError,
     RunFilesLeftError,
+    RunHasChildrenError,
     RunMetaError,
+    RunNotFoundError,
     RunProcessAliveError,
     RunStatusChangedError,
     RunStillRunningError,
@@ -517,10 +528,15 @@ def print_warnings(run_id: int, warnings: Sequence[str]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class DeletedRun:
-    """A deleted run: its last row, and the files removed, in words."""
+    """A deleted run: its last row, the files removed (in words), and its deleted children.
+
+    ``children`` are the runs deleted before it with ``with_children``: its child runs
+    and theirs, in the order they were deleted (a child's own children before it).
+    """
 
     record: RunRecord
     removed: tuple[str, ...]
+    children: tuple[DeletedRun, ...] = ()
 
 
 def _count_files(folder: Path) -> int:
@@ -939,6 +955,7 @@ class RunEditor:
         with_files: bool = False,
         force: bool = False,
         delete_foreign_folder: bool = False,
+        with_children: bool = False,
     ) -> DeletedRun:
         """Delete a run (and with ``with_files`` its link and folder), under the write lock.
 
@@ -950,13 +967,93 @@ class RunEditor:
         ``force``, :class:`RunFilesLeftError` when a file cannot (or may not) be removed
         (then the row is not deleted), and :class:`RunDeletionIncompleteError` in the
         rare case where files went but the row could not.
+
+        A run with child runs raises :class:`RunHasChildrenError` (nothing deleted)
+        unless ``with_children``: then its children and theirs are deleted first, each
+        as this method deletes one run (with the same options), and ``children`` of the
+        result lists them. A ``running`` child without ``force`` is refused before
+        anything is deleted. If a child, or the parent itself, cannot be deleted once
+        some children were, :class:`ChildDeletionStoppedError` names those deleted and
+        the error that stopped it; the parent stays, and running the same deletion
+        again finishes the job.
         """
+        children: list[DeletedRun] = []
+        if with_children:
+            children = self._delete_children(
+                run_id,
+                with_files=with_files,
+                force=force,
+                delete_foreign_folder=delete_foreign_folder,
+            )
+        try:
+            deleted = self._delete_one(run_id, with_files, force, delete_foreign_folder)
+        except RunMetaError as err:
+            if children:
+                gone = [child.record.run_id for child in children]
+                raise ChildDeletionStoppedError(run_id, gone, run_id, err) from err
+            raise
+        return DeletedRun(deleted.record, deleted.removed, tuple(children))
+
+    def _delete_children(
+        self, run_id: int, *, with_files: bool, force: bool, delete_foreign_folder: bool
+    ) -> list[DeletedRun]:
+        """Delete the descendants of ``run_id``, deepest first; return them in that order."""
+        parent = self.runs.get(run_id)
+        if parent.status == "running" and not force:
+            raise RunStillRunningError(run_id)  # refused before any child goes
+        descendants = self._descendants(run_id)
+        if not force:
+            for child in descendants:
+                if child.status == "running":
+                    raise RunStillRunningError(child.run_id)
+        deleted: list[DeletedRun] = []
+        for child in descendants:
+            try:
+                deleted.append(
+                    self._delete_one(child.run_id, with_files, force, delete_foreign_folder)
+                )
+            except RunNotFoundError:
+                continue  # deleted meanwhile by someone else: not ours to report
+            except RunMetaError as err:
+                if deleted:
+                    gone = [run.record.run_id for run in deleted]
+                    raise ChildDeletionStoppedError(run_id, gone, child.run_id, err) from err
+                raise
+        return deleted
+
+    def _descendants(self, run_id: int) -> list[RunRecord]:
+        """The children of ``run_id`` and theirs, each after its own children, ids ascending."""
+        order: list[RunRecord] = []
+        seen = {run_id}
+        # Depth first without recursion: (run, its children listed yet?).
+        stack: list[tuple[RunRecord, bool]] = [
+            (child, False) for child in reversed(self.runs.list_children(run_id))
+        ]
+        while stack:
+            run, expanded = stack.pop()
+            if expanded:
+                order.append(run)
+                continue
+            if run.run_id in seen:  # a cycle (a hand edit): each run once
+                continue
+            seen.add(run.run_id)
+            stack.append((run, True))
+            stack.extend((child, False) for child in reversed(self.runs.list_children(run.run_id)))
+        return order
+
+    def _delete_one(
+        self, run_id: int, with_files: bool, force: bool, delete_foreign_folder: bool
+    ) -> DeletedRun:
+        """Delete one run that has no children left (see :meth:`delete_run`)."""
         removed: list[str] = []
         try:
             with transaction(self.connection):
                 run, books = self.runs.get_in_full(run_id)
                 if run.status == "running" and not force:
                     raise RunStillRunningError(run_id)
+                children = self.runs.list_children(run_id)
+                if children:
+                    raise RunHasChildrenError(run_id, [child.run_id for child in children])
                 if with_files:
                     self._remove_files(run, books, removed, delete_foreign_folder)
                 self.runs.delete(run_id)

@@ -9,10 +9,14 @@ like ``KeyboardInterrupt`` it derives from ``BaseException`` so that ordinary
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+
+from monocycle_nash.text import plural
 
 __all__ = [
     "ArtifactWriteError",
+    "ChildDeletionStoppedError",
     "DatabaseAccessError",
     "DatabaseCorruptError",
     "DatabaseError",
@@ -34,6 +38,7 @@ __all__ = [
     "MetaCorruptError",
     "MetaNotFoundError",
     "NotADatabaseError",
+    "ParentRunNotFoundError",
     "ProjectLinkError",
     "ProjectNotFoundError",
     "RebuildFailedError",
@@ -42,6 +47,7 @@ __all__ = [
     "RunDirExistsError",
     "RunDirNotFoundError",
     "RunFilesLeftError",
+    "RunHasChildrenError",
     "RunMetaError",
     "RunNotFoundError",
     "RunProcessAliveError",
@@ -66,6 +72,62 @@ class RunNotFoundError(RunMetaError):
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
         super().__init__(f"run {run_id} not found")
+
+
+class ParentRunNotFoundError(RunNotFoundError):
+    """A child run was to be started under a run id that does not exist; nothing recorded."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        # Not RunNotFoundError's message: this one says what the run was wanted for.
+        RunMetaError.__init__(self, f"parent run {run_id} not found; no run was started")
+
+
+_IDS_SHOWN = 10
+"""Run ids a message lists before it gives only their number."""
+
+
+def _id_list(ids: Sequence[int]) -> str:
+    """``4, 5, 6``; a long list is cut: ``4, 5, ..., 13, ... (1000 runs)``."""
+    shown = ", ".join(str(run_id) for run_id in ids[:_IDS_SHOWN])
+    if len(ids) <= _IDS_SHOWN:
+        return shown
+    return f"{shown}, ... ({plural(len(ids), 'run')} in all)"
+
+
+class RunHasChildrenError(RunMetaError):
+    """A run with child runs was to be deleted alone; nothing was deleted."""
+
+    def __init__(self, run_id: int, child_ids: Sequence[int]) -> None:
+        self.run_id = run_id
+        self.child_ids = tuple(child_ids)
+        super().__init__(
+            f"run {run_id} has {plural(len(child_ids), 'child run')} ({_id_list(child_ids)});"
+            " nothing deleted (give --children to delete them first, or delete them one by"
+            " one)"
+        )
+
+
+class ChildDeletionStoppedError(RunMetaError):
+    """Deleting a parent run with its children stopped after some children were deleted.
+
+    ``deleted`` are the ids of the runs that are gone (rows, and with ``with_files``
+    their folders); the parent run and the children not yet deleted stay. ``__cause__``
+    is the error that stopped it, whose message is part of this one.
+    """
+
+    def __init__(
+        self, run_id: int, deleted: Sequence[int], stopped_at: int, cause: RunMetaError
+    ) -> None:
+        self.run_id = run_id
+        self.deleted = tuple(deleted)
+        self.stopped_at = stopped_at
+        super().__init__(
+            f"deleted {plural(len(deleted), 'child run')} of run {run_id}"
+            f" ({_id_list(deleted)}), then stopped at run {stopped_at}: {cause}; run"
+            f" {run_id} is still in the database; fix the cause and give the same"
+            " delete-run again to finish"
+        )
 
 
 class RunStatusChangedError(RunMetaError):

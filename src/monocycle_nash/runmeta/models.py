@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         project_id: str | None
         updated_at: str
         project_path: str | None = None
+        parent_run_id: int | None = None
 
     class _ProjectRow(NamedTuple):
         project_id: str
@@ -49,8 +50,8 @@ else:
     _RunRow = namedtuple(
         "RunRecord",
         "run_id created_at started_at ended_at status command git_commit note project_id"
-        " updated_at project_path",
-        defaults=(None,),
+        " updated_at project_path parent_run_id",
+        defaults=(None, None),
     )
     _ProjectRow = namedtuple("ProjectRecord", "project_id project_path created_at note")
 
@@ -103,7 +104,13 @@ def parse_status(value: str, *, final: bool = False) -> RunStatus:
 
 
 class RunRecord(_RunRow):
-    """One row of ``runs``, plus the project's path when the run belongs to a project."""
+    """One row of ``runs``, plus the project's path when the run belongs to a project.
+
+    ``parent_run_id`` (schema version 4) is the id of the run this one is a child of
+    (a case of a sweep), ``None`` for an ordinary run. It comes last, after the joined
+    ``project_path``, so that records built by position before it existed still mean
+    the same.
+    """
 
     __slots__ = ()
 
@@ -115,7 +122,8 @@ class RunRecord(_RunRow):
 RUN_FIELDS: Final[tuple[str, ...]] = RunRecord._fields
 """Fields of :class:`RunRecord`: the ``runs`` columns plus the joined ``project_path``.
 
-meta.json carries each of them with the same value as the database.
+meta.json carries each of them with the same value as the database (a meta.json
+written before ``parent_run_id`` existed lacks it: read as ``None``).
 """
 
 

@@ -26,6 +26,9 @@ process cannot be checked are reported and left alone. Its kinds: ``dead``,
 
 - ``missing-folder``: a row whose ``result/<id>/`` does not exist;
 - ``orphan-folder``: a numeric folder below the result root with no row;
+- ``orphan-child``: a child run whose parent run has no row (deleted by hand with
+  foreign keys off, or not restored by ``rebuild``); reported, never repaired: no
+  parent is invented and the child is not detached;
 - ``missing-meta``: a run folder without meta.json;
 - ``unreadable-meta``: a meta.json that is not a JSON object;
 - ``stale-meta``: a meta.json whose row fields disagree with the database (a crash
@@ -148,6 +151,7 @@ FindingKind = Literal[
     # check: the database against the run folders
     "missing-folder",
     "orphan-folder",
+    "orphan-child",
     "missing-meta",
     "unreadable-meta",
     "stale-meta",
@@ -457,6 +461,8 @@ def check_consistency(service: RunSessionService, *, repair: bool = False) -> Ch
     for run_id in on_disk:
         if run_id not in row_ids:
             checker.orphan(run_id)
+    for run_id, parent_run_id in service.runs.orphan_children():
+        checker.orphan_child(run_id, parent_run_id)
     checker.foreign_links()
     findings = sorted(checker.findings, key=lambda f: (f.run_id, FINDING_KINDS.index(f.kind)))
     return CheckReport(
@@ -590,6 +596,16 @@ class _Checker:
             f"{path} has no row in the database ({said}); left alone",
         )
         self.temp_files(run_id)
+
+    def orphan_child(self, run_id: int, parent_run_id: int) -> None:
+        """Report a child run whose parent has no row: left as it is, nothing invented."""
+        self.add(
+            run_id,
+            "orphan-child",
+            f"its parent run {parent_run_id} is not in the database (deleted by hand, or"
+            f" not restored by rebuild); left alone (runmeta delete-run --run-id {run_id}"
+            " removes the child if it is not wanted)",
+        )
 
     def link(self, record: RunRecord) -> None:
         """Check the link of a run of a project (its folder exists); repair: make it again."""
@@ -844,6 +860,7 @@ def rebuild_database(
             " in the old database); rebuild once it has ended",
         )
     projects, notes = _projects_of(runs)
+    notes.extend(_lost_parents(runs))
     runs = [run if run.project_id in projects else run._replace(project_id=None) for run in runs]
     # New ids continue after every id known: restored, the old sequence, and the folders
     # skipped (a damaged run's folder must not be given to a new run), unless a folder's
@@ -945,6 +962,9 @@ def _row_from_meta(run_id: int, meta: dict[str, Any]) -> RunRecord | str:
     wrong = _wrong_text(meta)
     if wrong is not None:
         return wrong
+    parent = meta.get("parent_run_id")  # absent in the files of older runs: none
+    if parent is not None and (type(parent) is not int or not 1 <= parent < run_id):
+        return f"parent_run_id {parent!r} is not the id of an earlier run"
     project_path = meta.get("project_path")
     return RunRecord(
         run_id=run_id,
@@ -957,6 +977,7 @@ def _row_from_meta(run_id: int, meta: dict[str, Any]) -> RunRecord | str:
         note=meta.get("note") or "",
         project_id=meta.get("project_id"),
         updated_at=meta["updated_at"],
+        parent_run_id=parent,
         project_path=project_path if isinstance(project_path, str) and project_path else None,
     )
 
@@ -1009,6 +1030,24 @@ def _projects_of(runs: list[RunRecord]) -> tuple[dict[str, tuple[str, str]], lis
     return projects, notes
 
 
+def _lost_parents(runs: list[RunRecord]) -> list[str]:
+    """Notes on the children whose parent run is not restored (``check``'s orphan-child).
+
+    Such a child keeps its ``parent_run_id``: it is what its meta.json says, and
+    dropping it would make the child an ordinary run for good.
+    """
+    restored = {run.run_id for run in runs}
+    lost: dict[int, list[int]] = {}
+    for run in runs:
+        if run.parent_run_id is not None and run.parent_run_id not in restored:
+            lost.setdefault(run.parent_run_id, []).append(run.run_id)
+    return [
+        f"run(s) {', '.join(map(str, children))} name parent run {parent}, which was not"
+        " restored; they keep it (runmeta check lists them as orphan-child)"
+        for parent, children in sorted(lost.items())
+    ]
+
+
 def _row_columns(run: RunRecord, meta: dict[str, Any]) -> dict[str, Any]:
     """Every ``runs`` column meta.json can fill: the row's, the process's, the reason."""
     columns = run.to_dict()
@@ -1031,7 +1070,9 @@ def _build(
     """Write a new database at ``temp`` holding ``projects`` and ``runs`` with their ids.
 
     Only the columns the current schema has are written (the process and the reason
-    came with schema version 3).
+    came with schema version 3, the parent with 4). Foreign keys are off while it
+    fills the tables: a child whose parent was not restored keeps its
+    ``parent_run_id`` (every ``project_id`` is one of ``projects`` already).
     """
     for file in _database_files(temp):
         file.unlink(missing_ok=True)  # a leftover of an interrupted rebuild by this pid
@@ -1040,6 +1081,7 @@ def _build(
         try:
             present = {str(row[1]) for row in conn.execute("PRAGMA table_info(runs)")}
             names = [name for name in runs[0] if name in present] if runs else []
+            conn.execute("PRAGMA foreign_keys = OFF")  # outside a transaction, or ignored
             with transaction(conn):
                 conn.executemany(
                     "INSERT INTO projects (project_id, project_path, created_at, note)"

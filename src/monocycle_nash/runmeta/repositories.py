@@ -12,6 +12,13 @@ path), a run's row holds its bookkeeping (schema version 3), read as
 ``process_start``, written with the INSERT, so that ``reap`` can judge every
 ``running`` row, even one without a folder or a meta.json), why it failed or was
 killed (``reason``), and whether ``result/<run_id>`` is its own (``folder``).
+
+A run may be the child of another (schema version 4, ``parent_run_id``, part of
+:class:`RunRecord`): a sweep is recorded as a parent run whose every case is a child
+run. The foreign key refuses to delete a parent row that a child row names
+(``ON DELETE RESTRICT``); :meth:`RunsRepository.list_children` and
+:meth:`RunsRepository.count_children` read a parent's children, and
+:meth:`RunsRepository.orphan_children` the children whose parent row is gone anyway.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from monocycle_nash.runmeta.errors import (
     DuplicateProjectError,
     InvalidProjectIdError,
     InvalidProjectPathError,
+    ParentRunNotFoundError,
     ProjectNotFoundError,
     RunNotFoundError,
 )
@@ -105,14 +113,15 @@ class RunBookkeeping(_BookkeepingRow):
 # The columns in RunRecord's field order, so a plain tuple row is its arguments.
 _RUN_COLUMNS: Final = (
     "r.run_id, r.created_at, r.started_at, r.ended_at, r.status, r.command,"
-    " r.git_commit, COALESCE(r.note, ''), r.project_id, r.updated_at, p.project_path"
+    " r.git_commit, COALESCE(r.note, ''), r.project_id, r.updated_at, p.project_path,"
+    " r.parent_run_id"
 )
 _SELECT_RUNS: Final = (
     f"SELECT {_RUN_COLUMNS} FROM runs AS r"  # noqa: S608 - constant text, no user values
     " LEFT JOIN projects AS p ON p.project_id = r.project_id"
 )
 _BOOKKEEPING_COLUMNS: Final = "r.host, r.pid, r.process_start, r.reason, r.folder"
-_RECORD_SIZE: Final = 11  # the columns of _RUN_COLUMNS
+_RECORD_SIZE: Final = 12  # the columns of _RUN_COLUMNS
 _SELECT_RUNS_IN_FULL: Final = (
     f"SELECT {_RUN_COLUMNS}, {_BOOKKEEPING_COLUMNS} FROM runs AS r"  # noqa: S608 - constant
     " LEFT JOIN projects AS p ON p.project_id = r.project_id"
@@ -121,11 +130,13 @@ _SELECT_RUNS_IN_FULL: Final = (
 _RETURNING: Final = (
     " RETURNING run_id, created_at, started_at, ended_at, status, command, git_commit,"
     " COALESCE(note, ''), project_id, updated_at,"
-    " (SELECT project_path FROM projects WHERE projects.project_id = runs.project_id)"
+    " (SELECT project_path FROM projects WHERE projects.project_id = runs.project_id),"
+    " parent_run_id"
 )
 _HAS_RETURNING: Final = sqlite3.sqlite_version_info >= (3, 35, 0)
 # Extended result codes (``sqlite_errorcode`` of a DatabaseError or a raw sqlite3 error)
-# of the constraint failures that mean an unknown project or a taken project id.
+# of the constraint failures that mean an unknown project (or parent run) or a taken
+# project id.
 _FOREIGN_KEY_FAILED: Final = 787  # SQLITE_CONSTRAINT_FOREIGNKEY
 _KEY_TAKEN: Final = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
 
@@ -168,19 +179,21 @@ class RunsRepository:
         host: str | None = None,
         pid: int | None = None,
         process_start: str | None = None,
+        parent_run_id: int | None = None,
     ) -> int:
         """Insert a run with status ``running`` and return its new id.
 
         ``host``, ``pid`` and ``process_start`` name the process recording the run
         (stored with the row itself, so that the run can be judged by ``reap`` from
-        the moment it exists). Raises :class:`ProjectNotFoundError` when
-        ``project_id`` is not registered.
+        the moment it exists); ``parent_run_id`` makes it a child of that run. Raises
+        :class:`ProjectNotFoundError` when ``project_id`` is not registered and
+        :class:`ParentRunNotFoundError` when ``parent_run_id`` is not a run.
         """
         try:
             cursor = self._conn.execute(
                 "INSERT INTO runs (created_at, started_at, ended_at, status, command,"
-                " git_commit, note, project_id, updated_at, host, pid, process_start)"
-                " VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+                " git_commit, note, project_id, updated_at, host, pid, process_start,"
+                " parent_run_id) VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     created_at,
                     started_at,
@@ -192,14 +205,16 @@ class RunsRepository:
                     host,
                     pid,
                     process_start,
+                    parent_run_id,
                 ),
             )
         except (DatabaseError, sqlite3.IntegrityError) as err:
-            if (
-                project_id is not None
-                and getattr(err, "sqlite_errorcode", None) == _FOREIGN_KEY_FAILED
-            ):
-                raise ProjectNotFoundError(project_id) from err
+            if getattr(err, "sqlite_errorcode", None) == _FOREIGN_KEY_FAILED:
+                # Two foreign keys: say which one failed.
+                if parent_run_id is not None and self.find_by_id(parent_run_id) is None:
+                    raise ParentRunNotFoundError(parent_run_id) from err
+                if project_id is not None:
+                    raise ProjectNotFoundError(project_id) from err
             raise
         run_id = cursor.lastrowid
         if run_id is None:  # pragma: no cover - an INSERT always sets it
@@ -382,13 +397,18 @@ class RunsRepository:
         status: str | None = None,
         project_id: str | None = None,
         limit: int | None = None,
+        *,
+        parent_run_id: int | None = None,
     ) -> builtins.list[RunRecord]:
         """Return the runs matching every given filter, newest first.
 
         ``from_at <= created_at <= to_at`` (both inclusive; any offset is accepted and
-        compared in Japan time); ``limit`` caps the number of rows.
+        compared in Japan time); ``parent_run_id`` keeps only that run's children;
+        ``limit`` caps the number of rows.
         """
-        return builtins.list(self.iter_runs(from_at, to_at, status, project_id, limit))
+        return builtins.list(
+            self.iter_runs(from_at, to_at, status, project_id, limit, parent_run_id=parent_run_id)
+        )
 
     def iter_runs(
         self,
@@ -397,31 +417,35 @@ class RunsRepository:
         status: str | None = None,
         project_id: str | None = None,
         limit: int | None = None,
+        *,
+        parent_run_id: int | None = None,
     ) -> Iterator[RunRecord]:
         """Yield the runs of :meth:`list_runs` one by one, streaming from the database."""
-        cursor = self._select_runs(from_at, to_at, status, project_id, limit)
+        cursor = self._select_runs(from_at, to_at, status, project_id, limit, parent_run_id)
         try:
             for row in cursor:
                 yield RunRecord(*row)
         finally:
             cursor.close()
 
-    def _select_runs(
+    def _select_runs(  # noqa: PLR0917 - the filters of list_runs, in its order
         self,
         from_at: TimeBound,
         to_at: TimeBound,
         status: str | None,
         project_id: str | None,
         limit: int | None,
+        parent_run_id: int | None,
     ) -> sqlite3.Cursor:
         """Run the search and return its cursor, whose rows are plain tuples.
 
         The ORDER BY matches the indexes ``(created_at)``, ``(status, created_at)``,
-        ``(project_id, created_at)`` and ``(project_id, status, created_at)`` (each ends
-        with the rowid, ``run_id``), so a page is read from the index in order with no
-        sort: its cost does not grow with the table.
+        ``(project_id, created_at)``, ``(project_id, status, created_at)`` and
+        ``(parent_run_id, created_at)`` (each ends with the rowid, ``run_id``), so a
+        page is read from the index in order with no sort: its cost does not grow with
+        the table.
         """
-        where, params = _run_filters(from_at, to_at, status, project_id)
+        where, params = _run_filters(from_at, to_at, status, project_id, parent_run_id)
         sql = f"{_SELECT_RUNS}{where} ORDER BY r.created_at DESC, r.run_id DESC"
         if limit is not None:
             if limit < 0:
@@ -439,12 +463,45 @@ class RunsRepository:
         to_at: TimeBound = None,
         status: str | None = None,
         project_id: str | None = None,
+        *,
+        parent_run_id: int | None = None,
     ) -> int:
         """Return how many runs match the filters of :meth:`list_runs`."""
-        where, params = _run_filters(from_at, to_at, status, project_id)
+        where, params = _run_filters(from_at, to_at, status, project_id, parent_run_id)
         sql = f"SELECT count(*) FROM runs AS r{where}"  # noqa: S608 - values are bound
         row = self._conn.execute(sql, params).fetchone()
         return int(row[0])
+
+    def list_children(self, parent_run_id: int) -> builtins.list[RunRecord]:
+        """Return the child runs of ``parent_run_id``, ids ascending (none: ``[]``).
+
+        Only the direct children: a child's own children are its to list.
+        """
+        rows = self._conn.execute(
+            f"{_SELECT_RUNS} WHERE r.parent_run_id = ? ORDER BY r.run_id", (parent_run_id,)
+        ).fetchall()
+        return [_run_from_row(row) for row in rows]
+
+    def count_children(self, parent_run_id: int) -> int:
+        """Return how many child runs ``parent_run_id`` has (its direct children)."""
+        row = self._conn.execute(
+            "SELECT count(*) FROM runs WHERE parent_run_id = ?", (parent_run_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def orphan_children(self) -> builtins.list[tuple[int, int]]:
+        """Return ``(run id, parent run id)`` of each child whose parent row does not exist.
+
+        The foreign key keeps a parent while its children live, but a row deleted by
+        hand with foreign keys off, or a database rebuilt without the parent's folder,
+        leaves such children. Ids ascending.
+        """
+        rows = self._conn.execute(
+            "SELECT c.run_id, c.parent_run_id FROM runs AS c"
+            " LEFT JOIN runs AS p ON p.run_id = c.parent_run_id"
+            " WHERE c.parent_run_id IS NOT NULL AND p.run_id IS NULL ORDER BY c.run_id"
+        ).fetchall()
+        return [(int(row[0]), int(row[1])) for row in rows]
 
     def detach_project(self, project_id: str, updated_at: str) -> builtins.list[int]:
         """Detach every run of a project (no project, ``updated_at`` set); return their ids.
@@ -478,7 +535,11 @@ def _in_full(row: Sequence[Any]) -> tuple[RunRecord, RunBookkeeping]:
 
 
 def _run_filters(
-    from_at: TimeBound, to_at: TimeBound, status: str | None, project_id: str | None
+    from_at: TimeBound,
+    to_at: TimeBound,
+    status: str | None,
+    project_id: str | None,
+    parent_run_id: int | None = None,
 ) -> tuple[str, list[object]]:
     clauses: list[str] = []
     params: list[object] = []
@@ -494,6 +555,9 @@ def _run_filters(
     if project_id is not None:
         clauses.append("r.project_id = ?")
         params.append(project_id)
+    if parent_run_id is not None:
+        clauses.append("r.parent_run_id = ?")
+        params.append(parent_run_id)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     return where, params
 

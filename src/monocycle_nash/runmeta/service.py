@@ -56,6 +56,7 @@ from monocycle_nash.runmeta.errors import (
     DatabaseError,
     DatabaseWriteError,
     InvalidProjectPathError,
+    ParentRunNotFoundError,
     ProjectLinkError,
     ProjectNotFoundError,
     RunDirExistsError,
@@ -90,6 +91,7 @@ class RunContext:
     works and they are written as extra top-level meta.json fields when it finishes
     (names of the standard fields are ignored, but a list of strings under
     ``"warnings"`` is added to meta.json's ``warnings``). It takes no part in ``==``.
+    ``parent_run_id`` is the run this one is a child of (``None``: an ordinary run).
     """
 
     run_id: int
@@ -104,6 +106,7 @@ class RunContext:
     input: InputSnapshotInfo | None = None
     warnings: tuple[str, ...] = ()
     link_kind: LinkKind | None = None
+    parent_run_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -262,16 +265,21 @@ class RunSessionService:
         input_path: str | Path | None = None,
         inputs: Sequence[InputFile] = (),
         merged_input: bytes | str | None = None,
+        parent_run_id: int | None = None,
     ) -> RunContext:
         """Record a new ``running`` run, create its folder and freeze its input.
 
         ``input_path`` (a file or folder, role ``input``) and ``inputs`` (role-tagged
         files) are copied into ``input/`` with their checksums; ``merged_input`` is the
         resolved input of a split configuration (``input/merged_input.toml``).
+        ``parent_run_id`` makes the run a child of that run (one case of a sweep, whose
+        parent run is started first): stored in the row and in meta.json. The child
+        has its own folder, inputs, outputs, logs and end, like any run.
 
-        Raises :class:`ProjectNotFoundError` (nothing recorded) for an unknown
-        project. Any failure after the INSERT is recorded as ``fail`` (``killed`` for
-        an interrupt), its traceback appended to ``logs/stderr.log``, and re-raised
+        Raises :class:`ProjectNotFoundError` for an unknown project and
+        :class:`ParentRunNotFoundError` for an unknown parent run (nothing recorded).
+        Any failure after the INSERT is recorded as ``fail`` (``killed`` for an
+        interrupt), its traceback appended to ``logs/stderr.log``, and re-raised
         carrying the run's id as ``failed_run_id``.
         """
         now = self.clock.timestamp()
@@ -290,6 +298,8 @@ class RunSessionService:
                 with transaction(self.connection):
                     if project_id is not None:
                         project = self.projects.get(project_id)
+                    if parent_run_id is not None and self.runs.find_by_id(parent_run_id) is None:
+                        raise ParentRunNotFoundError(parent_run_id)
                     new_id = self.runs.create_running(
                         command,
                         git_commit,
@@ -301,6 +311,7 @@ class RunSessionService:
                         host=process.host,
                         pid=process.pid,
                         process_start=process.start_time,
+                        parent_run_id=parent_run_id,
                     )
                 record = RunRecord(
                     run_id=new_id,
@@ -313,6 +324,7 @@ class RunSessionService:
                     note=note,
                     project_id=project_id,
                     updated_at=now,
+                    parent_run_id=parent_run_id,
                     project_path=None if project is None else project.project_path,
                 )
             run_id = record.run_id
@@ -375,6 +387,7 @@ class RunSessionService:
             input=input_info,
             warnings=tuple(warnings),
             link_kind=link_kind,
+            parent_run_id=record.parent_run_id,
         )
 
     def _link(self, record: RunRecord, project_path: str, warnings: list[str]) -> LinkKind | None:
@@ -558,6 +571,7 @@ class RunSessionService:
             note=ctx.note,
             project_id=ctx.project_id,
             updated_at=now,
+            parent_run_id=ctx.parent_run_id,
             project_path=ctx.project_path,
         )
         try:
@@ -578,6 +592,7 @@ class RunSessionService:
         inputs: Sequence[InputFile] = (),
         merged_input: bytes | str | None = None,
         handle_sigterm: bool = True,
+        parent_run_id: int | None = None,
     ) -> Iterator[RunContext]:
         """Start a run, yield its context, and record how the block ended.
 
@@ -588,7 +603,8 @@ class RunSessionService:
         exception is re-raised. While inside, ``sys.stdout``/``sys.stderr`` are also
         written to ``logs/stdout.log`` and ``logs/stderr.log``. With ``handle_sigterm``
         (the default, main thread only) SIGTERM raises :class:`RunTerminated` inside
-        the block.
+        the block. ``parent_run_id`` makes the run a child of that run (see
+        :meth:`start`).
         """
         with ExitStack() as stack:
             if handle_sigterm:
@@ -600,6 +616,7 @@ class RunSessionService:
                 input_path=input_path,
                 inputs=inputs,
                 merged_input=merged_input,
+                parent_run_id=parent_run_id,
             )
             captured: CapturedOutput | None = None
             try:
