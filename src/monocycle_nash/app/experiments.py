@@ -116,6 +116,7 @@ def run_experiment(
     tally = _Tally(ctx, settings, fixed_game)
     if reused is not None:
         tally.rows.update(reused.rows)
+        tally.reused = len(reused.rows)
     pending = [index for index in range(settings.trials) if index not in tally.rows]
     workers = min(settings.workers or default_workers(), max(1, len(pending)))
     ctx.extra["experiment"] = {
@@ -180,6 +181,7 @@ class _Tally:
     fixed_game: Game | None
     rows: dict[int, dict[str, object]] = field(default_factory=dict)
     failures: list[TrialFailure] = field(default_factory=list)
+    reused: int = 0
     started: float = field(default_factory=time.monotonic)
 
     def add(self, row: dict[str, object]) -> None:
@@ -223,7 +225,7 @@ class _Tally:
         )
         extra["result"] = _headline(settings, summary)
         extra["outputs"] = [f"output/{name}" for name in (TRIALS_CSV, SUMMARY_JSON, SUMMARY_SVG)]
-        return _summary_lines(settings, summary, len(self.failures), seconds)
+        return _summary_lines(settings, summary, (self.reused, len(self.failures)), seconds)
 
 
 def _headline(settings: ExperimentSettings, summary: Mapping[str, object]) -> dict[str, object]:
@@ -246,12 +248,18 @@ def _entry(summary: Mapping[str, object], table: str, key: str) -> object:
 
 
 def _summary_lines(
-    settings: ExperimentSettings, summary: Mapping[str, object], failed: int, seconds: float
+    settings: ExperimentSettings,
+    summary: Mapping[str, object],
+    reused_and_failed: tuple[int, int],
+    seconds: float,
 ) -> list[str]:
+    reused, failed = reused_and_failed
     completed = summary.get("completed")
     count = completed if isinstance(completed, int) else 0
-    rate = f" ({count / seconds:.1f} per second)" if seconds > 0 else ""
-    lines = [f"Finished: {plural(count, 'trial')} in {seconds:.1f} s{rate}."]
+    new = count - reused
+    rate = f" ({new / seconds:.1f} per second)" if seconds > 0 else ""
+    what = f"{plural(count, 'trial')}" + (f" ({reused} reused, {new} new)" if reused else "")
+    lines = [f"Finished: {what} in {seconds:.1f} s{rate}."]
     if failed:
         lines.append(f"Failed and skipped: {plural(failed, 'trial')} (listed in {SUMMARY_JSON}).")
     headline = _headline(settings, summary)

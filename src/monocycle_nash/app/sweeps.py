@@ -39,7 +39,7 @@ from monocycle_nash.app.resume import experiment_of, same_experiment
 from monocycle_nash.app.run_config import RunInput
 from monocycle_nash.app.sweep_settings import SweepCondition
 from monocycle_nash.experiments import ExperimentSettings
-from monocycle_nash.plot.experiment_chart import sweep_chart
+from monocycle_nash.plot.experiment_chart import SWEEP_FIGURES, sweep_chart
 from monocycle_nash.runmeta import (
     RunContext,
     RunMetaError,
@@ -179,7 +179,7 @@ def _child_command(
         "--parent",
         str(ctx.run_id),
         "--note",
-        f"sweep run {ctx.run_id}: {child.describe()}",
+        f"sweep run {ctx.run_id}: {child.condition.name}, seed {child.seed}",
     ]
     if earlier is not None:
         command += ["--resume", str(earlier[0])]
@@ -284,12 +284,14 @@ def _child_line(child: _Child) -> str:
 
 
 def _figures_text(headline: Mapping[str, object] | None) -> str:
+    """`` (50 trials, support_3_rate 0.52)``: the child's count and compared figure."""
     if not headline:
         return ""
-    shown = [
-        f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
-        for key, value in headline.items()
-        if value is not None
+    shown = [f"{headline['completed']} trials"] if "completed" in headline else []
+    shown += [
+        f"{key} {value:.4g}"
+        for key, _ in SWEEP_FIGURES
+        if isinstance(value := headline.get(key), int | float)
     ]
     return f" ({', '.join(shown)})" if shown else ""
 
