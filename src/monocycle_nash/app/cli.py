@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from monocycle_nash.app.command_line import PROGRAM
 
-__all__ = ["Arguments", "build_parser", "parse_arguments"]
+__all__ = ["Arguments", "build_parser", "package_version", "parse_arguments", "read_note_file"]
 
 _DESCRIPTION = """\
 Solve a symmetric zero-sum game (a payoff matrix or a monocycle roster) and record the
@@ -45,6 +47,15 @@ class Arguments:
     root: Path
     resume: int | None = None
     parent: int | None = None
+    rerun_of: int | None = None
+
+
+def package_version() -> str:
+    """The installed version of monocycle-nash (``unknown`` outside an installation)."""
+    try:
+        return metadata.version("monocycle-nash")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="INPUT",
         help="game file or run config (TOML); default: the built-in example",
     )
-    parser.add_argument("--note", default="", metavar="TEXT", help="a note stored with the run")
+    notes = parser.add_mutually_exclusive_group()
+    notes.add_argument("--note", default="", metavar="TEXT", help="a note stored with the run")
+    notes.add_argument(
+        "--note-file",
+        metavar="PATH",
+        help="read the note from PATH ('-': standard input; one final newline is dropped)",
+    )
     parser.add_argument(
         "--project-id",
         metavar="PID",
@@ -90,20 +107,51 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN_ID",
         help="record the run as a child of run RUN_ID (how a sweep runs its children)",
     )
+    parser.add_argument(
+        "--rerun-of",
+        type=_run_id,
+        metavar="RUN_ID",
+        help="record that this run repeats run RUN_ID on its stored input (runmeta rerun "
+        "passes it; meta.json's rerun_of)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     return parser
 
 
 def parse_arguments(argv: list[str] | None) -> Arguments:
     """Parse ``argv`` (default ``sys.argv[1:]``); argparse exits with 2 on a usage error."""
-    namespace = build_parser().parse_args(argv)
+    parser = build_parser()
+    namespace = parser.parse_args(argv)
+    note = namespace.note
+    if namespace.note_file is not None:
+        try:
+            note = read_note_file(namespace.note_file)
+        except ValueError as err:
+            parser.error(str(err))
     return Arguments(
         input=namespace.input,
-        note=namespace.note,
+        note=note,
         project_id=namespace.project_id,
         root=namespace.root,
         resume=namespace.resume,
         parent=namespace.parent,
+        rerun_of=namespace.rerun_of,
     )
+
+
+def read_note_file(path: str) -> str:
+    """The note in ``path`` (``-``: standard input), without one final newline.
+
+    Raise ``ValueError`` (one line) when it cannot be read.
+    """
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            text = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError as err:
+        raise ValueError(f"--note-file {path}: cannot read: {err.strerror or err}") from None
+    return text[:-1] if text.endswith("\n") else text
 
 
 def _run_id(text: str) -> int:

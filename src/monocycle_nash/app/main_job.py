@@ -293,6 +293,8 @@ def _run(
             parent_run_id=arguments.parent,
         ) as ctx:
             progress.run_id = ctx.run_id
+            if arguments.rerun_of is not None:
+                ctx.extra["rerun_of"] = arguments.rerun_of
             if note != arguments.note:
                 _warning(
                     f"run {ctx.run_id}: the note is not valid UTF-8 text; stored with "
