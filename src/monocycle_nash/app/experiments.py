@@ -13,16 +13,17 @@ plain line that the run's log keeps too.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from monocycle_nash.app.errors import ExperimentFailure
+from monocycle_nash.app.errors import ExperimentFailure, OutputWriteError
 from monocycle_nash.app.outputs import SCHEMA_VERSION, write_json
 from monocycle_nash.app.trial_pool import (
     TrialFailure,
@@ -287,7 +288,11 @@ def _figure(value: object) -> str:
 
 
 class _TrialsFile:
-    """``trials.csv`` opened for appending rows as trials finish (each row flushed)."""
+    """``trials.csv`` opened for appending rows as trials finish (each row flushed).
+
+    A failure to write (a full disk) is an :class:`OutputWriteError`: the run fails
+    with one line naming the file.
+    """
 
     def __init__(self, path: Path, columns: tuple[str, ...]) -> None:
         self.path = path
@@ -295,22 +300,34 @@ class _TrialsFile:
         self.handle: TextIO | None = None
 
     def __enter__(self) -> _TrialsFile:
-        handle = self.path.open("w", encoding="utf-8", newline="")
+        try:
+            handle = self.path.open("w", encoding="utf-8", newline="")
+        except OSError as err:
+            raise self._error(err) from err
         self.handle = handle
         self.writer = csv.writer(handle, lineterminator="\n")
-        self.writer.writerow(self.columns)
-        handle.flush()
+        self._write_line(self.columns)
         return self
 
     def write(self, row: Mapping[str, object]) -> None:
         """Append one row and flush it to the operating system."""
+        self._write_line(format_row(row))
+
+    def _write_line(self, fields: Sequence[str]) -> None:
         assert self.handle is not None
-        self.writer.writerow(format_row(row))
-        self.handle.flush()
+        try:
+            self.writer.writerow(fields)
+            self.handle.flush()
+        except OSError as err:
+            raise self._error(err) from err
+
+    def _error(self, err: OSError) -> OutputWriteError:
+        return OutputWriteError(f"{self.path}: cannot write: {err.strerror or err}")
 
     def __exit__(self, *exc_info: object) -> None:
         if self.handle is not None:
-            self.handle.close()
+            with contextlib.suppress(OSError):  # the write that failed already said so
+                self.handle.close()
 
 
 class _Progress:

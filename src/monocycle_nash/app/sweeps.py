@@ -117,7 +117,10 @@ def run_sweep(
             print(f"[{number}/{len(children)}] {_child_line(child)}", flush=True)
             _write_outputs(ctx, children)
     except BaseException:
-        _write_outputs(ctx, children)
+        try:
+            _write_outputs(ctx, children)
+        except Exception as err:  # the interruption, not this, ends the run
+            print(f"warning: {SWEEP_CSV} was not written: {err}", file=sys.stderr)
         raise
     failed = [child for child in children if child.status != "success"]
     if failed:
