@@ -3,14 +3,17 @@
 Builds databases through the real schema (migrated by ``SQLiteConnectionFactory``),
 filled with ``executemany``: run times spread over two years (a few bursts a day),
 statuses mostly ``success`` (about 88 %, 8 % fail, 3.9 % killed, 0.1 % running), 50
-projects holding about 60 % of the runs. Then times, in this process through
-``RunsRepository``, a 50-row page and full listings filtered by project, by status and
-by a date range, and the unfiltered count, each with its ``EXPLAIN QUERY PLAN``; and,
-as whole processes, ``runmeta list-runs --limit 50`` (also with ``--status`` and
-``--project-id``) against a bare ``python -c "import sqlite3, json"`` of the same
-interpreter. The package's bytecode is compiled once before timing (as an installed
-package has it); the databases live in a temporary folder deleted at the end, unless
-``--cache-dir`` keeps them for the next run.
+projects holding about 60 % of the runs, and three figures for every successful run
+(``support_size`` 1, 2 or 3, ``value`` uniform in [0, 1), ``solver`` one of three
+words). Then times, in this process through ``RunsRepository``, a 50-row page and full
+listings filtered by project, by status, by a date range, by figures (``--where``: a
+common and a rare condition) and by a text (``--search``), and the unfiltered count,
+each with its ``EXPLAIN QUERY PLAN``; and, as whole processes, ``runmeta list-runs
+--limit 50`` (also with ``--status``, ``--project-id`` and ``--where``) against a bare
+``python -c "import sqlite3, json"`` of the same interpreter. The package's bytecode
+is compiled once before timing (as an installed package has it); the databases live
+in a temporary folder deleted at the end, unless ``--cache-dir`` keeps them for the
+next run.
 
     uv run python bench/listing.py            # the tables of document/benchmarks.md
     uv run python bench/listing.py --quick    # 10^4 and 10^5 runs only
@@ -32,6 +35,7 @@ from pathlib import Path
 from _harness import child_env, load_average, machine_lines, markdown_table, median, warm_bytecode
 from monocycle_nash.runmeta.clock import JST
 from monocycle_nash.runmeta.db import SQLiteConnectionFactory
+from monocycle_nash.runmeta.metrics import parse_where
 from monocycle_nash.runmeta.repositories import RunsRepository
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -50,6 +54,13 @@ PROJECT = "proj-07"
 RANGE_FROM = "2026-03-01T00:00:00+09:00"
 RANGE_TO = "2026-03-31T23:59:59+09:00"
 """A one-month range (about 1/24 of the runs)."""
+SOLVERS = ("lp", "monocycle", "double-oracle")
+COMMON = "support_size=3"
+"""A --where condition met by about 29 % of the runs (a third of the successful ones)."""
+RARE = "value>0.999"
+"""A --where condition met by about 0.09 % of the runs."""
+SEARCH = "try 42"
+"""A --search text in about 0.1 % of the notes ('try 42', 'try 420'...): pages scan far."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +121,15 @@ def _rows(count: int, seed: int) -> Iterator[tuple[object, ...]]:
         )
 
 
+def _metric_rows(run_ids: list[int], seed: int) -> Iterator[tuple[object, ...]]:
+    """Three figures of each run: (run_id, key, number, text), as ``run_metrics`` holds them."""
+    rng = random.Random(seed + 1)
+    for run_id in run_ids:
+        yield run_id, "support_size", rng.choice((1, 2, 3)), None
+        yield run_id, "value", rng.random(), None
+        yield run_id, "solver", None, rng.choice(SOLVERS)
+
+
 def build_database(path: Path, count: int, seed: int) -> None:
     """Create ``path`` through the real schema and fill it with ``count`` runs."""
     if path.exists():
@@ -132,6 +152,13 @@ def build_database(path: Path, count: int, seed: int) -> None:
             " note, project_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             _rows(count, seed),
         )
+        successful = [
+            row[0] for row in conn.execute("SELECT run_id FROM runs WHERE status = 'success'")
+        ]
+        conn.executemany(
+            "INSERT INTO run_metrics (run_id, key, number, text) VALUES (?, ?, ?, ?)",
+            _metric_rows(successful, seed),
+        )
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -140,7 +167,7 @@ def build_database(path: Path, count: int, seed: int) -> None:
 
 def database_for(folder: Path, count: int, seed: int) -> tuple[Path, float | None]:
     """The database of ``count`` runs in ``folder``, built unless cached; (path, build s)."""
-    path = folder / f"runs-{count}-seed{seed}.db"
+    path = folder / f"runs-{count}-seed{seed}-v5.db"  # v5: with figures
     if path.exists():
         return path, None
     start = time.perf_counter()
@@ -185,6 +212,12 @@ def _plan(conn: sqlite3.Connection, action: Callable[[], int]) -> str:
         ("USING INDEX", "index"),
         ("; p index sqlite_autoindex_projects_1 (project_id=?) LEFT-JOIN", " + project by key"),
         ("USE TEMP B-TREE FOR ORDER BY", "**TEMP B-TREE (sort)**"),
+        (
+            "; CORRELATED SCALAR SUBQUERY 1; m USING PRIMARY KEY (run_id=? AND key=?)",
+            " + figure by key",
+        ),
+        ("r by id (rowid=?); LIST SUBQUERY 1; m covering ", "figures: "),
+        ("run_metrics USING PRIMARY KEY (run_id=?)", "figures of the page by key"),
     ):
         text = text.replace(long, short)
     return text
@@ -193,6 +226,7 @@ def _plan(conn: sqlite3.Connection, action: Callable[[], int]) -> str:
 def queries(conn: sqlite3.Connection, repeat: int, full_repeat: int) -> list[list[str]]:
     """Rows of the in-process table for one database."""
     runs = RunsRepository(conn)
+    common, rare = parse_where(COMMON), parse_where(RARE)
     pages: list[tuple[str, Callable[[], int]]] = [
         ("page of 50, no filter", lambda: len(runs.list_runs(limit=50))),
         ("page of 50, --status fail", lambda: len(runs.list_runs(status="fail", limit=50))),
@@ -214,6 +248,13 @@ def queries(conn: sqlite3.Connection, repeat: int, full_repeat: int) -> list[lis
             f"page of 50, --status killed --project-id {PROJECT}",
             lambda: len(runs.list_runs(status="killed", project_id=PROJECT, limit=50)),
         ),
+        (f"page of 50, --where {COMMON}", lambda: len(runs.list_runs(where=common, limit=50))),
+        (f"page of 50, --where {RARE}", lambda: len(runs.list_runs(where=rare, limit=50))),
+        (
+            f"page of 50 with figures, --where {COMMON}",
+            lambda: len(list(runs.iter_listing(where=common, limit=50))),
+        ),
+        (f"page of 50, --search '{SEARCH}'", lambda: len(runs.list_runs(search=SEARCH, limit=50))),
     ]
     full: list[tuple[str, Callable[[], int]]] = [
         (f"all runs of {PROJECT}", lambda: len(runs.list_runs(project_id=PROJECT))),
@@ -222,7 +263,9 @@ def queries(conn: sqlite3.Connection, repeat: int, full_repeat: int) -> list[lis
             "all runs of one month",
             lambda: len(runs.list_runs(from_at=RANGE_FROM, to_at=RANGE_TO)),
         ),
+        (f"all runs with {COMMON}", lambda: len(runs.list_runs(where=common))),
         ("count, no filter", runs.count_runs),
+        (f"count, --where {COMMON}", lambda: runs.count_runs(where=common)),
     ]
     rows = []
     for cases, times in ((pages, repeat), (full, full_repeat)):
@@ -283,6 +326,18 @@ def processes(database: Path, folder: Path, repeat: int) -> list[list[str]]:
         (
             "runmeta list-runs --limit 50 --json",
             [*runmeta, "list-runs", "--limit", "50", "--json"],
+        ),
+        (
+            f"runmeta list-runs --limit 50 --where {COMMON}",
+            [*runmeta, "list-runs", "--limit", "50", "--where", COMMON],
+        ),
+        (
+            f"runmeta list-runs --limit 50 --where '{RARE}'",
+            [*runmeta, "list-runs", "--limit", "50", "--where", RARE],
+        ),
+        (
+            f"runmeta list-runs --limit 50 --where {COMMON} --format csv",
+            [*runmeta, "list-runs", "--limit", "50", "--where", COMMON, "--format", "csv"],
         ),
         (
             f"runmeta list-runs --project-id {PROJECT} (all rows)",

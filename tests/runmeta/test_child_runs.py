@@ -114,12 +114,12 @@ def _old_database(path: Path, version: int) -> list[tuple[object, ...]]:
 def test_old_database_is_upgraded_with_its_rows_kept_and_no_parent(
     tmp_path: Path, version: int
 ) -> None:
-    """A version 2 or 3 database reaches version 4; every row stays, with parent_run_id NULL."""
+    """A version 2 or 3 database reaches the current version; rows stay, parent_run_id NULL."""
     db = tmp_path / "old.db"
     before = _old_database(db, version)
     conn = SQLiteConnectionFactory(db).connect()
     try:
-        assert schema_version(conn) == SCHEMA_VERSION == 4
+        assert schema_version(conn) == SCHEMA_VERSION >= 4
         rows = [tuple(row) for row in conn.execute("SELECT * FROM runs ORDER BY run_id")]
         added = (None,) * (6 if version == 2 else 1)  # v3's columns too from version 2
         assert rows == [(*row, *added) for row in before]
@@ -137,14 +137,17 @@ def test_old_database_is_upgraded_with_its_rows_kept_and_no_parent(
 
 
 def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
-    """A database at version 5 is refused, untouched, naming both versions."""
+    """A database one version newer than the code is refused, untouched, naming both versions."""
     db = tmp_path / "new.db"
+    newer = SCHEMA_VERSION + 1
     with closing(sqlite3.connect(db)) as raw:
-        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(SchemaTooNewError, match="schema version 5, newer than the supported"):
+        raw.execute(f"PRAGMA user_version = {newer}")
+    with pytest.raises(
+        SchemaTooNewError, match=f"schema version {newer}, newer than the supported"
+    ):
         SQLiteConnectionFactory(db).connect()
     with closing(sqlite3.connect(db)) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == newer
 
 
 def test_a_failing_version_4_step_leaves_version_3(tmp_path: Path) -> None:

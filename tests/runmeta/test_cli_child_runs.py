@@ -58,6 +58,7 @@ def test_list_runs_parent_lists_only_its_children(
         "DURATION",
         "PROJECT",
         "NOTE",
+        "RESULT",
         "COMMAND",
     ]
     assert [line.split()[:2] for line in lines[1:]] == [
@@ -70,13 +71,14 @@ def test_list_runs_parent_lists_only_its_children(
 def test_list_runs_parent_json_has_parent_run_id(
     service: RunSessionService, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--json elements carry every field, parent_run_id last; an ordinary run's is null."""
+    """--json elements carry every row field (parent_run_id last of them, then reason and
+    metrics); an ordinary run's parent is null."""
     _sweep(service)
     code, out, err = cli(capsys, "list-runs", "--parent", "1", "--json")
     assert (code, err) == (0, "")
     data = json.loads(out)
     assert [item["run_id"] for item in data] == [4, 3, 2]
-    assert all(tuple(item) == RUN_FIELDS for item in data)
+    assert all(tuple(item) == (*RUN_FIELDS, "reason", "metrics") for item in data)
     assert RUN_FIELDS[-1] == "parent_run_id"
     assert {item["parent_run_id"] for item in data} == {1}
     code, out, _ = cli(capsys, "list-runs", "--json")

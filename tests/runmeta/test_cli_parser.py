@@ -24,6 +24,9 @@ SUBCOMMAND_NAMES = (
     "reap",
     "check",
     "rebuild",
+    "diff",
+    "rerun",
+    "ui",
 )
 
 

@@ -17,7 +17,7 @@ from monocycle_nash.runmeta.cli import main
 from monocycle_nash.runmeta.db import transaction
 from monocycle_nash.runmeta.edits import root_tag
 from monocycle_nash.runmeta.errors import DatabaseError, ProjectLinkError
-from monocycle_nash.runmeta.models import RUN_FIELDS, RunRecord
+from monocycle_nash.runmeta.models import RUN_FIELDS, ListedRun, RunRecord
 from monocycle_nash.runmeta.process import ProcessIdentity, current_host
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
 from monocycle_nash.runmeta.service import RunSessionService
@@ -104,7 +104,8 @@ def test_list_runs_shortens_commands_to_columns(
 def test_list_runs_json_has_every_column_and_the_project_path(
     service: RunSessionService, capsys: pytest.CaptureFixture[str], workspace: Path
 ) -> None:
-    """--json prints one array of objects: every runs column plus project_path (+ process)."""
+    """--json prints one array of objects: every runs column plus project_path, reason and
+    metrics (+ process)."""
     (workspace / "analysis").mkdir()
     service.edits.add_project("main", workspace / "analysis", note="")
     service.finish_fail(service.start("python a.py", project_id="main", note="n1"), "boom")
@@ -113,11 +114,11 @@ def test_list_runs_json_has_every_column_and_the_project_path(
     assert (code, err) == (0, "")
     data = json.loads(out)
     assert [item["run_id"] for item in data] == [2, 1]
-    assert tuple(data[1]) == RUN_FIELDS
+    assert tuple(data[1]) == (*RUN_FIELDS, "reason", "metrics")
     # A running run also says whether its process lives (this test process: alive).
-    assert tuple(data[0]) == (*RUN_FIELDS, "process")
+    assert tuple(data[0]) == (*RUN_FIELDS, "reason", "metrics", "process")
     assert data[0]["process"] == "alive"
-    assert data[1] == service.runs.get(1).to_dict()
+    assert data[1] == {**service.runs.get(1).to_dict(), "reason": "boom", "metrics": {}}
     assert data[1]["project_path"] == str(workspace / "analysis")
     assert data[0]["ended_at"] is None
 
@@ -230,7 +231,7 @@ def test_a_bug_keeps_its_traceback(
     def broken(*args: object, **kwargs: object) -> Iterator[RunRecord]:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(RunsRepository, "iter_runs", broken)
+    monkeypatch.setattr(RunsRepository, "iter_listing", broken)
     with pytest.raises(ZeroDivisionError, match="a bug"):
         main(["list-runs"])
 
@@ -252,13 +253,13 @@ def test_a_database_error_while_rows_stream_is_one_line(
 ) -> None:
     """A RunMetaError raised while rows stream ends the listing with one line, exit 1."""
     _seed_rows([("2026-02-14T10:00:00+09:00", "success", None)])
-    streamed = RunsRepository.iter_runs
+    streamed = RunsRepository.iter_listing
 
-    def failing(self: RunsRepository, **filters: object) -> Iterator[RunRecord]:
+    def failing(self: RunsRepository, **filters: object) -> Iterator[ListedRun]:
         yield from streamed(self, **filters)  # type: ignore[arg-type]
         raise DatabaseError(DB, f"run database {DB}: disk I/O error")
 
-    monkeypatch.setattr(RunsRepository, "iter_runs", failing)
+    monkeypatch.setattr(RunsRepository, "iter_listing", failing)
     code, out, err = cli(capsys, "list-runs", *flag)
     assert code == 1
     assert out.startswith(printed)
@@ -286,7 +287,8 @@ def test_show_run_prints_row_meta_and_files(
     assert "meta.json:" in lines
     assert '    "status": "success",' in lines
     assert "files in result/1:" in lines
-    assert "  output/answer.txt    3 B" in lines
+    # the size column is as wide as meta.json's size (which holds this process's argv)
+    assert ["output/answer.txt", "3", "B"] in [line.split() for line in lines]
 
 
 def test_show_run_json_has_run_meta_and_files(

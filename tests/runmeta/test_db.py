@@ -53,7 +53,7 @@ def test_connect_creates_parent_folder_schema_and_pragmas(tmp_path: Path) -> Non
     conn = SQLiteConnectionFactory(db_path).connect()
     try:
         assert db_path.is_file()
-        assert _tables(conn) == {"projects", "runs"}
+        assert _tables(conn) == {"projects", "runs", "run_metrics"}
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
@@ -163,7 +163,7 @@ def test_migrate_applies_steps_in_order_with_versions(tmp_path: Path) -> None:
     try:
         migrate(conn, steps)
         assert schema_version(conn) == SCHEMA_VERSION + 1
-        assert _tables(conn) == {"projects", "runs", "extra"}
+        assert _tables(conn) == {"projects", "runs", "run_metrics", "extra"}
     finally:
         conn.close()
 
@@ -372,7 +372,7 @@ def test_version_2_database_is_upgraded_with_its_runs_kept(tmp_path: Path) -> No
         raw.close()
     conn = SQLiteConnectionFactory(db_path).connect()
     try:
-        assert schema_version(conn) == SCHEMA_VERSION == 4
+        assert schema_version(conn) == SCHEMA_VERSION
         rows = [tuple(row) for row in conn.execute("SELECT * FROM runs ORDER BY run_id")]
         assert rows == [(*row, None, None, None, None, None, None) for row in before]
         runs = RunsRepository(conn)

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         ForeignMetaError,
         InputNotFoundError,
         InputReadError,
+        InvalidMetricError,
         InvalidProjectIdError,
         InvalidProjectPathError,
         InvalidStatusError,
@@ -79,15 +80,17 @@ if TYPE_CHECKING:
         RunTerminated,
         SchemaTooNewError,
     )
-    from monocycle_nash.runmeta.git_probe import GitCommitProbe
+    from monocycle_nash.runmeta.git_probe import FirstCommitProbe, GitCommitProbe, GitState
     from monocycle_nash.runmeta.models import (
         FINAL_STATUSES,
         RUN_STATUSES,
+        MetricValue,
         ProjectRecord,
         RunRecord,
         RunStatus,
     )
     from monocycle_nash.runmeta.process import sigterm_raises
+    from monocycle_nash.runmeta.provenance import Provenance
     from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
     from monocycle_nash.runmeta.service import RunContext, RunSessionService
 
@@ -129,6 +132,7 @@ _EXPORTS: dict[str, str] = {
             "ForeignMetaError",
             "InputNotFoundError",
             "InputReadError",
+            "InvalidMetricError",
             "InvalidProjectIdError",
             "InvalidProjectPathError",
             "InvalidStatusError",
@@ -150,11 +154,20 @@ _EXPORTS: dict[str, str] = {
         ),
         "errors",
     ),
-    "GitCommitProbe": "git_probe",
+    **dict.fromkeys(("FirstCommitProbe", "GitCommitProbe", "GitState"), "git_probe"),
     **dict.fromkeys(
-        ("FINAL_STATUSES", "RUN_STATUSES", "ProjectRecord", "RunRecord", "RunStatus"), "models"
+        (
+            "FINAL_STATUSES",
+            "RUN_STATUSES",
+            "MetricValue",
+            "ProjectRecord",
+            "RunRecord",
+            "RunStatus",
+        ),
+        "models",
     ),
     "sigterm_raises": "process",
+    "Provenance": "provenance",
     **dict.fromkeys(("ProjectsRepository", "RunsRepository"), "repositories"),
     **dict.fromkeys(("RunContext", "RunSessionService"), "service"),
 }
@@ -179,13 +192,16 @@ __all__ = [
     "DatabaseWriteError",
     "DeletedRun",
     "DuplicateProjectError",
+    "FirstCommitProbe",
     "FixedClock",
     "ForeignFolderError",
     "ForeignMetaError",
     "GitCommitProbe",
+    "GitState",
     "InputFile",
     "InputNotFoundError",
     "InputReadError",
+    "InvalidMetricError",
     "InvalidProjectIdError",
     "InvalidProjectPathError",
     "InvalidStatusError",
@@ -193,12 +209,14 @@ __all__ = [
     "JstClock",
     "MetaCorruptError",
     "MetaNotFoundError",
+    "MetricValue",
     "NotADatabaseError",
     "ParentRunNotFoundError",
     "ProjectLinkError",
     "ProjectNotFoundError",
     "ProjectRecord",
     "ProjectsRepository",
+    "Provenance",
     "RebuildFailedError",
     "RebuildRefusedError",
     "RunArtifactStore",

@@ -32,8 +32,13 @@ Fields (top level, in this order):
 - ``input``: :class:`InputSnapshotInfo` as an object, or
   ``null`` when the run had no input.
 - ``process``: ``{"host", "pid", "start_time", "started_at"}`` of the process that ran.
+- ``provenance``: the package version, Python, platform, git commit and dirtiness, and
+  the process's own command line, written at the start
+  (:class:`~monocycle_nash.runmeta.provenance.Provenance`; ``null`` for runs recorded
+  before it existed).
 - ``reason``: why the run failed or was killed (``null`` otherwise).
 - ``warnings``: list of strings (e.g. a project link that could not be made).
+- ``metrics``: the run's headline figures by key, as the database holds them.
 - any extra fields the program added (``RunContext.extra``).
 
 What show-run reports about a run folder
@@ -684,7 +689,16 @@ def _nested_deeper(data: dict[str, Any], limit: int = META_MAX_DEPTH) -> bool:
 
 
 RESERVED_FIELDS: Final = frozenset(
-    {"schema_version", *RUN_FIELDS, "input", "process", "reason", "warnings"}
+    {
+        "schema_version",
+        *RUN_FIELDS,
+        "input",
+        "process",
+        "provenance",
+        "reason",
+        "warnings",
+        "metrics",
+    }
 )
 """Field names the library writes; extra fields with these names are ignored."""
 
@@ -692,14 +706,17 @@ RESERVED_FIELDS: Final = frozenset(
 def sync_row(meta: Mapping[str, Any], record: RunRecord) -> dict[str, Any]:
     """Return ``meta`` with every row field replaced by the database's value.
 
-    Everything else (input, process, reason, warnings, extras) is kept.
+    Everything else (input, process, provenance, reason, warnings, metrics, extras) is kept;
+    ``metrics`` is ``{}`` when the file has none (the writer puts the database's in).
     """
     synced: dict[str, Any] = {"schema_version": META_SCHEMA_VERSION}
     synced.update(record.to_dict())
-    for key in ("input", "process", "reason"):
+    for key in ("input", "process", "provenance", "reason"):
         synced[key] = meta.get(key)
     warnings = meta.get("warnings")
     synced["warnings"] = list(warnings) if isinstance(warnings, list) else []
+    metrics = meta.get("metrics")
+    synced["metrics"] = dict(metrics) if isinstance(metrics, dict) else {}
     for key, value in meta.items():
         if key not in RESERVED_FIELDS:
             synced[key] = value

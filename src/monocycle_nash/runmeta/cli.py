@@ -32,23 +32,29 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from monocycle_nash.runmeta.cli_format import (
+    DEFAULT_LISTING_COLUMNS,
+    LISTING_COLUMNS,
+    METRIC_COLUMN,
     Column,
     clean,
     describe_run,
+    format_listing_delimited,
+    format_listing_table,
     format_project_table,
     format_run_details,
-    format_run_table,
     format_table,
     json_array_lines,
+    listed_to_json,
+    parse_columns,
     run_to_json,
     terminal_width,
 )
-from monocycle_nash.runmeta.clock import JST
+from monocycle_nash.runmeta.clock import JST, format_timestamp, parse_zone
 from monocycle_nash.runmeta.db import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, SQLiteConnectionFactory
 from monocycle_nash.runmeta.errors import (
     DatabaseError,
@@ -64,6 +70,8 @@ TYPE_CHECKING = False  # not typing's: the listing path does without ``typing`` 
 if TYPE_CHECKING:
     import sqlite3
 
+    from monocycle_nash.runmeta.clock import DisplayZone
+    from monocycle_nash.runmeta.metrics import MetricCondition
     from monocycle_nash.runmeta.service import RunSessionService
 
 __all__ = [
@@ -77,6 +85,7 @@ __all__ = [
     "from_bound",
     "main",
     "parse_bound",
+    "read_note_file",
     "to_bound",
 ]
 
@@ -240,16 +249,16 @@ def _result_root(text: str) -> str:
     return text
 
 
-def parse_bound(text: str, *, end: bool) -> str:
+def parse_bound(text: str, *, end: bool, zone: DisplayZone | None = None) -> str:
     """Return ``text`` as an inclusive ``+09:00`` bound; ``end`` selects ``--to`` rounding.
 
     Stored times are ISO-8601 strings in Japan time with whole seconds, so a bound in
     that form compares correctly as a string. A date starts at 00:00:00 (``--from``) or
     ends at 23:59:59 (``--to``, so a date-only ``--to`` includes the whole day); a
-    date-time without an offset is Japan time; one with an offset is converted to it.
-    Fractions of a second round inwards (``--from`` up, ``--to`` down). Raises
-    ``ValueError`` with a user-facing message when ``text`` is not a date or an
-    ISO-8601 date-time.
+    date or date-time without an offset is Japan time, or a time in ``zone`` when given
+    (``--tz``); one with an offset is converted to Japan time. Fractions of a second
+    round inwards (``--from`` up, ``--to`` down). Raises ``ValueError`` with a
+    user-facing message when ``text`` is not a date or an ISO-8601 date-time.
 
     Stored times lie between :data:`_EARLIEST` and :data:`_LATEST` (Python's dates
     reach year 1 to 9999 in UTC). A bound beyond them on the side that excludes
@@ -258,26 +267,25 @@ def parse_bound(text: str, *, end: bool) -> str:
     """
     value = text.strip()
     try:
-        day = date.fromisoformat(value)
+        moment = datetime.combine(date.fromisoformat(value), _DAY_END if end else _DAY_START)
     except ValueError:
-        pass
-    else:
-        return _within_range(datetime.combine(day, _DAY_END if end else _DAY_START, JST), text, end)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not a date (2026-02-14) or an ISO-8601 date-time "
-            "(2026-02-14T19:30:12, optionally with an offset such as +09:00 or Z)"
-        ) from None
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a date (2026-02-14) or an ISO-8601 date-time "
+                "(2026-02-14T19:30:12, optionally with an offset such as +09:00 or Z)"
+            ) from None
     early = moment.year < 5000  # the side of the range a conversion can overflow on
     try:
-        moment = moment.replace(tzinfo=JST) if moment.tzinfo is None else moment.astimezone(JST)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=JST) if zone is None else zone.attach(moment)
+        moment = moment.astimezone(JST)
         if moment.microsecond:
             moment = moment.replace(microsecond=0)
             if not end:
                 moment += timedelta(seconds=1)
-    except OverflowError:
+    except (OverflowError, OSError, ValueError):  # beyond the calendar, or local time's reach
         return _out_of_range(text, end=end, early=early)
     return _within_range(moment, text, end)
 
@@ -327,12 +335,19 @@ def _list_runs_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--from",
         dest="from_at",
-        type=from_bound,
         metavar="T",
-        help="only runs created at or after T",
+        help="only runs created at or after T (a date or a date-time; without an offset, in"
+        " the --tz zone)",
     )
     parser.add_argument(
-        "--to", dest="to_at", type=to_bound, metavar="T", help="only runs created at or before T"
+        "--to", dest="to_at", metavar="T", help="only runs created at or before T (as --from)"
+    )
+    parser.add_argument(
+        "--since",
+        type=_duration,
+        metavar="AGE",
+        help="only runs created in the last AGE: a number and a unit, s m h d w (90m, 2d,"
+        " 1w2d); instead of --from",
     )
     parser.add_argument("--status", choices=RUN_STATUSES, help="only runs with this status")
     parser.add_argument("--project-id", metavar="PID", help="only runs of this project")
@@ -344,20 +359,55 @@ def _list_runs_arguments(parser: argparse.ArgumentParser) -> None:
         help="only the child runs of run ID (the cases of a sweep)",
     )
     parser.add_argument(
+        "--search",
+        metavar="TEXT",
+        help="only runs whose note, command or reason contains TEXT (ASCII letters in any case)",
+    )
+    parser.add_argument(
+        "--where",
+        action="append",
+        type=_conditions,
+        default=[],
+        metavar="COND",
+        help="only runs whose figures meet COND: KEY OP VALUE with OP one of = != < <= > >= ~"
+        " (text contains), joined by ',' or 'and' (support_size=3, 'value>0.1 and solver=lp');"
+        " repeatable",
+    )
+    parser.add_argument(
         "--limit", type=_positive_int, metavar="N", help="print at most N runs (the newest)"
     )
     parser.add_argument(
-        "--json", action="store_true", help="print one JSON array instead of a table"
+        "--columns",
+        type=_columns,
+        metavar="LIST",
+        help=f"the columns, by commas: {', '.join(LISTING_COLUMNS)}, metric:KEY (default:"
+        f" {','.join(DEFAULT_LISTING_COLUMNS)})",
     )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--format",
+        choices=_FORMATS,
+        help="table (the default), json (one array), csv or tsv (a header line, then one"
+        " line per run)",
+    )
+    output.add_argument("--json", action="store_true", help="the same as --format json")
+    _tz_argument(parser)
+
+
+_FORMATS = ("table", "json", "csv", "tsv")
 
 
 def _list_runs(args: argparse.Namespace, context: CommandContext) -> int:
-    if args.from_at is not None and args.to_at is not None and args.from_at > args.to_at:
-        raise UsageError(f"--from ({args.from_at}) is later than --to ({args.to_at})")
+    zone = _display_zone(args)
+    from_at, to_at = _created_bounds(args, zone)
+    output = "json" if args.json else args.format or "table"
+    if args.columns is not None and output == "json":
+        raise UsageError("--columns chooses table, csv and tsv columns; JSON holds every field")
+    columns = args.columns or DEFAULT_LISTING_COLUMNS
+    where = [condition for conditions in args.where for condition in conditions]
     connection = _history(context)
     if connection is None:
-        if args.json:
-            sys.stdout.write("[]\n")
+        _write_out(_empty_listing(output, columns))
         return 0
     if args.project_id is not None:
         ProjectsRepository(connection).get(args.project_id)
@@ -370,20 +420,133 @@ def _list_runs(args: argparse.Namespace, context: CommandContext) -> int:
         and not repository.count_children(parent)
     ):
         raise RunNotFoundError(parent)
-    runs = repository.iter_runs(
-        from_at=args.from_at,
-        to_at=args.to_at,
+    with_metrics = output == "json" or any(
+        name == "result" or name.startswith(METRIC_COLUMN) for name in columns
+    )
+    runs = repository.iter_listing(
+        from_at=from_at,
+        to_at=to_at,
         status=args.status,
         project_id=args.project_id,
         limit=args.limit,
         parent_run_id=parent,
+        search=args.search,
+        where=where,
+        with_metrics=with_metrics,
     )
     state = _process_state(context.result_root, repository)
-    if args.json:
-        _write_out(json_array_lines(run_to_json(run, state) for run in runs))
+    if output == "json":
+        _write_out(json_array_lines(listed_to_json(run, state) for run in runs))
+    elif output == "table":
+        _print_lines(format_listing_table(runs, columns, terminal_width(), state, zone))
     else:
-        _print_lines(format_run_table(runs, terminal_width(), state))
+        separator = "," if output == "csv" else "\t"
+        _write_out(format_listing_delimited(runs, columns, separator, zone))
     return 0
+
+
+def _empty_listing(output: str, columns: Sequence[str]) -> Iterable[str]:
+    """What ``list-runs`` prints without a database: ``[]``, a CSV/TSV header, or nothing."""
+    if output == "json":
+        return ("[]\n",)
+    if output == "table":
+        return ()
+    return format_listing_delimited((), columns, "," if output == "csv" else "\t")
+
+
+def _created_bounds(
+    args: argparse.Namespace, zone: DisplayZone | None
+) -> tuple[str | None, str | None]:
+    """``--from``/``--since`` and ``--to`` as inclusive +09:00 bounds (naive times in ``zone``)."""
+    bounds: list[str | None] = []
+    for option, text, end in (("--from", args.from_at, False), ("--to", args.to_at, True)):
+        try:
+            bounds.append(None if text is None else parse_bound(text, end=end, zone=zone))
+        except ValueError as err:
+            raise UsageError(f"argument {option}: {err}") from None
+    from_at, to_at = bounds
+    if args.since is not None:
+        if from_at is not None:
+            raise UsageError("--since and --from both set the start; give one of them")
+        try:
+            from_at = format_timestamp(datetime.now(JST) - args.since)
+        except OverflowError:
+            from_at = None  # further back than the calendar: no limit
+    if from_at is not None and to_at is not None and from_at > to_at:
+        raise UsageError(f"--from ({from_at}) is later than --to ({to_at})")
+    return from_at, to_at
+
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def _duration(text: str) -> timedelta:
+    """argparse type of ``--since``: ``90m``, ``2d``, ``1w2d`` (units s, m, h, d, w)."""
+    value = text.strip().lower()
+    seconds = 0
+    number = ""
+    for char in value:
+        if char.isascii() and char.isdigit():
+            number += char
+        elif char in _AGE_UNITS and number:
+            seconds += int(number) * _AGE_UNITS[char]
+            number = ""
+        else:
+            number = "bad"
+            break
+    if number or not value or seconds <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an age such as 30s, 90m, 12h, 2d or 1w2d (a positive number"
+            " and a unit: s, m, h, d, w)"
+        )
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"{text!r} is too long ago") from None
+
+
+def _conditions(text: str) -> list[MetricCondition]:
+    """argparse type of ``--where``: its conditions (see ``metrics.py``)."""
+    from monocycle_nash.runmeta.metrics import parse_where  # noqa: PLC0415 - only --where
+
+    try:
+        return parse_where(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    """argparse type of ``--columns``."""
+    try:
+        return parse_columns(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _tz_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="show times (and read --from/--to without an offset) in ZONE: local, UTC, an"
+        " offset such as +02:00, or a name such as Europe/Paris (default: $RUNMETA_TZ, else"
+        " +09:00, as stored)",
+    )
+
+
+def _display_zone(args: argparse.Namespace) -> DisplayZone | None:
+    """The zone of ``--tz``, else of ``RUNMETA_TZ``; ``None``: +09:00, as stored."""
+    text: str | None = args.tz
+    source = "argument --tz"
+    if text is None:
+        text = os.environ.get("RUNMETA_TZ") or None
+        source = "RUNMETA_TZ"
+    if text is None:
+        return None
+    try:
+        zone = parse_zone(text)
+    except ValueError as err:
+        raise UsageError(f"{source}: {printable(str(err))}") from None
+    return None if zone.is_storage else zone
 
 
 def _process_state(result_root: Path, runs: RunsRepository) -> Callable[[int], str]:
@@ -417,6 +580,7 @@ def _show_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help='print {"run": ..., "meta": ..., "files": [...], "children": [...]}',
     )
+    _tz_argument(parser)
 
 
 def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
@@ -424,6 +588,7 @@ def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
     # only here, never on the listing path.
     from monocycle_nash.runmeta.artifact_store import list_files, read_meta  # noqa: PLC0415
 
+    zone = _display_zone(args)  # the row's times in the table; JSON keeps them as stored
     repository = RunsRepository(context.connection(read_only=True))
     run = repository.get(args.run_id)
     run_dir = context.result_root / str(run.run_id)
@@ -444,20 +609,81 @@ def _show_run(args: argparse.Namespace, context: CommandContext) -> int:
         _print_json(document)
     else:
         parent = run.parent_run_id
-        _print_lines(
-            format_run_details(
-                run,
-                meta,
-                problem,
-                str(run_dir),
-                files,
-                process_state=state,
-                children=children,
-                child_state=process_state,
-                parent_missing=parent is not None and repository.find_by_id(parent) is None,
-            )
+        details = format_run_details(
+            run,
+            meta,
+            problem,
+            str(run_dir),
+            files,
+            process_state=state,
+            children=children,
+            child_state=process_state,
+            parent_missing=parent is not None and repository.find_by_id(parent) is None,
+            zone=zone,
         )
+        _print_lines(_with_provenance(details, meta))
     return 0
+
+
+def _with_provenance(lines: Iterable[str], meta: Mapping[str, object] | None) -> Iterator[str]:
+    """The ``show-run`` page with the run's provenance after its fields (the first block)."""
+    from monocycle_nash.runmeta.provenance import format_provenance  # noqa: PLC0415 - show-run only
+
+    block = list(format_provenance(None if meta is None else meta.get("provenance")))
+    for line in lines:
+        yield line
+        if block and not line:
+            yield from block
+            yield ""
+            block = []
+
+
+def _note_arguments(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--note TEXT`` or ``--note-file PATH``, one of the two."""
+    notes = parser.add_mutually_exclusive_group()
+    notes.add_argument("--note", metavar="TEXT", help=help_text)
+    notes.add_argument(
+        "--note-file",
+        metavar="PATH",
+        help="read the note from PATH ('-': standard input; one final newline is dropped)",
+    )
+
+
+def _note(args: argparse.Namespace) -> str | None:
+    """The note given by ``--note`` or read from ``--note-file`` (``None``: neither)."""
+    if args.note_file is None:
+        note: str | None = args.note
+        return note
+    try:
+        return read_note_file(args.note_file)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def read_note_file(path: str) -> str:
+    """The note in the file ``path`` (``-``: standard input), less one final newline.
+
+    The text must be UTF-8 (SQLite and meta.json store nothing else); a final ``\\n``
+    (or ``\\r\\n``) is dropped, so that ``echo note | runmeta ... --note-file -`` stores
+    ``note``. Raises ``ValueError`` with one line saying why it cannot be read.
+    """
+    try:
+        if path == "-":
+            if sys.stdin is None:
+                raise ValueError("--note-file -: standard input is closed")
+            data = sys.stdin.buffer.read()
+        else:
+            data = Path(path).read_bytes()
+    except OSError as err:
+        raise ValueError(f"--note-file {printable(path)}: {err.strerror or err}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"--note-file {printable(path)}: the note is not valid UTF-8") from None
+    for ending in ("\r\n", "\n"):
+        if text.endswith(ending):
+            return text[: -len(ending)]
+    return text
 
 
 def _update_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -469,7 +695,7 @@ def _update_run_arguments(parser: argparse.ArgumentParser) -> None:
         choices=FINAL_STATUSES,
         help="the new status (a run is running only while its process records it)",
     )
-    parser.add_argument("--note", metavar="TEXT", help='the new note ("" clears it)')
+    _note_arguments(parser, 'the new note ("" clears it)')
     project = parser.add_mutually_exclusive_group()
     project.add_argument(
         "--project-id", metavar="PID", help="attach the run to this project (and link it there)"
@@ -485,13 +711,17 @@ def _update_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _update_run(args: argparse.Namespace, context: CommandContext) -> int:
-    nothing = args.status is None and args.note is None and args.project_id is None
+    note = _note(args)
+    nothing = args.status is None and note is None and args.project_id is None
     if nothing and not args.no_project:
-        raise UsageError("nothing to change: give --status, --note, --project-id or --no-project")
+        raise UsageError(
+            "nothing to change: give --status, --note (or --note-file), --project-id or"
+            " --no-project"
+        )
     run = context.service().edits.update_run(
         args.run_id,
         status=args.status,
-        note=args.note,
+        note=note,
         project_id=args.project_id,
         clear_project=args.no_project,
         force=args.force,
@@ -554,11 +784,12 @@ def _add_project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--project-path", required=True, metavar="PATH", help="the project's folder"
     )
-    parser.add_argument("--note", default="", metavar="TEXT", help="a note on the project")
+    _note_arguments(parser, "a note on the project")
 
 
 def _add_project(args: argparse.Namespace, context: CommandContext) -> int:
-    project = context.service().edits.add_project(args.project_id, args.project_path, args.note)
+    note = _note(args) or ""
+    project = context.service().edits.add_project(args.project_id, args.project_path, note)
     line = f"added project {printable(project.project_id)} at {printable(project.project_path)}"
     if not Path(project.project_path).is_dir():
         line += " (no such folder yet: create it; until then its runs warn that no link was made)"
@@ -573,14 +804,15 @@ def _update_project_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the project's new folder; its runs' links (experiment_refs/) move there",
     )
-    parser.add_argument("--note", metavar="TEXT", help='the new note ("" clears it)')
+    _note_arguments(parser, 'the new note ("" clears it)')
 
 
 def _update_project(args: argparse.Namespace, context: CommandContext) -> int:
-    if args.project_path is None and args.note is None:
-        raise UsageError("nothing to change: give --project-path or --note")
+    note = _note(args)
+    if args.project_path is None and note is None:
+        raise UsageError("nothing to change: give --project-path or --note (or --note-file)")
     project = context.service().edits.update_project(
-        args.project_id, project_path=args.project_path, note=args.note
+        args.project_id, project_path=args.project_path, note=note
     )
     print(f"updated project {printable(project.project_id)} at {printable(project.project_path)}")
     return 0
@@ -603,9 +835,11 @@ def _list_projects_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON array instead of a table"
     )
+    _tz_argument(parser)
 
 
 def _list_projects(args: argparse.Namespace, context: CommandContext) -> int:
+    zone = _display_zone(args)
     connection = _history(context)
     if connection is None:
         if args.json:
@@ -615,7 +849,7 @@ def _list_projects(args: argparse.Namespace, context: CommandContext) -> int:
     if args.json:
         _write_out(json_array_lines(project.to_dict() for project in projects))
     else:
-        _print_lines(format_project_table(projects, terminal_width()))
+        _print_lines(format_project_table(projects, terminal_width(), zone))
     return 0
 
 
@@ -783,6 +1017,154 @@ def _check_without_database(
     )
 
 
+# --- comparing runs: diff and rerun ---------------------------------------------------
+
+_VALUE_LIMIT = 20
+"""Default of --max-values (``comparison.DEFAULT_VALUE_LIMIT``; not imported here, which
+would load hashlib on the listing path)."""
+
+
+def _max_values_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-values",
+        type=_positive_int,
+        default=_VALUE_LIMIT,
+        metavar="N",
+        help=f"list at most N differing values per JSON output (all are counted; default"
+        f" {_VALUE_LIMIT})",
+    )
+
+
+def _trouble(err: RunMetaError) -> int:
+    """``diff``/``rerun`` could not compare: one line on stderr, exit 2 (as ``diff(1)``)."""
+    sys.stderr.write(f"runmeta: error: {printable(str(err))}\n")
+    return 2
+
+
+def _diff_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_a", type=_positive_int, metavar="A", help="the first run")
+    parser.add_argument("run_b", type=_positive_int, metavar="B", help="the second run")
+    _max_values_argument(parser)
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object: {"runs", "identical", "inputs", "settings",'
+        ' "provenance", "figures", "outputs"}',
+    )
+
+
+def _diff(args: argparse.Namespace, context: CommandContext) -> int:
+    from monocycle_nash.runmeta.comparison import load_run  # noqa: PLC0415 - hashlib, ...
+    from monocycle_nash.runmeta.diff import diff_runs, format_diff  # noqa: PLC0415
+
+    try:
+        connection = context.connection(read_only=True)
+        first = load_run(connection, context.result_root, args.run_a)
+        second = (
+            first
+            if args.run_b == args.run_a
+            else load_run(connection, context.result_root, args.run_b)
+        )
+        found = diff_runs(first, second, limit=args.max_values)
+    except RunMetaError as err:
+        return _trouble(err)
+    if args.json:
+        _print_json(found.to_dict())
+    else:
+        _print_lines(format_diff(found, terminal_width()))
+    return 0 if found.identical else 1
+
+
+def _rerun_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_id", type=_positive_int, metavar="ID", help="the run to repeat")
+    notes = parser.add_mutually_exclusive_group()
+    notes.add_argument(
+        "--note", metavar="TEXT", help="the new run's note (default: 'rerun of run ID')"
+    )
+    notes.add_argument(
+        "--note-file",
+        metavar="PATH",
+        help="read the new run's note from PATH ('-': standard input), as the main job does",
+    )
+    _max_values_argument(parser)
+
+
+def _rerun(args: argparse.Namespace, context: CommandContext) -> int:
+    from monocycle_nash.runmeta.comparison import load_run  # noqa: PLC0415 - as _diff
+    from monocycle_nash.runmeta.rerun import (  # noqa: PLC0415
+        format_outcome,
+        judge_rerun,
+        plan_rerun,
+        run_main_job,
+    )
+
+    try:
+        connection = context.connection(read_only=True)
+        original = load_run(connection, context.result_root, args.run_id)
+        plan = plan_rerun(
+            original,
+            db_path=context.db_path,
+            result_root=context.result_root,
+            note=args.note,
+            note_file=args.note_file,
+        )
+    except RunMetaError as err:
+        return _trouble(err)
+    job = run_main_job(plan)
+    try:
+        outcome = judge_rerun(connection, context.result_root, plan, job, limit=args.max_values)
+    except RunMetaError as err:
+        raise RunMetaError(
+            f"the main job ran (exit {job.returncode}), but its run cannot be judged: {err}"
+        ) from err
+    if outcome.failure is not None:
+        sys.stderr.write(f"runmeta: error: {printable(outcome.failure)}\n")
+        return 1
+    _print_lines(format_outcome(outcome))
+    return 0 if outcome.identical else 1
+
+
+# --- ui: the run browser --------------------------------------------------------------
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535; 0: any free port)")
+    return int(text)
+
+
+def _ui_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="the address to serve on (default: 127.0.0.1, this machine only; another"
+        " one lets anyone who can reach it read the history, and says so)",
+    )
+    parser.add_argument(
+        "--port", type=_port, default=0, metavar="N", help="the port (default: 0, any free port)"
+    )
+    parser.add_argument(
+        "--open", action="store_true", help="open the page in the default web browser"
+    )
+
+
+def _ui(args: argparse.Namespace, context: CommandContext) -> int:
+    from monocycle_nash.runmeta.ui.server import serve, sqlite_connector  # noqa: PLC0415
+
+    if not args.host.strip():
+        raise UsageError("--host must not be empty")
+    # Each request opens its own connection in its own thread (sqlite3's rule).
+    return serve(
+        sqlite_connector(context.db_path),
+        context.result_root,
+        db_label=str(context.db_path),
+        host=args.host,
+        port=args.port,
+        open_browser=args.open,
+    )
+
+
 # --- the command line -----------------------------------------------------------------
 
 
@@ -817,9 +1199,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "list runs, newest first, with optional filters",
         _list_runs_arguments,
         _list_runs,
-        "List runs, newest first. --from/--to take a date (2026-02-14), a date-time "
-        "without offset (taken as +09:00) or with any offset (converted to +09:00); "
-        "both bounds are inclusive and a date-only --to includes the whole day.",
+        "List runs, newest first, with a short RESULT (a run's headline figures, or "
+        "why it failed). --from/--to take a date (2026-02-14), a date-time without "
+        "offset (taken as +09:00, or in the --tz zone) or with any offset; both bounds "
+        "are inclusive and a date-only --to includes the whole day. --where selects "
+        "runs by their figures, --search by a text in the note, command or reason. "
+        "Times are stored in +09:00; --tz (or RUNMETA_TZ) shows them in another zone.",
     ),
     Subcommand(
         "show-run",
@@ -919,6 +1304,43 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "and -shm files) to <name>.broken-<time>. New run ids continue after the "
         "highest one known.",
     ),
+    Subcommand(
+        "diff",
+        "what differs between two runs: inputs, settings, provenance, figures, outputs",
+        _diff_arguments,
+        _diff,
+        "Compare runs A and B section by section: their stored inputs (a unified diff "
+        "of text inputs, the merged inputs included; checksums for the rest), settings "
+        "(the merged inputs' tables, key by key), provenance, headline figures, and "
+        "their outputs (by SHA-256; the values of differing JSON outputs side by side, "
+        "with their absolute and relative differences). An identical section is one "
+        "line. Exit status as diff(1): 0 nothing differs, 1 something differs, 2 "
+        "trouble (an unknown run, a run without its folder or meta.json).",
+    ),
+    Subcommand(
+        "rerun",
+        "run the main job again on a run's frozen input and compare the outputs",
+        _rerun_arguments,
+        _rerun,
+        "Run the main job (python -m monocycle_nash.app) again on run ID's stored "
+        "input (its merged_input.toml for a run config, else the stored copy of its "
+        "game file), record the new run with rerun_of ID in the same database (and in "
+        "run ID's project), pass the job's own output through, then compare the two "
+        "runs' output/ files byte for byte (the values of differing JSON files side by "
+        "side). Exit status: 0 every output identical, 1 an output differs or the "
+        "rerun failed, 2 nothing was run (an unknown run, a run without its folder, an "
+        "input that changed, or a database the rerun could not be recorded in).",
+    ),
+    Subcommand(
+        "ui",
+        "browse the history in a web browser (a read-only page served on this machine)",
+        _ui_arguments,
+        _ui,
+        "Serve a read-only web page over the history until Ctrl-C: the runs with the "
+        "filters of list-runs, each run (row, provenance, pictures, outputs, logs, "
+        "inputs), runs compared side by side, and the projects. It prints its address; "
+        "by default it listens on 127.0.0.1 only, on any free port.",
+    ),
 )
 """Every subcommand, in the order ``runmeta --help`` lists them."""
 
@@ -963,6 +1385,33 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     )
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: print ``runmeta (monocycle-nash) X.Y.Z`` and exit 0.
+
+    The version is looked up only when asked for, never on every start.
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(
+            option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, help=help
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        from monocycle_nash.runmeta.provenance import (  # noqa: PLC0415 - only when asked
+            DISTRIBUTION,
+            package_version,
+        )
+
+        print(f"runmeta ({DISTRIBUTION}) {package_version() or 'unknown'}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``runmeta`` argument parser with every subcommand of :data:`SUBCOMMANDS`."""
     parser = argparse.ArgumentParser(
@@ -971,6 +1420,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 success, 1 refused request, 2 usage error.",
         formatter_class=HelpFormatter,
         allow_abbrev=False,  # "--db" would stop working once another "--db..." appears
+    )
+    parser.add_argument(
+        "--version", action=_VersionAction, help="print the version of runmeta and exit"
     )
     _add_global_options(parser, suppress=False)
     global_options = argparse.ArgumentParser(add_help=False, formatter_class=HelpFormatter)

@@ -433,6 +433,32 @@ MIGRATIONS: Final[tuple[MigrationStep, ...]] = (
             "CREATE INDEX IF NOT EXISTS idx_runs_parent_created ON runs(parent_run_id, created_at)",
         ),
     ),
+    MigrationStep(
+        version=5,
+        description="the headline figures of each run (run_metrics), searchable by value",
+        statements=(
+            # One row per figure. ``number`` has no type affinity, so an integer stays an
+            # integer and a float a float (SQLite compares them numerically); text goes
+            # to ``text``; a boolean is the only value with both: 0/1 and 'false'/'true';
+            # None has neither. The figures go with their run (CASCADE): they are
+            # nothing without it, and delete-run needs no second statement.
+            """CREATE TABLE IF NOT EXISTS run_metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  number,
+  text TEXT,
+  PRIMARY KEY (run_id, key),
+  CHECK (number IS NULL OR typeof(number) IN ('integer', 'real')),
+  CHECK (number IS NULL OR text IS NULL
+         OR (number IN (0, 1) AND text IN ('false', 'true')))
+) WITHOUT ROWID""",
+            # list-runs --where KEY OP VALUE: the runs holding a figure in a range (or
+            # equal to a text) are read from these when they are few (each ends with the
+            # primary key, so run_id comes with the entry).
+            "CREATE INDEX IF NOT EXISTS idx_run_metrics_key_number ON run_metrics(key, number)",
+            "CREATE INDEX IF NOT EXISTS idx_run_metrics_key_text ON run_metrics(key, text)",
+        ),
+    ),
 )
 """Every schema step, oldest first; step ``i`` has version ``i + 1``."""
 
@@ -771,6 +797,9 @@ _OWN_COLUMNS: Final = {
     ),
 }
 """The columns of schema version 1; later versions only add."""
+_LATER_TABLES: Final = frozenset({"run_metrics"})
+"""Tables of later schema versions. Ours too: a file read as version 0 may already hold
+them, when another process created the database and migrated it meanwhile."""
 
 
 def _refuse_other_schema(conn: sqlite3.Connection, path: str | Path, version: int) -> None:
@@ -787,7 +816,7 @@ def _refuse_other_schema(conn: sqlite3.Connection, path: str | Path, version: in
         " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
     ):
         columns.setdefault(str(table), set()).add(str(column))
-    others = sorted(set(columns) - _OWN_TABLES)
+    others = sorted(set(columns) - _OWN_TABLES - _LATER_TABLES)
     absent = version > 0 and not _OWN_TABLES.issubset(columns)
     if (version == 0 and others) or absent:
         listed = others if version == 0 else sorted(columns)

@@ -11,11 +11,11 @@ meta.json
 Every write of a run's meta.json (the run's start and end, ``update-run``, project
 edits, ``check --repair``, ``reap``) goes through :meth:`RunEditor.write_meta`: under
 the run's lock (:meth:`RunArtifactStore.meta_lock`) it reads the row again and the
-current meta.json, takes the row's fields from the row and keeps everything else the
-file holds (input, process, reason, warnings, extra fields), adds the writer's own
-facts, and writes. Writers racing on one run therefore never drop each other's fields,
-and the last one to write carries the newest row. A folder the run did not make
-(``runs.folder``) is never written into.
+current meta.json, takes the row's fields (and the run's figures, ``metrics``) from the
+database and keeps everything else the file holds (input, process, reason, warnings,
+extra fields), adds the writer's own facts, and writes. Writers racing on one run
+therefore never drop each other's fields, and the last one to write carries the newest
+row. A folder the run did not make (``runs.folder``) is never written into.
 
 Project links
 -------------
@@ -114,9 +114,11 @@ from monocycle_nash.runmeta.errors import (
     RunStatusChangedError,
     RunStillRunningError,
 )
+from monocycle_nash.runmeta.metrics import checked_metrics
 from monocycle_nash.runmeta.models import (
     FINAL_STATUSES,
     LinkKind,
+    MetricValue,
     ProjectRecord,
     RunRecord,
     RunStatus,
@@ -597,14 +599,22 @@ def _merged_meta(
     reason: str | None,
     warnings: Sequence[str],
     extra: Mapping[str, Any] | None,
+    metrics: Mapping[str, MetricValue] | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """meta.json: the row's fields, the file's other fields, then the writer's facts.
 
     The process is the writer's, else the file's when it is the row's, else the row's
     (a row of schema 3 always names it); the reason is the writer's, else the row's,
-    else the file's. Warnings are added once each.
+    else the file's. Warnings are added once each. ``metrics`` (the database's figures,
+    or the writer's) replace the file's; without them (``None``) the file's are kept.
+    So does ``provenance`` (the run's, given at its start).
     """
     meta = sync_row(existing, record)
+    if provenance is not None:
+        meta["provenance"] = dict(provenance)
+    if metrics is not None:
+        meta["metrics"] = dict(metrics)
     if input_info is not None:
         meta["input"] = input_info.to_dict()
     row_process = None if books is None else books.process
@@ -749,6 +759,8 @@ class RunEditor:
             raise ForeignMetaError(self.store.meta_path(run_id), meta.get("created_at"))
         status, ended_at = end
         reason = meta.get("reason")
+        recorded = meta.get("metrics")
+        figures, problems = checked_metrics(recorded if isinstance(recorded, dict) else {})
         now = self.clock.timestamp()
         with transaction(self.connection):
             before = self.runs.get(run_id)
@@ -761,8 +773,10 @@ class RunEditor:
                 reason=reason if isinstance(reason, str) else None,
                 updated_at=now,
             )
+            if figures:  # the figures of that end, missed with it
+                self.runs.set_metrics(run_id, figures)
         note = f"the database missed this end; {found_by} recorded it from meta.json at {now}"
-        warnings = [note]
+        warnings = [note, *(f"{problem}; not stored" for problem in problems)]
         if after.project_path is not None:
             run_dir = self.store.run_dir(run_id)
             try:
@@ -771,6 +785,31 @@ class RunEditor:
                 warnings.append(f"project link not updated: {err}")
         self.write_meta(run_id, warnings=warnings)
         return after
+
+    def set_metrics(
+        self, run_id: int, metrics: Mapping[str, MetricValue], *, replace: bool = False
+    ) -> dict[str, MetricValue]:
+        """Store figures of a run (ended or not), then its meta.json; return all its figures.
+
+        Each key's value replaces the one stored; with ``replace`` the run's other
+        figures go. Every key and value is checked first: one that cannot be stored
+        raises :class:`InvalidMetricError` and nothing changes. The row (and its
+        ``updated_at``) is unchanged: the figures are not columns of ``runs``. A run
+        whose folder is gone, or is not its own, gets them in the database only; a
+        meta.json that cannot be written is a warning (stderr and nothing else), like
+        :meth:`update_run`'s. Raises :class:`RunNotFoundError`.
+        """
+        with transaction(self.connection):
+            self.runs.set_metrics(run_id, metrics, replace=replace)
+            stored = self.runs.metrics(run_id)
+        warnings: list[str] = []
+        if self._has_own_folder(run_id):
+            try:
+                self.write_meta(run_id, metrics=stored)
+            except (ForeignMetaError, ForeignFolderError) as err:
+                warnings.append(f"meta.json not updated: {err}")
+        print_warnings(run_id, warnings)
+        return stored
 
     def sync_meta(self, run_id: int, *, warnings: Sequence[str] = ()) -> Path | None:
         """Rewrite the run's meta.json from its row, keeping every other field.
@@ -797,6 +836,8 @@ class RunEditor:
         reason: str | None = None,
         warnings: Sequence[str] = (),
         extra: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, MetricValue] | None = None,
+        provenance: Mapping[str, Any] | None = None,
     ) -> Path | None:
         """Write the run's meta.json from its row plus what only the file holds.
 
@@ -805,6 +846,10 @@ class RunEditor:
         could not take) and so is the current meta.json: the row's fields replace the
         file's, every other field of the file is kept, and the writer's own facts are
         added (``input_info``, ``process``, ``reason``, ``warnings``, ``extra`` fields).
+        ``metrics`` (the run's figures) are the database's when it holds any for the
+        run, else those given (with ``record``: the figures the database could not
+        take), else the file's are kept. ``provenance`` (the run's, from its start)
+        replaces the file's; without it the file's is kept.
         Concurrent writers thus never drop each other's fields, and the last write
         carries the newest row. ``first`` is the row as the run's start inserted it,
         used without reading it again when no meta.json exists yet (no other writer has
@@ -831,6 +876,10 @@ class RunEditor:
                     record, books = self._own_row(run_id)
                 else:
                     record = first
+            if metrics is None and books is not None:  # the row was read: so are its figures
+                # None keeps the file's: figures of an end the database missed stay
+                # until reap or check --repair records them (record_end_from_meta).
+                metrics = self.runs.metrics(run_id) or None
             if describes_another_run(existing, record):
                 raise ForeignMetaError(self.store.meta_path(run_id), existing.get("created_at"))
             if kept is not None:
@@ -844,6 +893,8 @@ class RunEditor:
                 reason=reason,
                 warnings=warnings,
                 extra=extra,
+                metrics=metrics,
+                provenance=provenance,
             )
             self.store.write_meta(run_id, meta)
         return kept

@@ -31,6 +31,7 @@ __all__ = [
     "ForeignMetaError",
     "InputNotFoundError",
     "InputReadError",
+    "InvalidMetricError",
     "InvalidProjectIdError",
     "InvalidProjectPathError",
     "InvalidStatusError",
@@ -207,6 +208,17 @@ class InvalidStatusError(RunMetaError):
         self.status = status
         message = detail or "expected one of running, success, fail, killed"
         super().__init__(f"invalid run status {status!r}: {message}")
+
+
+class InvalidMetricError(RunMetaError):
+    """A run figure that cannot be stored: a bad key, or an unusable value.
+
+    Raised by ``RunEditor.set_metrics``; at a run's end a bad figure is only a warning.
+    """
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(problem)
 
 
 class InvalidTimestampError(RunMetaError):

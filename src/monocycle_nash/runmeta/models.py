@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     """Status of a run: ``running`` until it ends, then one of the final statuses."""
     LinkKind = Literal["symlink", "text"]
     """How a project refers to a run folder: a symbolic link or a text file."""
+    MetricValue = int | float | str | bool | None
+    """The value of one of a run's headline figures (see ``metrics.py``)."""
 
     class _RunRow(NamedTuple):
         run_id: int
@@ -46,6 +48,11 @@ if TYPE_CHECKING:
         created_at: str
         note: str
 
+    class _ListedRow(NamedTuple):
+        record: RunRecord
+        reason: str | None
+        metrics: dict[str, MetricValue]
+
 else:
     _RunRow = namedtuple(
         "RunRecord",
@@ -54,14 +61,19 @@ else:
         defaults=(None, None),
     )
     _ProjectRow = namedtuple("ProjectRecord", "project_id project_path created_at note")
+    _ListedRow = namedtuple("ListedRun", "record reason metrics")
 
     def __getattr__(name: str) -> object:
-        """Build the ``Literal`` aliases ``RunStatus`` and ``LinkKind`` on first use."""
-        if name not in {"RunStatus", "LinkKind"}:
+        """Build the aliases ``RunStatus``, ``LinkKind`` and ``MetricValue`` on first use."""
+        if name not in {"RunStatus", "LinkKind", "MetricValue"}:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         from typing import Literal  # noqa: PLC0415 - see the module docstring
 
-        globals().update(RunStatus=Literal[RUN_STATUSES], LinkKind=Literal["symlink", "text"])
+        globals().update(
+            RunStatus=Literal[RUN_STATUSES],
+            LinkKind=Literal["symlink", "text"],
+            MetricValue=int | float | str | bool | None,
+        )
         return globals()[name]
 
 
@@ -70,6 +82,8 @@ __all__ = [
     "RUN_FIELDS",
     "RUN_STATUSES",
     "LinkKind",
+    "ListedRun",
+    "MetricValue",
     "ProjectRecord",
     "RunRecord",
     "RunStatus",
@@ -135,3 +149,13 @@ class ProjectRecord(_ProjectRow):
     def to_dict(self) -> dict[str, Any]:
         """Return the fields in declaration order."""
         return self._asdict()
+
+
+class ListedRun(_ListedRow):
+    """A run as ``list-runs`` shows it: its record, its reason and its figures.
+
+    ``reason`` is why it failed or was killed (``None`` otherwise, or for a row older
+    than schema version 3); ``metrics`` its headline figures by key (``{}``: none).
+    """
+
+    __slots__ = ()

@@ -108,7 +108,8 @@ from monocycle_nash.runmeta.errors import (
     RunStatusChangedError,
     SchemaTooNewError,
 )
-from monocycle_nash.runmeta.models import RunRecord, is_run_status
+from monocycle_nash.runmeta.metrics import checked_metrics
+from monocycle_nash.runmeta.models import MetricValue, RunRecord, is_run_status
 from monocycle_nash.runmeta.process import (
     ProcessIdentity,
     ProcessState,
@@ -118,7 +119,7 @@ from monocycle_nash.runmeta.process import (
     recorded_process,
     recorded_process_state,
 )
-from monocycle_nash.runmeta.repositories import NO_FOLDER, RunBookkeeping
+from monocycle_nash.runmeta.repositories import NO_FOLDER, RunBookkeeping, RunsRepository
 from monocycle_nash.runmeta.service import RunSessionService
 
 TYPE_CHECKING = False
@@ -861,6 +862,7 @@ def rebuild_database(
         )
     projects, notes = _projects_of(runs)
     notes.extend(_lost_parents(runs))
+    figures = _figures_of(runs, metas, notes)
     runs = [run if run.project_id in projects else run._replace(project_id=None) for run in runs]
     # New ids continue after every id known: restored, the old sequence, and the folders
     # skipped (a damaged run's folder must not be given to a new run), unless a folder's
@@ -868,7 +870,8 @@ def rebuild_database(
     folders = [run_id for run_id, _ in skipped if run_id <= _LARGEST_FOLDER_ID]
     sequence = max([old_sequence, *(run.run_id for run in runs), *folders])
     temp = path.with_name(f".{path.name}.{os.getpid()}.rebuild")
-    _build(temp, [_row_columns(run, metas[run.run_id]) for run in runs], projects, sequence)
+    rows = [_row_columns(run, metas[run.run_id]) for run in runs]
+    _build(temp, rows, projects, sequence, figures)
     try:
         moved = _move_aside(existing, path, (clock or JstClock()).now())
         if not _link_into_place(temp, path):
@@ -1061,18 +1064,37 @@ def _row_columns(run: RunRecord, meta: dict[str, Any]) -> dict[str, Any]:
     return columns
 
 
+def _figures_of(
+    runs: list[RunRecord], metas: Mapping[int, Mapping[str, Any]], notes: list[str]
+) -> dict[int, dict[str, MetricValue]]:
+    """The figures each meta.json records (``metrics``); a figure that cannot be stored
+    is left out, with a note."""
+    figures: dict[int, dict[str, MetricValue]] = {}
+    for run in runs:
+        recorded = metas[run.run_id].get("metrics")
+        if not isinstance(recorded, dict):
+            continue  # none, or a meta.json written before figures existed
+        kept, problems = checked_metrics(recorded)
+        notes.extend(f"run {run.run_id}: {problem}; not restored" for problem in problems)
+        if kept:
+            figures[run.run_id] = kept
+    return figures
+
+
 def _build(
     temp: Path,
     runs: list[dict[str, Any]],
     projects: dict[str, tuple[str, str]],
     sequence: int,
+    figures: Mapping[int, Mapping[str, MetricValue]],
 ) -> None:
     """Write a new database at ``temp`` holding ``projects`` and ``runs`` with their ids.
 
     Only the columns the current schema has are written (the process and the reason
     came with schema version 3, the parent with 4). Foreign keys are off while it
     fills the tables: a child whose parent was not restored keeps its
-    ``parent_run_id`` (every ``project_id`` is one of ``projects`` already).
+    ``parent_run_id`` (every ``project_id`` is one of ``projects`` already). The
+    runs' ``figures`` go to ``run_metrics`` (schema version 5).
     """
     for file in _database_files(temp):
         file.unlink(missing_ok=True)  # a leftover of an interrupted rebuild by this pid
@@ -1094,6 +1116,9 @@ def _build(
                         f" VALUES ({', '.join('?' * len(names))})",
                         [[run[name] for name in names] for run in runs],
                     )
+                repository = RunsRepository(conn)
+                for run_id, recorded in figures.items():
+                    repository.set_metrics(run_id, recorded)
                 # The next id continues after every id known, restored or not.
                 conn.execute("DELETE FROM sqlite_sequence WHERE name = 'runs'")
                 conn.execute(

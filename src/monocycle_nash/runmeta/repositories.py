@@ -19,6 +19,14 @@ run. The foreign key refuses to delete a parent row that a child row names
 (``ON DELETE RESTRICT``); :meth:`RunsRepository.list_children` and
 :meth:`RunsRepository.count_children` read a parent's children, and
 :meth:`RunsRepository.orphan_children` the children whose parent row is gone anyway.
+
+A run's headline figures (schema version 5) are rows of ``run_metrics``, one per key
+(see ``metrics.py`` for keys and values): :meth:`RunsRepository.set_metrics`,
+:meth:`RunsRepository.metrics` and, for a listing, :meth:`RunsRepository.metrics_of`
+(many runs in one query) and :meth:`RunsRepository.iter_listing`. The searches take
+``search`` (a text in the note, command or reason) and ``where`` (conditions on the
+figures, :class:`~monocycle_nash.runmeta.metrics.MetricCondition`), always as bound
+parameters inside SQL fragments chosen from fixed tables.
 """
 
 from __future__ import annotations
@@ -26,20 +34,22 @@ from __future__ import annotations
 import builtins
 import sqlite3
 from collections import namedtuple
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from math import isqrt
 
 from monocycle_nash.runmeta.clock import normalize_timestamp
 from monocycle_nash.runmeta.errors import (
     DatabaseError,
     DuplicateProjectError,
+    InvalidMetricError,
     InvalidProjectIdError,
     InvalidProjectPathError,
     ParentRunNotFoundError,
     ProjectNotFoundError,
     RunNotFoundError,
 )
-from monocycle_nash.runmeta.models import ProjectRecord, RunRecord, parse_status
+from monocycle_nash.runmeta.models import ListedRun, ProjectRecord, RunRecord, parse_status
 
 # Not ``typing.TYPE_CHECKING``: ``runmeta list-runs`` loads this module, and ``typing``
 # (and ``pathlib``, which only project paths need) would add milliseconds to its start.
@@ -48,6 +58,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Final, NamedTuple
 
+    from monocycle_nash.runmeta.metrics import MetricCondition
+    from monocycle_nash.runmeta.models import MetricValue
     from monocycle_nash.runmeta.process import ProcessIdentity
 
     class _BookkeepingRow(NamedTuple):
@@ -64,6 +76,7 @@ else:
 
 __all__ = [
     "FOREIGN_FOLDER",
+    "LISTING_BATCH",
     "NO_FOLDER",
     "ProjectsRepository",
     "RunBookkeeping",
@@ -120,6 +133,10 @@ _SELECT_RUNS: Final = (
     f"SELECT {_RUN_COLUMNS} FROM runs AS r"  # noqa: S608 - constant text, no user values
     " LEFT JOIN projects AS p ON p.project_id = r.project_id"
 )
+_SELECT_LISTING: Final = (
+    f"SELECT {_RUN_COLUMNS}, r.reason FROM runs AS r"  # noqa: S608 - constant text
+    " LEFT JOIN projects AS p ON p.project_id = r.project_id"
+)
 _BOOKKEEPING_COLUMNS: Final = "r.host, r.pid, r.process_start, r.reason, r.folder"
 _RECORD_SIZE: Final = 12  # the columns of _RUN_COLUMNS
 _SELECT_RUNS_IN_FULL: Final = (
@@ -142,6 +159,8 @@ _KEY_TAKEN: Final = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UN
 
 TimeBound = str | datetime | None
 """A filter bound: a timestamp string with an offset, an aware datetime, or no bound."""
+LISTING_BATCH: Final = 200
+"""Rows :meth:`RunsRepository.iter_listing` reads at a time (one figures query each)."""
 
 
 def _run_from_row(row: Sequence[Any]) -> RunRecord:
@@ -399,15 +418,28 @@ class RunsRepository:
         limit: int | None = None,
         *,
         parent_run_id: int | None = None,
+        search: str | None = None,
+        where: Sequence[MetricCondition] = (),
     ) -> builtins.list[RunRecord]:
         """Return the runs matching every given filter, newest first.
 
         ``from_at <= created_at <= to_at`` (both inclusive; any offset is accepted and
         compared in Japan time); ``parent_run_id`` keeps only that run's children;
-        ``limit`` caps the number of rows.
+        ``search`` keeps the runs whose note, command or reason contains it (ignoring
+        the case of ASCII letters); ``where`` keeps the runs whose figures meet every
+        condition; ``limit`` caps the number of rows.
         """
         return builtins.list(
-            self.iter_runs(from_at, to_at, status, project_id, limit, parent_run_id=parent_run_id)
+            self.iter_runs(
+                from_at,
+                to_at,
+                status,
+                project_id,
+                limit,
+                parent_run_id=parent_run_id,
+                search=search,
+                where=where,
+            )
         )
 
     def iter_runs(
@@ -419,43 +451,101 @@ class RunsRepository:
         limit: int | None = None,
         *,
         parent_run_id: int | None = None,
+        search: str | None = None,
+        where: Sequence[MetricCondition] = (),
     ) -> Iterator[RunRecord]:
         """Yield the runs of :meth:`list_runs` one by one, streaming from the database."""
-        cursor = self._select_runs(from_at, to_at, status, project_id, limit, parent_run_id)
+        filters = _Filters(from_at, to_at, status, project_id, parent_run_id, search, where)
+        cursor = self._select_runs(_SELECT_RUNS, filters, limit)
         try:
             for row in cursor:
                 yield RunRecord(*row)
         finally:
             cursor.close()
 
-    def _select_runs(  # noqa: PLR0917 - the filters of list_runs, in its order
+    def iter_listing(
         self,
-        from_at: TimeBound,
-        to_at: TimeBound,
-        status: str | None,
-        project_id: str | None,
-        limit: int | None,
-        parent_run_id: int | None,
-    ) -> sqlite3.Cursor:
+        from_at: TimeBound = None,
+        to_at: TimeBound = None,
+        status: str | None = None,
+        project_id: str | None = None,
+        limit: int | None = None,
+        *,
+        parent_run_id: int | None = None,
+        search: str | None = None,
+        where: Sequence[MetricCondition] = (),
+        with_metrics: bool = True,
+    ) -> Iterator[ListedRun]:
+        """Yield the runs of :meth:`list_runs` with their reason and figures (``list-runs``).
+
+        Streamed: the rows are read :data:`LISTING_BATCH` at a time, and the figures
+        of each batch in one more query (none without ``with_metrics``: ``{}``).
+        """
+        filters = _Filters(from_at, to_at, status, project_id, parent_run_id, search, where)
+        cursor = self._select_runs(_SELECT_LISTING, filters, limit)
+        try:
+            while True:
+                rows = cursor.fetchmany(LISTING_BATCH)
+                if not rows:
+                    return
+                found = self.metrics_of([row[0] for row in rows]) if with_metrics else {}
+                for row in rows:
+                    record = RunRecord(*row[:_RECORD_SIZE])
+                    yield ListedRun(record, row[_RECORD_SIZE], found.get(record.run_id, {}))
+        finally:
+            cursor.close()
+
+    def _select_runs(self, select: str, filters: _Filters, limit: int | None) -> sqlite3.Cursor:
         """Run the search and return its cursor, whose rows are plain tuples.
 
         The ORDER BY matches the indexes ``(created_at)``, ``(status, created_at)``,
         ``(project_id, created_at)``, ``(project_id, status, created_at)`` and
         ``(parent_run_id, created_at)`` (each ends with the rowid, ``run_id``), so a
         page is read from the index in order with no sort: its cost does not grow with
-        the table.
+        the table. A condition on the figures that few runs meet is read from the
+        figures' index instead (see :meth:`_driving_condition`).
         """
-        where, params = _run_filters(from_at, to_at, status, project_id, parent_run_id)
-        sql = f"{_SELECT_RUNS}{where} ORDER BY r.created_at DESC, r.run_id DESC"
+        if limit is not None and limit < 0:
+            raise ValueError("limit must not be negative")
+        drive = self._driving_condition(filters.where, limit)
+        where, params = _run_filters(filters, drive)
+        sql = f"{select}{where} ORDER BY r.created_at DESC, r.run_id DESC"
         if limit is not None:
-            if limit < 0:
-                raise ValueError("limit must not be negative")
             sql += " LIMIT ?"
             params.append(limit)
         cursor = self._conn.cursor()
         # Tuples rather than the connection's sqlite3.Row: a third less time per row.
         cursor.row_factory = None
         return cursor.execute(sql, params)
+
+    def _driving_condition(self, where: Sequence[MetricCondition], limit: int | None) -> int | None:
+        """The index of the condition to read the runs from, or ``None``: walk the runs.
+
+        Walking the runs newest first and looking up each one's figure finds a page
+        of ``limit`` runs quickly when many runs meet the conditions, but reads the
+        whole table when few do. Reading the runs that meet one condition from
+        ``idx_run_metrics_key_number`` (or ``_key_text``) and sorting them costs in
+        proportion to their number instead. So each condition's matches are counted
+        on its index, up to a bound (``sqrt(limit * runs / 2)`` for a page, half the
+        runs for a whole listing, where the two costs meet), and the rarest condition
+        under the bound drives the search. ``~`` (a text inside) cannot be counted on
+        an index: it never drives.
+        """
+        if not where:
+            return None
+        row = self._conn.execute("SELECT max(run_id) FROM runs").fetchone()
+        size = int(row[0] or 0)
+        bound = size // 2 if limit is None else isqrt(limit * size // 2)
+        best: tuple[int, int] | None = None
+        for index, condition in enumerate(where):
+            if condition.op == "~":
+                continue
+            test, params = _metric_test(condition)
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM run_metrics AS m WHERE {test} LIMIT ?)"  # noqa: S608 - fixed fragments
+            count = int(self._conn.execute(sql, [*params, bound + 1]).fetchone()[0])
+            if count <= bound and (best is None or count < best[0]):
+                best = (count, index)
+        return None if best is None else best[1]
 
     def count_runs(
         self,
@@ -465,12 +555,73 @@ class RunsRepository:
         project_id: str | None = None,
         *,
         parent_run_id: int | None = None,
+        search: str | None = None,
+        where: Sequence[MetricCondition] = (),
     ) -> int:
         """Return how many runs match the filters of :meth:`list_runs`."""
-        where, params = _run_filters(from_at, to_at, status, project_id, parent_run_id)
-        sql = f"SELECT count(*) FROM runs AS r{where}"  # noqa: S608 - values are bound
+        filters = _Filters(from_at, to_at, status, project_id, parent_run_id, search, where)
+        clauses, params = _run_filters(filters, self._driving_condition(where, None))
+        sql = f"SELECT count(*) FROM runs AS r{clauses}"  # noqa: S608 - values are bound
         row = self._conn.execute(sql, params).fetchone()
         return int(row[0])
+
+    # -- figures (run_metrics) ---------------------------------------------------------
+
+    def set_metrics(
+        self, run_id: int, metrics: Mapping[str, MetricValue], *, replace: bool = False
+    ) -> None:
+        """Store the run's figures: each key's value replaces the one stored, if any.
+
+        With ``replace`` the run's other figures are removed first. Every key and value
+        must be valid (:func:`~monocycle_nash.runmeta.metrics.metric_problem`), else
+        :class:`InvalidMetricError` and nothing is written by this call. Raises
+        :class:`RunNotFoundError` for an unknown run.
+        """
+        from monocycle_nash.runmeta.metrics import metric_problem  # noqa: PLC0415 - writers only
+
+        for key, value in metrics.items():
+            problem = metric_problem(key, value)
+            if problem is not None:
+                raise InvalidMetricError(problem)
+        if self._conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is None:
+            raise RunNotFoundError(run_id)
+        if replace:
+            self._conn.execute("DELETE FROM run_metrics WHERE run_id = ?", (run_id,))
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO run_metrics (run_id, key, number, text) VALUES (?, ?, ?, ?)",
+            [(run_id, key, *_encode_metric(value)) for key, value in metrics.items()],
+        )
+
+    def metrics(self, run_id: int) -> dict[str, MetricValue]:
+        """Return the run's figures by key, keys in ascending order (``{}``: none)."""
+        rows = self._conn.execute(
+            "SELECT key, number, text FROM run_metrics WHERE run_id = ? ORDER BY key", (run_id,)
+        ).fetchall()
+        return {str(row[0]): _decode_metric(row[1], row[2]) for row in rows}
+
+    def metrics_of(self, run_ids: Iterable[int]) -> dict[int, dict[str, MetricValue]]:
+        """Return the figures of many runs in one query: ``{run_id: {key: value}}``.
+
+        Runs without figures are left out. For listings: pass a batch of ids (a few
+        hundred; SQLite binds at most 32766 values, 999 before version 3.32).
+        """
+        ids = builtins.list(dict.fromkeys(run_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        cursor = self._conn.cursor()
+        cursor.row_factory = None
+        found: dict[int, dict[str, MetricValue]] = {}
+        try:
+            for run_id, key, number, text in cursor.execute(
+                "SELECT run_id, key, number, text FROM run_metrics"  # noqa: S608 - placeholders
+                f" WHERE run_id IN ({marks}) ORDER BY run_id, key",
+                ids,
+            ):
+                found.setdefault(run_id, {})[key] = _decode_metric(number, text)
+        finally:
+            cursor.close()
+        return found
 
     def list_children(self, parent_run_id: int) -> builtins.list[RunRecord]:
         """Return the child runs of ``parent_run_id``, ids ascending (none: ``[]``).
@@ -534,32 +685,130 @@ def _in_full(row: Sequence[Any]) -> tuple[RunRecord, RunBookkeeping]:
     return RunRecord(*row[:_RECORD_SIZE]), RunBookkeeping(*row[_RECORD_SIZE:])
 
 
-def _run_filters(
-    from_at: TimeBound,
-    to_at: TimeBound,
-    status: str | None,
-    project_id: str | None,
-    parent_run_id: int | None = None,
-) -> tuple[str, list[object]]:
-    clauses: list[str] = []
-    params: list[object] = []
-    if from_at is not None:
+class _Filters:
+    """The filters of a run search, as :meth:`RunsRepository.list_runs` takes them."""
+
+    __slots__ = ("from_at", "parent_run_id", "project_id", "search", "status", "to_at", "where")
+
+    def __init__(  # noqa: PLR0917 - the filters of list_runs, in its order
+        self,
+        from_at: TimeBound,
+        to_at: TimeBound,
+        status: str | None,
+        project_id: str | None,
+        parent_run_id: int | None,
+        search: str | None,
+        where: Sequence[MetricCondition],
+    ) -> None:
+        self.from_at = from_at
+        self.to_at = to_at
+        self.status = status
+        self.project_id = project_id
+        self.parent_run_id = parent_run_id
+        self.search = search
+        self.where = tuple(where)
+
+
+# The SQL of each --where operator: only these fixed fragments are ever put in a query;
+# the key and the value are bound parameters.
+_NUMBER_TESTS: Final = {
+    "=": "m.number = ?",
+    "!=": "m.number <> ?",
+    "<": "m.number < ?",
+    "<=": "m.number <= ?",
+    ">": "m.number > ?",
+    ">=": "m.number >= ?",
+}
+_TEXT_TESTS: Final = {
+    "=": "m.text = ?",
+    "!=": "m.text <> ?",
+    "~": "m.text LIKE ? ESCAPE '\\'",
+}
+_SEARCHED: Final = (
+    "(r.note LIKE ? ESCAPE '\\' OR r.command LIKE ? ESCAPE '\\' OR r.reason LIKE ? ESCAPE '\\')"
+)
+"""``--search``: the same pattern three times (note, command, reason)."""
+
+
+def _contains_pattern(text: str) -> str:
+    """A LIKE pattern matching any text that contains ``text`` (``%``, ``_`` escaped)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _metric_test(condition: MetricCondition) -> tuple[str, builtins.list[object]]:
+    """The SQL test of one figure condition on ``run_metrics AS m``, and its parameters."""
+    value = condition.value
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    tests = _NUMBER_TESTS if numeric else _TEXT_TESTS
+    test = tests.get(condition.op)
+    if test is None:
+        kind = "a number" if numeric else "a text"
+        raise ValueError(f"operator {condition.op!r} does not compare {kind}")
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    if condition.op == "~":
+        value = _contains_pattern(str(value))
+    return f"m.key = ? AND {test}", [condition.key, value]
+
+
+def _run_filters(filters: _Filters, drive: int | None = None) -> tuple[str, builtins.list[object]]:
+    """The WHERE clause of a run search and its parameters.
+
+    ``drive`` is the index of the figure condition that selects the runs through the
+    figures' index (``r.run_id IN (...)``); the others are ``EXISTS`` tests of each
+    run's figure by the primary key.
+    """
+    clauses: builtins.list[str] = []
+    params: builtins.list[object] = []
+    if filters.from_at is not None:
         clauses.append("r.created_at >= ?")
-        params.append(normalize_timestamp(from_at))
-    if to_at is not None:
+        params.append(normalize_timestamp(filters.from_at))
+    if filters.to_at is not None:
         clauses.append("r.created_at <= ?")
-        params.append(normalize_timestamp(to_at))
-    if status is not None:
+        params.append(normalize_timestamp(filters.to_at))
+    if filters.status is not None:
         clauses.append("r.status = ?")
-        params.append(parse_status(status))
-    if project_id is not None:
+        params.append(parse_status(filters.status))
+    if filters.project_id is not None:
         clauses.append("r.project_id = ?")
-        params.append(project_id)
-    if parent_run_id is not None:
+        params.append(filters.project_id)
+    if filters.parent_run_id is not None:
         clauses.append("r.parent_run_id = ?")
-        params.append(parent_run_id)
+        params.append(filters.parent_run_id)
+    for index, condition in enumerate(filters.where):
+        test, values = _metric_test(condition)  # fixed fragments; values are bound
+        if index == drive:
+            clauses.append(f"r.run_id IN (SELECT m.run_id FROM run_metrics AS m WHERE {test})")  # noqa: S608
+        else:
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM run_metrics AS m WHERE m.run_id = r.run_id AND {test})"  # noqa: S608
+            )
+        params.extend(values)
+    if filters.search is not None:
+        pattern = _contains_pattern(filters.search)
+        clauses.append(_SEARCHED)
+        params.extend((pattern, pattern, pattern))
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     return where, params
+
+
+def _encode_metric(value: MetricValue) -> tuple[int | float | None, str | None]:
+    """The ``(number, text)`` columns of a figure (a boolean fills both)."""
+    if isinstance(value, bool):
+        return int(value), "true" if value else "false"
+    if isinstance(value, int | float):
+        return value, None
+    return None, value
+
+
+def _decode_metric(number: object, text: object) -> MetricValue:
+    """The figure stored as ``(number, text)`` (see :func:`_encode_metric`)."""
+    if number is not None and text is not None:
+        return text == "true"
+    if isinstance(number, int | float):
+        return number
+    return None if text is None else str(text)
 
 
 def _absolute(project_path: str | Path) -> str:

@@ -2,8 +2,9 @@
 
 Start: INSERT the run as ``running`` with the process recording it (host, pid, start
 time) and commit (the id is final), create ``result/<run_id>/`` with ``input/ output/
-logs/``, freeze the input, link the run from its project, write meta.json. SIGTERM and
-SIGINT are held between the INSERT and the moment its id is bound, so an interrupt
+logs/``, freeze the input, link the run from its project, write meta.json (with the
+run's provenance: versions, platform, git commit and dirtiness, command line). SIGTERM
+and SIGINT are held between the INSERT and the moment its id is bound, so an interrupt
 there is recorded too. If any step after the INSERT fails, the run is recorded as
 ``fail`` (``killed`` for an interrupt) with the reason in the row and in meta.json,
 never deleted and never left ``running``, and the error is re-raised: the attempt is
@@ -25,12 +26,12 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from monocycle_nash.runmeta.artifact_store import (
     INPUT_DIR,
@@ -63,8 +64,15 @@ from monocycle_nash.runmeta.errors import (
     RunMetaError,
     RunTerminated,
 )
-from monocycle_nash.runmeta.git_probe import GitCommitProbe
-from monocycle_nash.runmeta.models import LinkKind, ProjectRecord, RunRecord, RunStatus
+from monocycle_nash.runmeta.git_probe import GitCommitProbe, GitState, GitStateProbe
+from monocycle_nash.runmeta.metrics import checked_metrics
+from monocycle_nash.runmeta.models import (
+    LinkKind,
+    MetricValue,
+    ProjectRecord,
+    RunRecord,
+    RunStatus,
+)
 from monocycle_nash.runmeta.process import (
     CapturedOutput,
     ProcessIdentity,
@@ -73,6 +81,7 @@ from monocycle_nash.runmeta.process import (
     deferred_signals,
     sigterm_raises,
 )
+from monocycle_nash.runmeta.provenance import Provenance, collect_provenance
 from monocycle_nash.runmeta.repositories import (
     FOREIGN_FOLDER,
     NO_FOLDER,
@@ -87,11 +96,19 @@ __all__ = ["RunContext", "RunSessionService"]
 class RunContext:
     """A started run, as handed to the code doing the work.
 
-    ``extra`` is the one mutable part: put JSON-serialisable values in it while the run
-    works and they are written as extra top-level meta.json fields when it finishes
-    (names of the standard fields are ignored, but a list of strings under
-    ``"warnings"`` is added to meta.json's ``warnings``). It takes no part in ``==``.
+    ``extra`` and ``metrics`` are the mutable parts. Put JSON-serialisable values in
+    ``extra`` while the run works and they are written as extra top-level meta.json
+    fields when it finishes (names of the standard fields are ignored, but a list of
+    strings under ``"warnings"`` is added to meta.json's ``warnings``). Put the run's
+    headline figures in ``metrics`` (``run.metrics["support_size"] = 3``): keys of 1-64
+    ASCII letters, digits, ``_``, ``.``, ``-``; values ``int``, finite ``float``,
+    ``str``, ``bool`` or ``None``. They are stored with the run's end, in the database
+    (``runmeta list-runs --where``) and in meta.json's ``"metrics"``; a figure that
+    cannot be stored is left out with a warning, never failing the run. Neither takes
+    part in ``==``.
     ``parent_run_id`` is the run this one is a child of (``None``: an ordinary run).
+    ``provenance`` is what meta.json's ``"provenance"`` holds: the package version,
+    Python, platform, git commit and dirtiness, and the process's command line.
     """
 
     run_id: int
@@ -108,6 +125,8 @@ class RunContext:
     link_kind: LinkKind | None = None
     parent_run_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    metrics: dict[str, MetricValue] = field(default_factory=dict, compare=False)
+    provenance: Provenance | None = None
 
     @property
     def input_dir(self) -> Path:
@@ -148,6 +167,13 @@ def _traceback_text(err: BaseException) -> str:
     return "".join(traceback.format_exception(err))
 
 
+def _git_state_reader(probe: GitStateProbe | Callable[[], str | None]) -> Callable[[], GitState]:
+    """What the service calls for a run's git state: ``probe.state``, or the commit alone."""
+    if hasattr(probe, "state"):
+        return cast(GitStateProbe, probe).state
+    return lambda: GitState(probe(), None)
+
+
 class RunSessionService:
     """Records runs: ``start``/``finish_*``, ``record()``, and edits that keep files in step.
 
@@ -163,7 +189,7 @@ class RunSessionService:
         *,
         clock: Clock | None = None,
         root: str | Path = ".",
-        git_probe: Callable[[], str | None] | None = None,
+        git_probe: GitStateProbe | Callable[[], str | None] | None = None,
         process_identity: Callable[[], ProcessIdentity] = current_process,
     ) -> None:
         self.connection = connection
@@ -174,7 +200,9 @@ class RunSessionService:
         self.projects = ProjectsRepository(connection)
         self.edits = RunEditor(connection, store, self.clock)
         """Updates and deletions of runs and projects (see :class:`RunEditor`)."""
-        self._git_probe = git_probe if git_probe is not None else GitCommitProbe(self.root)
+        self._git_state = _git_state_reader(
+            git_probe if git_probe is not None else GitCommitProbe(self.root)
+        )
         self._process_identity = process_identity
 
     @classmethod
@@ -186,14 +214,17 @@ class RunSessionService:
         result_root: str | Path | None = None,
         clock: Clock | None = None,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-        git_probe: Callable[[], str | None] | None = None,
+        git_probe: GitStateProbe | Callable[[], str | None] | None = None,
         process_identity: Callable[[], ProcessIdentity] = current_process,
     ) -> RunSessionService:
         """Open the service of the project at ``root``.
 
         Defaults: database ``root/.runmeta/run_history.db``, run folders
         ``root/result``; explicit relative paths are relative to the current folder.
-        The git commit recorded is the one checked out at ``root``.
+        The git commit recorded, and whether tracked files differ from it, are those of
+        the checkout holding ``root``. ``git_probe`` replaces that: an object with a
+        ``state()`` method returning a :class:`GitState` (a :class:`GitCommitProbe` of
+        another folder), or a callable returning the commit (dirtiness then unknown).
         """
         base = Path(root).absolute()
         database = Path(db_path) if db_path is not None else base / DEFAULT_DB_PATH
@@ -283,7 +314,8 @@ class RunSessionService:
         carrying the run's id as ``failed_run_id``.
         """
         now = self.clock.timestamp()
-        git_commit = self._git_probe()
+        provenance = collect_provenance(self._git_state())
+        git_commit = provenance.git_commit
         process = self._process_identity()
         project: ProjectRecord | None = None
         record: RunRecord | None = None
@@ -339,7 +371,12 @@ class RunSessionService:
             if record.project_path is not None:
                 link_kind = self._link(record, record.project_path, warnings)
             self.edits.write_meta(
-                run_id, first=record, input_info=input_info, process=process, warnings=warnings
+                run_id,
+                first=record,
+                input_info=input_info,
+                process=process,
+                warnings=warnings,
+                provenance=provenance.to_json(),
             )
         except BaseException as err:
             if record is None:
@@ -350,6 +387,7 @@ class RunSessionService:
                 input_info=input_info,
                 warnings=warnings,
                 link_kind=link_kind,
+                provenance=provenance,
             )
             self._record_failed_start(failed, err)
             with suppress(AttributeError):  # e.g. an exception type with __slots__
@@ -361,6 +399,7 @@ class RunSessionService:
             input_info=input_info,
             warnings=warnings,
             link_kind=link_kind,
+            provenance=provenance,
             run_dir=run_dir,
         )
 
@@ -372,6 +411,7 @@ class RunSessionService:
         input_info: InputSnapshotInfo | None,
         warnings: list[str],
         link_kind: LinkKind | None,
+        provenance: Provenance,
         run_dir: Path | None = None,
     ) -> RunContext:
         return RunContext(
@@ -388,6 +428,7 @@ class RunSessionService:
             warnings=tuple(warnings),
             link_kind=link_kind,
             parent_run_id=record.parent_run_id,
+            provenance=provenance,
         )
 
     def _link(self, record: RunRecord, project_path: str, warnings: list[str]) -> LinkKind | None:
@@ -473,13 +514,16 @@ class RunSessionService:
         warnings: Sequence[str],
         *,
         record: RunRecord | None = None,
+        metrics: Mapping[str, MetricValue] | None = None,
         with_process: bool = True,
     ) -> None:
         """Write the meta.json of an ended run: its row plus the context's file-only facts.
 
-        ``record`` stands for the row when the database could not take the end. Without
-        ``with_process`` the process is the one meta.json and the row already hold.
+        ``record`` (and ``metrics``) stand for the row (and its figures) when the
+        database could not take the end. Without ``with_process`` the process (and the
+        provenance) are the ones meta.json and the row already hold.
         """
+        provenance = ctx.provenance if with_process else None
         self.edits.write_meta(
             ctx.run_id,
             record=record,
@@ -488,6 +532,8 @@ class RunSessionService:
             reason=reason,
             warnings=warnings,
             extra=ctx.extra,
+            metrics=metrics,
+            provenance=None if provenance is None else provenance.to_json(),
         )
 
     # -- finish ----------------------------------------------------------------------
@@ -507,13 +553,18 @@ class RunSessionService:
     def _finish(self, ctx: RunContext, status: RunStatus, reason: str | None) -> RunRecord:
         now = self.clock.timestamp()
         warnings = [*ctx.warnings, *map(str, ctx.extra.get("warnings", ()))]
+        metrics, refused = checked_metrics(ctx.metrics)
+        for problem in refused:  # one bad figure never fails the run
+            self._warn(ctx.run_id, f"{problem}; not stored", warnings)
         try:
             with transaction(self.connection):
                 ended = self.runs.finish_running(ctx.run_id, status, now, now, reason=reason)
                 record = ended if ended is not None else self.runs.get(ctx.run_id)
+                if metrics:  # with the end, or not at all; kept even by a status set by hand
+                    self.runs.set_metrics(ctx.run_id, metrics)
         except DatabaseError as err:
             self._finish_without_database(
-                ctx, status, reason=reason, now=now, err=err, warnings=warnings
+                ctx, status, reason=reason, now=now, err=err, warnings=warnings, metrics=metrics
             )
             raise DatabaseWriteError(
                 ctx.run_id,
@@ -557,8 +608,9 @@ class RunSessionService:
         now: str,
         err: DatabaseError,
         warnings: list[str],
+        metrics: Mapping[str, MetricValue],
     ) -> None:
-        """The row could not be updated: say so in the logs and in meta.json."""
+        """The row could not be updated: say so in the logs and in meta.json (figures too)."""
         self._warn(ctx.run_id, f"database not updated to {status}: {err}", warnings)
         intended = RunRecord(
             run_id=ctx.run_id,
@@ -575,7 +627,7 @@ class RunSessionService:
             project_path=ctx.project_path,
         )
         try:
-            self._write_end_meta(ctx, reason, warnings, record=intended)
+            self._write_end_meta(ctx, reason, warnings, record=intended, metrics=metrics)
         except RunMetaError as file_err:
             err.add_note(f"runmeta: {file_err}")
 
