@@ -13,6 +13,7 @@ sections 1 to 3.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,28 +95,63 @@ def write_team_outputs(output_dir: Path, team: TeamGame, equilibrium: Equilibriu
     return [matrix_path, usage_path]
 
 
-def write_spectrum(output_dir: Path, game: Game) -> tuple[list[Path], str]:
-    """Write ``spectrum.json`` for a skew-symmetric ``game``; return it and the summary line.
+Figures = dict[str, float | int | str | bool | None]
+"""Headline figures of an analysis: what a run stores as its metrics (queryable)."""
+
+
+def solve_figures(equilibrium: Equilibrium) -> Figures:
+    """The solve's headline figures: value, exploitability, support size, solver, gap."""
+    return {
+        "value": float(equilibrium.value),
+        "exploitability": float(equilibrium.exploitability),
+        "support_size": len(equilibrium.support),
+        "solver": equilibrium.solver,
+        "gap": float(equilibrium.gap),
+    }
+
+
+def distance_figures(prefix: str, distances: Mapping[str, object]) -> Figures:
+    """The finite numeric distances, each named ``<prefix>.<distance>``."""
+    return {
+        f"{prefix}.{name}": float(value)
+        for name, value in distances.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+
+
+def write_spectrum(output_dir: Path, game: Game) -> tuple[list[Path], str, Figures]:
+    """Write ``spectrum.json`` for a skew-symmetric ``game``; return it, the summary line
+    and the figures (``sigma_1``, ``ratio2_to_1``, ``dominant_gap``, ``rank``).
 
     A game that is not skew-symmetric, or a payoff matrix above
     :data:`MAX_MATRIX_SPECTRUM` strategies, gets no file and a line saying why.
     """
     if _too_large_matrix(game):
-        return [], (
-            f"Spectrum: not computed for {len(game.labels):,} strategies (a payoff matrix"
-            f" above {MAX_MATRIX_SPECTRUM:,} takes O(n^3) time)"
+        return (
+            [],
+            (
+                f"Spectrum: not computed for {len(game.labels):,} strategies (a payoff matrix"
+                f" above {MAX_MATRIX_SPECTRUM:,} takes O(n^3) time)"
+            ),
+            {},
         )
     try:
         spectrum = spectrum_of(game)
     except NotSkewSymmetricError as err:
-        return [], err.summary_line()
+        return [], err.summary_line(), {}
     path = output_dir / SPECTRUM_FILE
     write_json(
         path,
         {"schema_version": SCHEMA_VERSION, **spectrum.to_json()},
         indent=len(spectrum.moduli) <= _INDENTED_UP_TO,
     )
-    return [path], spectrum.summary_line()
+    figures: Figures = {
+        "sigma_1": spectrum.levels[0] if spectrum.levels else 0.0,
+        "ratio2_to_1": spectrum.ratio2_to_1,
+        "dominant_gap": spectrum.dominant_gap,
+        "rank": spectrum.rank,
+    }
+    return [path], spectrum.summary_line(), figures
 
 
 def write_approximation(
@@ -145,8 +181,9 @@ def write_comparison(
     game: Game,
     equilibrium: Equilibrium,
     reference_path: Path,
-) -> tuple[list[Path], str]:
-    """Compare ``game`` with the reference game file; write the JSON and the picture."""
+) -> tuple[list[Path], str, Figures]:
+    """Compare ``game`` with the reference game file; write the JSON and the picture;
+    return them, the summary line and the distances as figures (``comparison.*``)."""
     reference = read_game_file(reference_path)
     comparison = compare_games(game, reference, game_equilibrium=equilibrium)
     json_path = output_dir / COMPARISON_FILE
@@ -155,7 +192,8 @@ def write_comparison(
     write_file_atomically(
         picture_path, comparison_svg(comparison, reference_name=reference_path.name)
     )
-    return [json_path, picture_path], comparison.summary_line(reference_name=reference_path.name)
+    line = comparison.summary_line(reference_name=reference_path.name)
+    return [json_path, picture_path], line, distance_figures("comparison", comparison.distances())
 
 
 def _too_large_matrix(game: Game) -> bool:

@@ -225,6 +225,7 @@ class _Tally:
             {"completed": len(ordered), "failed": len(self.failures), "seconds": round(seconds, 3)}
         )
         extra["result"] = _headline(settings, summary)
+        self.ctx.metrics.update(extra["result"])
         extra["outputs"] = [f"output/{name}" for name in (TRIALS_CSV, SUMMARY_JSON, SUMMARY_SVG)]
         return _summary_lines(settings, summary, (self.reused, len(self.failures)), seconds)
 

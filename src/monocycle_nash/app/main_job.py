@@ -25,6 +25,8 @@ from pathlib import Path
 
 from monocycle_nash import GameError, divergences, pure_strategy_payoffs
 from monocycle_nash.app.analyses import (
+    distance_figures,
+    solve_figures,
     solve_game,
     write_approximation,
     write_comparison,
@@ -45,7 +47,7 @@ from monocycle_nash.app.experiments import run_experiment
 from monocycle_nash.app.outputs import PerStrategy, write_results
 from monocycle_nash.app.pictures import write_pictures
 from monocycle_nash.app.project import prepare_project
-from monocycle_nash.app.resume import reused_trials, stored_input
+from monocycle_nash.app.resume import check_sweep, reused_trials, stored_input
 from monocycle_nash.app.run_config import (
     GameInput,
     InputReading,
@@ -65,13 +67,14 @@ from monocycle_nash.app.summary import (
 from monocycle_nash.app.sweeps import run_sweep
 from monocycle_nash.equilibrium import Equilibrium
 from monocycle_nash.examples import DEFAULT_RUN_CONFIG, examples_dir
-from monocycle_nash.experiments import ExperimentSettings
+from monocycle_nash.experiments import ExperimentSettings, run_trial
 from monocycle_nash.game import Game
 from monocycle_nash.game_files import collector_paused
 from monocycle_nash.runmeta import (
     DEFAULT_DB_PATH,
     DEFAULT_RESULT_ROOT,
     ArtifactWriteError,
+    FirstCommitProbe,
     GitCommitProbe,
     InputFile,
     RunContext,
@@ -200,19 +203,14 @@ def _resumed_input(arguments: Arguments) -> Path:
         return stored_input(service, arguments.resume)
 
 
-def _code_commit_probe(root: Path) -> Callable[[], str | None]:
+def _code_commit_probe(root: Path) -> FirstCommitProbe:
     """Return a probe of the commit of the code being run, else of the project root.
 
     The solver's version is what makes a result reproducible, and ``--root`` is often a
     data folder outside any repository, so the checkout holding this package comes first.
+    Whether tracked files differ from the commit is told for the same checkout.
     """
-    code_probe = GitCommitProbe(Path(__file__).resolve().parent)
-    root_probe = GitCommitProbe(root)
-
-    def probe() -> str | None:
-        return code_probe() or root_probe()
-
-    return probe
+    return FirstCommitProbe(GitCommitProbe(Path(__file__).resolve().parent), GitCommitProbe(root))
 
 
 def _check_storage(storage: StorageLocation) -> None:
@@ -491,8 +489,14 @@ def _experiment(
             f"Every trial analyses the fixed game {printable(run_input.game.source)}.",
             flush=True,
         )
+    if fixed_game is not None:
+        # Every trial analyses the same game: one trial here refuses a game that does
+        # not suit the experiment (one line) before any worker starts.
+        run_trial(settings, 0, fixed_game)
     resume = job.arguments.resume
-    reused = None if resume is None else reused_trials(job.service, resume, settings)
+    reused = (
+        None if resume is None else reused_trials(job.service, resume, settings, run_input.game)
+    )
     lines = run_experiment(ctx, settings, fixed_game=fixed_game, reused=reused)
     for line in lines:
         print(printable(line))
@@ -504,6 +508,8 @@ def _sweep(ctx: RunContext, run_input: RunInput, storage: StorageLocation, job: 
     """Run a ``[sweep]``: one child run per (condition, seed), then sweep.csv."""
     assert run_input.sweep is not None
     print(f"Run {ctx.run_id}: sweep {printable(run_input.path.name)}", flush=True)
+    if job.arguments.resume is not None:
+        check_sweep(job.service, job.arguments.resume)
     lines = run_sweep(
         ctx,
         run_input,
@@ -530,6 +536,36 @@ def _details(ctx: RunContext, storage: StorageLocation) -> str:
     )
 
 
+def _write_analyses(
+    ctx: RunContext, run_input: RunInput, game: Game, equilibrium: Equilibrium
+) -> tuple[list[Path], list[str]]:
+    """The spectrum, and the approximation and comparison a run config asks for: their
+    files and summary lines; their figures go into the run's metrics."""
+    output_dir, metrics = ctx.output_dir, ctx.metrics
+    written, line, figures = write_spectrum(output_dir, game)
+    metrics.update(figures)
+    lines = [line]
+    settings = run_input.analyses
+    compared = (game, equilibrium)  # what [compare] compares with its reference
+    if settings.approximation is not None:
+        files, line, approximation = write_approximation(
+            output_dir, game, equilibrium, settings.approximation
+        )
+        written += files
+        lines.append(line)
+        if approximation is not None:
+            metrics["dominant_eigen_ratio"] = approximation.dominant_eigen_ratio
+            metrics.update(distance_figures("approximation", approximation.distances.distances()))
+            if settings.compare_approximation:
+                compared = (approximation.roster, approximation.roster_equilibrium)
+    if settings.reference is not None:
+        files, line, figures = write_comparison(output_dir, *compared, settings.reference)
+        written += files
+        lines.append(line)
+        metrics.update(figures)
+    return written, lines
+
+
 def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocation) -> None:
     game_input = run_input.game
     if game_input is None:  # pragma: no cover - read_input refuses a run config without one
@@ -550,27 +586,15 @@ def _solve_and_write(ctx: RunContext, run_input: RunInput, storage: StorageLocat
     ctx.extra["output"] = {"per_strategy": per_strategy}
     # The answer first: a picture that fails afterwards costs only itself.
     written = _write_answer(output_dir, game, equilibrium, per_strategy)
+    metrics = ctx.metrics
+    metrics.update(solve_figures(equilibrium))
     if team is not None:
         ctx.extra["teams"] = {"count": len(team.labels), "characters": len(team.characters)}
+        metrics["team_count"] = len(team.labels)
         print(f"Played as its team game: {plural(len(team.labels), 'team')}.", flush=True)
         written += write_team_outputs(output_dir, team, equilibrium)
-    spectrum_files, spectrum_line = write_spectrum(output_dir, game)
-    written += spectrum_files
-    analysis_lines = [spectrum_line]
-    settings = run_input.analyses
-    compared = (game, equilibrium)  # what [compare] compares with its reference
-    if settings.approximation is not None:
-        files, line, approximation = write_approximation(
-            output_dir, game, equilibrium, settings.approximation
-        )
-        written += files
-        analysis_lines.append(line)
-        if settings.compare_approximation and approximation is not None:
-            compared = (approximation.roster, approximation.roster_equilibrium)
-    if settings.reference is not None:
-        files, line = write_comparison(output_dir, *compared, settings.reference)
-        written += files
-        analysis_lines.append(line)
+    files, analysis_lines = _write_analyses(ctx, run_input, game, equilibrium)
+    written += files
     ctx.extra["result"] = {
         "support": list(equilibrium.support),
         "value": float(equilibrium.value),

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from monocycle_nash.app.errors import InputError, RunConfigError
 from monocycle_nash.app.experiments import TRIALS_CSV, Reused, read_trials
-from monocycle_nash.app.run_config import read_toml
+from monocycle_nash.app.run_config import GameInput, read_toml
 from monocycle_nash.errors import GameError
 from monocycle_nash.experiments import ExperimentSettings, parse_experiment
 from monocycle_nash.runmeta import RunMetaError, RunNotFoundError, RunSessionService
 
 __all__ = [
+    "check_sweep",
     "earlier_run_dir",
     "experiment_of",
     "reused_trials",
@@ -69,14 +71,32 @@ def stored_input(service: RunSessionService, run_id: int) -> Path:
     return run_dir / stored
 
 
-def reused_trials(service: RunSessionService, run_id: int, settings: ExperimentSettings) -> Reused:
-    """The finished trials of run ``run_id``, which must be the same experiment."""
+def reused_trials(
+    service: RunSessionService,
+    run_id: int,
+    settings: ExperimentSettings,
+    game: GameInput | None,
+) -> Reused:
+    """The finished trials of run ``run_id``, which must be the same experiment: the same
+    ``[experiment]`` (``workers`` and ``skip_failed_trials`` aside) and the same fixed
+    game (the same file by SHA-256, or the same inline table), or none in both."""
     run_dir = earlier_run_dir(service, run_id)
-    earlier = experiment_of(service, run_id)
+    config = _stored_config(service, run_id)
+    if "sweep" in config:
+        raise RunConfigError(
+            f"--resume {run_id}: run {run_id} was a sweep and this input is an experiment; "
+            "resume a sweep with its own input"
+        )
+    earlier = _experiment_in(config, run_id)
     if not same_experiment(earlier, settings):
         raise RunConfigError(
             f"--resume {run_id}: run {run_id} is a different experiment "
             f"({_difference(earlier, settings)}); resume it with its own input"
+        )
+    if _stored_game(config) != _game_of(game):
+        raise RunConfigError(
+            f"--resume {run_id}: run {run_id} analysed another fixed game (or none); its "
+            "trials are not this experiment's"
         )
     trials = run_dir / "output" / TRIALS_CSV
     if not trials.is_file():
@@ -88,16 +108,51 @@ def reused_trials(service: RunSessionService, run_id: int, settings: ExperimentS
     return Reused(run_id, rows)
 
 
+def check_sweep(service: RunSessionService, run_id: int) -> None:
+    """Refuse (``RunConfigError``) to resume run ``run_id`` as a sweep when it was not one."""
+    if "sweep" not in _stored_config(service, run_id):
+        raise RunConfigError(
+            f"--resume {run_id}: run {run_id} was not a sweep and this input is one; "
+            "resume it with its own input"
+        )
+
+
 def experiment_of(service: RunSessionService, run_id: int) -> ExperimentSettings:
     """The ``[experiment]`` of run ``run_id``'s stored input (``InputError`` if none)."""
-    path = stored_input(service, run_id)
+    return _experiment_in(_stored_config(service, run_id), run_id)
+
+
+def _stored_config(service: RunSessionService, run_id: int) -> dict[str, Any]:
+    return read_toml(stored_input(service, run_id))
+
+
+def _experiment_in(config: dict[str, Any], run_id: int) -> ExperimentSettings:
+    table = config.get("experiment")
+    if table is None:
+        raise RunConfigError(f"--resume {run_id}: run {run_id} was not an experiment")
     try:
-        table = read_toml(path).get("experiment")
-        if table is None:
-            raise RunConfigError(f"--resume {run_id}: run {run_id} was not an experiment")
-        return parse_experiment(table, str(path))
+        return parse_experiment(table, f"run {run_id}'s stored input")
     except GameError as err:
         raise RunConfigError(f"--resume {run_id}: {err}") from None
+
+
+def _stored_game(config: dict[str, Any]) -> tuple[str, str] | None:
+    """What identifies the fixed game of a stored run config: its file's SHA-256 or
+    its inline table (as canonical JSON); ``None`` without a game."""
+    game = config.get("game")
+    if game is None:
+        return None
+    if isinstance(game, dict):
+        return ("table", json.dumps(game, sort_keys=True, default=str))
+    return ("file", str(config.get("game_sha256")))
+
+
+def _game_of(game: GameInput | None) -> tuple[str, str] | None:
+    if game is None:
+        return None
+    if game.table is not None:
+        return ("table", json.dumps(dict(game.table), sort_keys=True, default=str))
+    return ("file", str(game.sha256))
 
 
 def same_experiment(first: ExperimentSettings, second: ExperimentSettings) -> bool:

@@ -25,15 +25,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import monocycle_nash
 from monocycle_nash.app.errors import ExperimentFailure, InputError
 from monocycle_nash.app.resume import experiment_of, same_experiment
 from monocycle_nash.app.run_config import RunInput
@@ -57,6 +60,7 @@ CHILDREN_DIR = "children"
 _INTERRUPT_GRACE = 5.0  # seconds a child gets to end on the Ctrl-C it got too
 _TERMINATE_WAIT = 60.0  # seconds a child gets to record its end after SIGTERM
 _BASE_COLUMNS = ("condition", "seed", "run_id", "status", "reused")
+_ERROR_PREFIX = re.compile(r"^[\w.-]+: (?:error|warning): ")
 
 
 @dataclass(slots=True)
@@ -125,9 +129,10 @@ def run_sweep(
     failed = [child for child in children if child.status != "success"]
     if failed:
         first = failed[0]
+        run = "no run" if first.run_id is None else f"run {first.run_id}"
         raise ExperimentFailure(
             f"{plural(len(failed), 'child run')} of the sweep did not succeed; the first: "
-            f"{first.describe()} (run {first.run_id}) ended {first.status}"
+            f"{first.describe()} ({run}) ended {first.status}"
             + (f": {first.reason}" if first.reason else "")
             + f" (see {SWEEP_CSV}; --resume {ctx.run_id} reruns what did not succeed)"
         )
@@ -192,21 +197,38 @@ def _child_command(
 def _run_child(
     ctx: RunContext, service: RunSessionService, child: _Child, command: list[str]
 ) -> None:
-    """Run one child as its own process and read back what it recorded."""
+    """Run one child as its own process and read back what it recorded.
+
+    Its output goes to temporary files, not pipes: a pipe would stay open as long as any
+    process holding it lives, and the parent must not wait on a grandchild.
+    """
     before = {record.run_id for record in service.runs.list_children(ctx.run_id)}
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
-    )
-    try:
-        _, errors = process.communicate()
-    except BaseException as err:
-        _stop(process, interrupted=isinstance(err, KeyboardInterrupt))
-        _read_back(service, ctx.run_id, before, child, "")
-        raise
-    _read_back(service, ctx.run_id, before, child, errors)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errors:
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=errors, env=_child_environment()
+        )
+        try:
+            process.wait()
+        except BaseException as err:
+            _stop(process, interrupted=isinstance(err, KeyboardInterrupt))
+            _read_back(service, ctx.run_id, before, child, "")
+            raise
+        errors.seek(0)
+        _read_back(service, ctx.run_id, before, child, errors.read())
 
 
-def _stop(process: subprocess.Popen[str], *, interrupted: bool) -> None:
+def _child_environment() -> dict[str, str]:
+    """This environment, with the folder holding this package first on ``PYTHONPATH``:
+    ``python -m monocycle_nash.app`` then finds it even when the sweep itself was
+    started as ``python src/main.py`` outside an installation."""
+    package_parent = str(Path(monocycle_nash.__file__).resolve().parent.parent)
+    environment = dict(os.environ)
+    paths = [package_parent, *filter(None, environment.get("PYTHONPATH", "").split(os.pathsep))]
+    environment["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return environment
+
+
+def _stop(process: subprocess.Popen[bytes], *, interrupted: bool) -> None:
     """Let the child end itself: it had Ctrl-C too, or gets SIGTERM; kill it at last."""
     if interrupted:
         try:
@@ -225,7 +247,13 @@ def _stop(process: subprocess.Popen[str], *, interrupted: bool) -> None:
 def _read_back(
     service: RunSessionService, parent: int, before: set[int], child: _Child, errors: str
 ) -> None:
-    """The child's run id, status, reason and headline, from the database and meta.json."""
+    """The child's run id, status, reason and headline, from the database and meta.json.
+
+    A child whose process has ended while its row still says ``running`` died without
+    recording its end (SIGKILL, the out-of-memory killer): its process is known to be
+    gone (it was waited for), so it is recorded ``killed`` here, as ``runmeta reap``
+    would.
+    """
     try:
         new = [r for r in service.runs.list_children(parent) if r.run_id not in before]
     except RunMetaError as err:
@@ -236,15 +264,25 @@ def _read_back(
         child.reason = _last_line(errors) or "the child process recorded no run"
         return
     record = new[-1]
+    if record.status == "running":
+        reason = "its process ended without recording its end (killed by a signal?)"
+        try:
+            record = service.edits.update_run(
+                record.run_id, status="killed", reason=reason, expected_status="running"
+            )
+        except RunMetaError as err:
+            child.reason = str(err)
     child.run_id, child.status = record.run_id, record.status
     child.headline = _headline_of(service, record.run_id)
-    if record.status != "success":
+    if record.status != "success" and not child.reason:
         child.reason = _last_line(errors)
 
 
 def _last_line(text: str) -> str:
+    """The last line the child printed, without the main job's ``monocycle-nash: error:``."""
     lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    last = lines[-1] if lines else ""
+    return _ERROR_PREFIX.sub("", last)
 
 
 def _headline_of(service: RunSessionService, run_id: int) -> Mapping[str, object] | None:
@@ -261,36 +299,63 @@ def _earlier_children(
     service: RunSessionService, parent: int, children: Sequence[_Child]
 ) -> dict[int, tuple[int, str]]:
     """For each child (by ``id()``), the earlier sweep's child of the same experiment:
-    its run id and status, a ``success`` first, else the latest."""
+    its run id and status, a ``success`` first, else the latest.
+
+    The earlier sweep's children are its own child runs and the ones it reused itself
+    (listed in its meta.json), so a resumed sweep resumed again reuses them all.
+    """
+    candidates = {record.run_id: record.status for record in service.runs.list_children(parent)}
+    for run_id in _reused_by(service, parent):
+        try:
+            candidates.setdefault(run_id, service.runs.get(run_id).status)
+        except RunMetaError:
+            continue  # deleted since: not reused
     found: dict[int, tuple[int, str]] = {}
-    for record in service.runs.list_children(parent):
-        if record.status == "running":
+    for run_id, status in sorted(candidates.items()):
+        if status == "running":
             continue
         try:
-            settings = experiment_of(service, record.run_id)
+            settings = experiment_of(service, run_id)
         except (InputError, RunMetaError):
             continue  # a child whose input cannot be read is not reused: it runs again
         for child in children:
             if same_experiment(settings, child.settings):
                 kept = found.get(id(child))
                 if kept is None or kept[1] != "success":
-                    found[id(child)] = (record.run_id, record.status)
+                    found[id(child)] = (run_id, status)
     return found
 
 
+def _reused_by(service: RunSessionService, parent: int) -> list[int]:
+    """The run ids the sweep ``parent`` lists as its children in its meta.json."""
+    try:
+        meta = json.loads(service.store.meta_path(parent).read_text(encoding="utf-8"))
+        listed = meta["sweep"]["children"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(listed, list):
+        return []
+    return [
+        entry["run_id"]
+        for entry in listed
+        if isinstance(entry, dict) and isinstance(entry.get("run_id"), int)
+    ]
+
+
 def _child_line(child: _Child) -> str:
-    run = "no run" if child.run_id is None else f"run {child.run_id}"
+    run = "" if child.run_id is None else f"run {child.run_id} "
     what = "reused" if child.reused else child.status
     figures = _figures_text(child.headline)
     reason = f": {child.reason}" if child.reason and child.status != "success" else ""
-    return f"{child.describe()}: {run} {what}{reason}{figures}"
+    return f"{child.describe()}: {run}{what}{reason}{figures}"
 
 
 def _figures_text(headline: Mapping[str, object] | None) -> str:
     """`` (50 trials, support_3_rate 0.52)``: the child's count and compared figure."""
     if not headline:
         return ""
-    shown = [f"{headline['completed']} trials"] if "completed" in headline else []
+    completed = headline.get("completed")
+    shown = [plural(completed, "trial")] if isinstance(completed, int) else []
     shown += [
         f"{key} {value:.4g}"
         for key, _ in SWEEP_FIGURES
@@ -354,6 +419,7 @@ def _write_outputs(ctx: RunContext, children: Sequence[_Child]) -> None:
         "succeeded": sum(child.status == "success" for child in children),
         "reused": sum(child.reused for child in children),
     }
+    ctx.metrics.update(ctx.extra["result"])
     ctx.extra["outputs"] = [f"output/{SWEEP_CSV}", f"output/{SWEEP_SVG}", f"output/{CHILDREN_DIR}"]
 
 
