@@ -14,6 +14,12 @@ each with the project folder outside any git repository and inside a throwaway o
 against 8 processes running the floor. Everything happens in a temporary folder that is
 deleted at the end.
 
+The PostgreSQL columns time the same service on a PostgreSQL server (``pgserver``, a
+development dependency, started in the temporary folder; local socket), one database
+per case, against a floor of bare psycopg statements: ``INSERT ... RETURNING run_id``
+and ``UPDATE`` in autocommit, nothing else (no files). Without pgserver and psycopg,
+or with ``--no-postgres``, those columns are ``-``.
+
     uv run python bench/recording.py            # the table of document/benchmarks.md
     uv run python bench/recording.py --quick    # a few seconds
 """
@@ -32,6 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from _harness import (
     child_env,
@@ -45,6 +52,9 @@ from _harness import (
 from monocycle_nash.runmeta.clock import JST
 from monocycle_nash.runmeta.db import MIGRATIONS, migrate
 from monocycle_nash.runmeta.service import RunSessionService
+
+if TYPE_CHECKING:
+    import psycopg
 
 INPUT_TEXT = "\n".join(
     [
@@ -67,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--processes", type=int, default=8, help="concurrent processes")
     parser.add_argument(
         "--runs-per-process", type=int, default=None, help="runs per process (default 150)"
+    )
+    parser.add_argument(
+        "--no-postgres", action="store_true", help="leave out the PostgreSQL columns"
     )
     parser.add_argument(
         "--worker", nargs=3, metavar=("KIND", "ROOT", "RUNS"), help=argparse.SUPPRESS
@@ -156,6 +169,75 @@ class Floor:
         _write_json(folder, meta)
 
 
+class PostgresFloor:
+    """The design's database work on PostgreSQL in bare psycopg: INSERT, then UPDATE."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg  # noqa: PLC0415 - a development dependency, only with a server
+
+        self.conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
+        # The schema the service made in the same database (same table and indexes).
+        RunSessionService.open(tempfile.gettempdir(), database_url=url).close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def run(self) -> None:
+        """One run's two statements."""
+        started = _now()
+        row = self.conn.execute(
+            "INSERT INTO runs (created_at, started_at, status, command, note, updated_at)"
+            " VALUES (%s, %s, 'running', 'bench', '', %s) RETURNING run_id",
+            (started, started, started),
+        ).fetchone()
+        assert row is not None
+        ended = _now()
+        self.conn.execute(
+            "UPDATE runs SET status = 'success', ended_at = %s, updated_at = %s WHERE run_id = %s",
+            (ended, ended, row[0]),
+        )
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL server (pgserver) below ``folder``, one database per case."""
+
+    def __init__(self, folder: Path) -> None:
+        import warnings  # noqa: PLC0415
+
+        import psycopg  # noqa: PLC0415
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
+            import pgserver  # noqa: PLC0415
+
+            self.server = pgserver.get_server(folder, cleanup_mode="stop")  # type: ignore[attr-defined]
+        self._connect = psycopg.connect
+        self._count = 0
+
+    def new_database(self) -> str:
+        """The URL of a new, empty database."""
+        self._count += 1
+        name = f"bench_{self._count}"
+        with self._connect(self.server.get_uri(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        url: str = self.server.get_uri(name)
+        return url
+
+    def stop(self) -> None:
+        """Stop the server."""
+        self.server.cleanup()
+
+
+def start_postgres(folder: Path) -> PostgresServer | None:
+    """A server for the PostgreSQL columns, or ``None`` (said on stderr) when there is none."""
+    try:
+        return PostgresServer(folder)
+    except Exception as err:
+        sys.stderr.write(f"no PostgreSQL columns: {type(err).__name__}: {err}\n")
+        return None
+
+
 # --- one process ----------------------------------------------------------------------
 
 
@@ -169,7 +251,9 @@ def _per_run_ms(action: Callable[[], None], runs: int) -> float:
 class Case:
     """One measured line: the service at ``root`` against the floor, with or without input."""
 
-    def __init__(self, label: str, root: Path, *, with_input: bool) -> None:
+    def __init__(
+        self, label: str, root: Path, *, with_input: bool, postgres: PostgresServer | None = None
+    ) -> None:
         self.label = label
         root.mkdir(parents=True, exist_ok=True)
         self.input_path = str(root / "game.toml") if with_input else None
@@ -179,6 +263,17 @@ class Case:
         self.floor = Floor(root)
         self.service_ms: list[float] = []
         self.floor_ms: list[float] = []
+        self.pg_service: RunSessionService | None = None
+        self.pg_floor: PostgresFloor | None = None
+        if postgres is not None:
+            self.pg_service = RunSessionService.open(
+                root,
+                database_url=postgres.new_database(),
+                result_root=root / "pg-result",
+            )
+            self.pg_floor = PostgresFloor(postgres.new_database())
+        self.pg_service_ms: list[float] = []
+        self.pg_floor_ms: list[float] = []
 
     def service_run(self) -> None:
         """One recorded run through the service."""
@@ -189,45 +284,75 @@ class Case:
         """One run of the floor."""
         self.floor.run(self.input_path)
 
+    def pg_service_run(self) -> None:
+        """One recorded run through the service on the PostgreSQL server."""
+        assert self.pg_service is not None
+        self.pg_service.finish_success(self.pg_service.start("bench", input_path=self.input_path))
+
     def round(self, runs: int) -> None:
         """Time ``runs`` runs of each, the floor first."""
         self.floor_ms.append(_per_run_ms(self.floor_run, runs))
         self.service_ms.append(_per_run_ms(self.service_run, runs))
+        if self.pg_floor is not None:
+            self.pg_floor_ms.append(_per_run_ms(self.pg_floor.run, runs))
+            self.pg_service_ms.append(_per_run_ms(self.pg_service_run, runs))
+
+    def warm_up(self, runs: int) -> None:
+        """Caches, first folders, page cache, the server's buffers."""
+        for _ in range(runs):
+            self.floor_run()
+            self.service_run()
+            if self.pg_floor is not None:
+                self.pg_floor.run()
+                self.pg_service_run()
 
     def close(self) -> None:
-        """Close both databases."""
+        """Close every database."""
         self.service.close()
         self.floor.close()
+        if self.pg_service is not None:
+            self.pg_service.close()
+        if self.pg_floor is not None:
+            self.pg_floor.close()
 
     def row(self) -> list[str]:
         """The table row: medians, per-round ratio, spread."""
         ratios = [s / f for s, f in zip(self.service_ms, self.floor_ms, strict=True)]
+        postgres = ["-", "-", "-"]
+        if self.pg_service_ms:
+            pg_ratios = [s / f for s, f in zip(self.pg_service_ms, self.pg_floor_ms, strict=True)]
+            postgres = [
+                f"{median(self.pg_service_ms):.3f}",
+                f"{median(self.pg_floor_ms):.3f}",
+                f"{median(pg_ratios):.2f}",
+            ]
         return [
             self.label,
             f"{median(self.service_ms):.3f}",
             f"{median(self.floor_ms):.3f}",
             f"{median(ratios):.2f}",
             f"{min(ratios):.2f}-{max(ratios):.2f}",
+            *postgres,
         ]
 
 
-def single_process(base: Path, rounds: int, runs: int) -> list[str]:
-    """Table of the single-process cases."""
+def single_process(
+    base: Path, rounds: int, runs: int, postgres: PostgresServer | None = None
+) -> list[str]:
+    """Table of the single-process cases (PostgreSQL columns with a server)."""
     outside = base / "plain"
     inside = base / "repo"
     outside.mkdir(parents=True)
     commit = make_git_repo(inside)
     cases = [
-        Case("no input, no git", outside / "a", with_input=False),
-        Case("input file, no git", outside / "b", with_input=True),
-        Case("no input, in a git repository", inside / "a", with_input=False),
-        Case("input file, in a git repository", inside / "b", with_input=True),
+        Case("no input, no git", outside / "a", with_input=False, postgres=postgres),
+        Case("input file, no git", outside / "b", with_input=True, postgres=postgres),
+        Case("no input, in a git repository", inside / "a", with_input=False, postgres=postgres),
+        Case("input file, in a git repository", inside / "b", with_input=True, postgres=postgres),
     ]
     try:
         for case in cases:
-            for _ in range(max(1, runs // 10)):  # warm up: caches, first folders, page cache
-                case.floor_run()
-                case.service_run()
+            case.warm_up(max(1, runs // 10))
         for _ in range(rounds):
             for case in cases:
                 case.round(runs)
@@ -237,7 +362,16 @@ def single_process(base: Path, rounds: int, runs: int) -> list[str]:
     finally:
         for case in cases:
             case.close()
-    headers = ["case", "service ms/run", "floor ms/run", "ratio (median)", "ratio range"]
+    headers = [
+        "case",
+        "service ms/run",
+        "floor ms/run",
+        "ratio (median)",
+        "ratio range",
+        "PostgreSQL service ms/run",
+        "psycopg floor ms/run",
+        "PostgreSQL ratio",
+    ]
     return markdown_table(headers, [case.row() for case in cases])
 
 
@@ -350,9 +484,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"rounds {rounds}, runs per round {runs}; {args.processes} processes x {per_process}")
     with tempfile.TemporaryDirectory(prefix="runmeta-bench-") as temp:
         base = Path(temp)
+        postgres = None if args.no_postgres else start_postgres(base / "postgres")
         print()
-        for line in single_process(base / "single", rounds, runs):
-            print(line)
+        try:
+            for line in single_process(base / "single", rounds, runs, postgres):
+                print(line)
+        finally:
+            if postgres is not None:
+                postgres.stop()
         print()
         concurrent_base = base / "concurrent"
         concurrent_base.mkdir()

@@ -1,8 +1,14 @@
-"""Shared helpers of the reliability tests: real processes, the CLI, the database."""
+"""Shared helpers of the reliability tests: real processes, the CLI, the database.
+
+The database of a project is its default SQLite file, or the PostgreSQL database that
+``RUNMETA_DATABASE_URL`` names (set by ``Backend.export`` for the ``[postgres]``
+variants): the helpers find it as ``runmeta`` and ``RunSessionService.open`` do.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -13,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from monocycle_nash.runmeta import RunRecord, SQLiteConnectionFactory
+from monocycle_nash.runmeta import RunRecord
+from monocycle_nash.runmeta.backends import URL_VARIABLE, DatabaseUrl, connect
 from monocycle_nash.runmeta.cli import main as runmeta_main
 from monocycle_nash.runmeta.repositories import RunsRepository
 
@@ -25,12 +32,28 @@ def db_path(root: Path) -> Path:
     return root / ".runmeta" / "run_history.db"
 
 
+def _server_url() -> str | None:
+    """The PostgreSQL database the environment names, if any."""
+    return os.environ.get(URL_VARIABLE) or None
+
+
+@contextmanager
+def connection(root: Path) -> Iterator[Any]:
+    """A connection to the project's database (``?`` placeholders either way), closed on exit."""
+    url = _server_url()
+    conn = connect(DatabaseUrl(url) if url else db_path(root))
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 def runmeta(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
     """Run ``runmeta ARGS`` in-process on the project at ``root``: (code, stdout, stderr)."""
     capsys.readouterr()
-    code = runmeta_main(
-        ["--db-path", str(db_path(root)), "--result-root", str(root / "result"), *args]
-    )
+    url = _server_url()
+    database = ["--db-url", url] if url else ["--db-path", str(db_path(root))]
+    code = runmeta_main([*database, "--result-root", str(root / "result"), *args])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -44,11 +67,8 @@ def runmeta_json(capsys: pytest.CaptureFixture[str], root: Path, *args: str, cod
 
 def row(root: Path, run_id: int) -> RunRecord:
     """Read run ``run_id`` straight from the database."""
-    conn = SQLiteConnectionFactory(db_path(root)).connect()
-    try:
+    with connection(root) as conn:
         return RunsRepository(conn).get(run_id)
-    finally:
-        conn.close()
 
 
 def read_meta(root: Path, run_id: int) -> dict[str, Any]:

@@ -1,10 +1,13 @@
-"""``runmeta check [--repair]``: every kind of finding, every repair, on real files."""
+"""``runmeta check [--repair]``: every kind of finding, every repair, on real files.
+
+On both backends: the project's SQLite file, or a PostgreSQL database that every
+process of the test finds through ``RUNMETA_DATABASE_URL``.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,14 +17,16 @@ import pytest
 
 from monocycle_nash.runmeta import RunSessionService
 from monocycle_nash.runmeta.artifact_store import meta_mismatches
-from tests.reliability.helpers import db_path, read_meta, row, runmeta, runmeta_json
+from tests.reliability.helpers import connection, read_meta, row, runmeta, runmeta_json
+from tests.runmeta.backend_support import Backend
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """A project with two finished runs (run 2 with an input file)."""
+def root(backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project with two finished runs (run 2 with an input file) in the backend's database."""
     folder = tmp_path / "project"
     folder.mkdir()
+    backend.export(monkeypatch)
     game = tmp_path / "game.toml"
     game.write_text("matrix = [[0.0]]\n", encoding="utf-8")
     with RunSessionService.open(folder) as service:
@@ -47,12 +52,8 @@ def _meta_path(root: Path, run_id: int) -> Path:
 
 
 def _hand_edit_note(root: Path) -> None:
-    conn = sqlite3.connect(db_path(root))
-    try:
-        with conn:
-            conn.execute("UPDATE runs SET note = 'edited by hand' WHERE run_id = 2")
-    finally:
-        conn.close()
+    with connection(root) as conn:
+        conn.execute("UPDATE runs SET note = 'edited by hand' WHERE run_id = 2")
 
 
 def test_consistent_project(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -272,15 +273,11 @@ def test_disagreement_on_a_running_run_is_skipped_while_its_process_lives(
         meta = read_meta(root, ctx.run_id)
         if owner == "dead":  # recorded by a process that is gone, in the row and meta.json
             meta["process"]["pid"] = _dead_pid()
-            conn = sqlite3.connect(db_path(root))
-            try:
-                with conn:
-                    conn.execute(
-                        "UPDATE runs SET pid = ? WHERE run_id = ?",
-                        (meta["process"]["pid"], ctx.run_id),
-                    )
-            finally:
-                conn.close()
+            with connection(root) as conn:
+                conn.execute(
+                    "UPDATE runs SET pid = ? WHERE run_id = ?",
+                    (meta["process"]["pid"], ctx.run_id),
+                )
         meta["note"] = "written before the row changed"
         _meta_path(root, ctx.run_id).write_text(json.dumps(meta), encoding="utf-8")
         report = runmeta_json(capsys, root, "check", code=1 if kinds else 0)

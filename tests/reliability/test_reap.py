@@ -1,11 +1,15 @@
-"""``runmeta reap``: real processes killed with SIGKILL are found and marked killed."""
+"""``runmeta reap``: real processes killed with SIGKILL are found and marked killed.
+
+On both backends: the project's SQLite file, or a PostgreSQL database that every
+process of the test (the held runs, ``runmeta reap``) finds through
+``RUNMETA_DATABASE_URL``.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,7 +22,16 @@ from monocycle_nash.runmeta.artifact_store import meta_mismatches
 from monocycle_nash.runmeta.edits import root_tag
 from monocycle_nash.runmeta.process import ProcessState, current_process
 from monocycle_nash.runmeta.repair import reap
-from tests.reliability.helpers import db_path, held_run, read_meta, row, runmeta, runmeta_json
+from tests.reliability.helpers import (
+    connection,
+    db_path,
+    held_run,
+    read_meta,
+    row,
+    runmeta,
+    runmeta_json,
+)
+from tests.runmeta.backend_support import Backend
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="process start times come from /proc"
@@ -26,10 +39,11 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """An empty project folder."""
+def root(backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project folder, whose database is the backend's."""
     folder = tmp_path / "project"
     folder.mkdir()
+    backend.export(monkeypatch)
     return folder
 
 
@@ -39,15 +53,11 @@ _COLUMNS = {"host": "host", "pid": "pid", "start_time": "process_start"}
 def _set_row_process(root: Path, run_id: int, **values: object) -> None:
     """Change the process columns of a run's row (``None``s: a row of schema version 2)."""
     assignments = ", ".join(f"{_COLUMNS[name]} = ?" for name in values)
-    conn = sqlite3.connect(db_path(root))
-    try:
-        with conn:
-            conn.execute(
-                f"UPDATE runs SET {assignments} WHERE run_id = ?",  # noqa: S608 - fixed names
-                (*values.values(), run_id),
-            )
-    finally:
-        conn.close()
+    with connection(root) as conn:
+        conn.execute(
+            f"UPDATE runs SET {assignments} WHERE run_id = ?",  # noqa: S608 - fixed names
+            (*values.values(), run_id),
+        )
 
 
 def _rewrite_process(root: Path, run_id: int, **changes: object) -> None:
@@ -199,6 +209,7 @@ def test_run_that_ends_while_reap_looks_is_not_overwritten(root: Path) -> None:
     assert read_meta(root, ctx.run_id)["status"] == "success"
 
 
+@pytest.mark.backends("sqlite")  # a file that is not a database
 def test_nothing_running_and_a_bad_database(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """With no running run reap says so (exit 0); a file that is not a database exits 1."""
     assert runmeta(capsys, root, "reap") == (0, "0 running runs: 0 marked killed\n", "")

@@ -1,7 +1,8 @@
 """A writer process of the concurrency test: waits for the start file, then records runs.
 
 ``python worker_runs.py ROOT READY_FILE START_FILE COUNT`` opens the service of the
-project at ROOT (the database may not exist yet), touches READY_FILE, waits until
+project at ROOT (its database, or the one ``RUNMETA_DATABASE_URL`` names, may not
+exist yet), touches READY_FILE, waits until
 START_FILE exists, then records COUNT runs through ``RunSessionService.record()``, each
 writing one output file. Exit 0 when every run was recorded.
 """

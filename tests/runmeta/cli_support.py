@@ -1,23 +1,27 @@
 """Helpers shared by the in-process CLI tests (test_cli_runs.py, test_cli_projects.py).
 
 Every helper works on the CLI's default layout below the current folder, which the
-``workspace`` fixture in conftest.py points at a fresh ``tmp_path``.
+``workspace`` fixture in conftest.py points at a fresh ``tmp_path``, and on the
+database the CLI finds there: ``RUNMETA_DATABASE_URL`` when it is set (the
+``[postgres]`` variants), else the SQLite file ``DB``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from monocycle_nash.runmeta.backends import URL_VARIABLE
 from monocycle_nash.runmeta.cli import main
-from monocycle_nash.runmeta.db import SQLiteConnectionFactory
 from monocycle_nash.runmeta.models import RunRecord
 from monocycle_nash.runmeta.repositories import RunsRepository
+from tests.runmeta.backend_support import Backend
 
 DB = Path(".runmeta/run_history.db")
 
@@ -44,14 +48,19 @@ def usage_error(capsys: pytest.CaptureFixture[str], subcommand: str, *argv: str)
     return captured.err
 
 
+def current_backend() -> Backend:
+    """The database the CLI finds from the current folder, as a :class:`Backend`."""
+    url = os.environ.get(URL_VARIABLE)
+    if url:
+        return Backend("postgres", Path.cwd(), url)
+    return Backend("sqlite", Path.cwd())
+
+
 @contextmanager
-def connect() -> Iterator[sqlite3.Connection]:
+def connect() -> Iterator[Any]:
     """A connection to the default database, closed on exit."""
-    connection = SQLiteConnectionFactory(DB).connect()
-    try:
+    with current_backend().connect() as connection:
         yield connection
-    finally:
-        connection.close()
 
 
 def find_run(run_id: int) -> RunRecord | None:

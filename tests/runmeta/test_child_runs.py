@@ -1,7 +1,9 @@
 """Parent and child runs in the library: schema version 4, start, listing, deletion, check.
 
 A sweep is recorded as a parent run whose every case is a child run with its own folder.
-Everything here runs on real SQLite files and run folders under ``tmp_path``.
+Everything here runs on real run folders under ``tmp_path`` and a real database: the
+tests of the service on both backends (``backend``), those of SQLite's schema
+versions and of ``rebuild`` on SQLite files.
 """
 
 from __future__ import annotations
@@ -39,14 +41,14 @@ from monocycle_nash.runmeta.db import (
 from monocycle_nash.runmeta.process import ProcessIdentity
 from monocycle_nash.runmeta.repair import check_consistency, rebuild_database
 from monocycle_nash.runmeta.repositories import RunsRepository
+from tests.runmeta.backend_support import Backend
 
 T0 = "2026-02-14T19:30:12+09:00"
 PROCESS = ProcessIdentity("testhost", 4242, "boot:77", "2026-02-14T19:00:00+09:00")
 
 
-def _open(root: Path) -> RunSessionService:
-    return RunSessionService.open(
-        root,
+def _open(backend: Backend) -> RunSessionService:
+    return backend.open_service(
         clock=FixedClock(T0, 1),
         git_probe=lambda: None,
         process_identity=lambda: PROCESS,
@@ -54,9 +56,9 @@ def _open(root: Path) -> RunSessionService:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[RunSessionService]:
+def service(backend: Backend) -> Iterator[RunSessionService]:
     """A service on a fresh project root, with pinned clock and process."""
-    with _open(tmp_path) as opened:
+    with _open(backend) as opened:
         yield opened
 
 
@@ -76,11 +78,6 @@ def _meta(service: RunSessionService, run_id: int) -> dict[str, object]:
     data = json.loads(service.store.meta_path(run_id).read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
-
-
-def _raw(service: RunSessionService) -> sqlite3.Connection:
-    """A plain connection to the service's database, foreign keys off (SQLite's default)."""
-    return sqlite3.connect(service.root / ".runmeta" / "run_history.db", isolation_level=None)
 
 
 # --- schema version 4 -------------------------------------------------------------------
@@ -288,7 +285,7 @@ def test_meta_json_naming_another_parent_is_stale_and_repaired(service: RunSessi
 def test_a_parent_row_cannot_be_deleted_under_its_children(service: RunSessionService) -> None:
     """The foreign key itself refuses to delete a parent row a child names (RESTRICT)."""
     parent, _ = _sweep(service, cases=1)
-    with pytest.raises(DatabaseError, match="FOREIGN KEY"):
+    with pytest.raises(DatabaseError, match=r"(?i)foreign key"):
         service.runs.delete(parent)
     assert service.runs.find_by_id(parent) is not None
 
@@ -392,19 +389,18 @@ def test_with_children_on_a_run_without_children_deletes_it_alone(
 # --- orphans: check and rebuild -------------------------------------------------------------
 
 
-def _orphan(service: RunSessionService) -> tuple[int, list[int]]:
+def _orphan(service: RunSessionService, backend: Backend) -> tuple[int, list[int]]:
     """A sweep whose parent row was deleted by hand with foreign keys off."""
     parent, children = _sweep(service, cases=2)
-    with closing(_raw(service)) as raw:
-        raw.execute("DELETE FROM runs WHERE run_id = ?", (parent,))
+    backend.delete_run_row_unchecked(parent)
     return parent, children
 
 
 def test_check_reports_a_child_whose_parent_is_gone_and_repair_leaves_it(
-    service: RunSessionService,
+    service: RunSessionService, backend: Backend
 ) -> None:
     """orphan-child: reported for each child, not repairable, left by --repair."""
-    parent, children = _orphan(service)
+    parent, children = _orphan(service, backend)
     assert service.runs.orphan_children() == [(run_id, parent) for run_id in children]
     for repair in (False, True):
         report = check_consistency(service, repair=repair)
@@ -425,9 +421,10 @@ def test_check_reports_a_child_whose_parent_is_gone_and_repair_leaves_it(
     assert service.runs.orphan_children() == [(children[1], parent)]
 
 
-def test_rebuild_restores_parents_and_keeps_a_lost_parent(tmp_path: Path) -> None:
+@pytest.mark.backends("sqlite")  # rebuild makes an SQLite file from the run folders
+def test_rebuild_restores_parents_and_keeps_a_lost_parent(backend: Backend, tmp_path: Path) -> None:
     """rebuild brings parent_run_id back; a child of a skipped parent keeps it, with a note."""
-    with _open(tmp_path) as service:
+    with _open(backend) as service:
         parent, children = _sweep(service, cases=2)
         service.store.meta_path(parent).write_text("{damaged", encoding="utf-8")
     db = tmp_path / ".runmeta" / "run_history.db"
@@ -437,28 +434,32 @@ def test_rebuild_restores_parents_and_keeps_a_lost_parent(tmp_path: Path) -> Non
         "run(s) 2, 3 name parent run 1, which was not restored; they keep it (runmeta check"
         " lists them as orphan-child)",
     )
-    with _open(tmp_path) as service:
+    with _open(backend) as service:
         assert [run.parent_run_id for run in service.runs.list_runs()] == [parent, parent]
         kinds = [(f.run_id, f.kind) for f in check_consistency(service).findings]
         assert kinds == [(1, "orphan-folder"), (2, "orphan-child"), (3, "orphan-child")]
 
 
-def test_rebuild_of_a_whole_sweep_is_consistent(tmp_path: Path) -> None:
+@pytest.mark.backends("sqlite")  # rebuild makes an SQLite file from the run folders
+def test_rebuild_of_a_whole_sweep_is_consistent(backend: Backend, tmp_path: Path) -> None:
     """A rebuilt sweep has the same parents and nothing for check to say."""
-    with _open(tmp_path) as service:
+    with _open(backend) as service:
         _sweep(service)
         before = service.runs.list_runs()
     db = tmp_path / ".runmeta" / "run_history.db"
     report = rebuild_database(tmp_path / "result", db, move_aside=True)
     assert report.notes == ()
-    with _open(tmp_path) as service:
+    with _open(backend) as service:
         assert service.runs.list_runs() == before
         assert check_consistency(service).consistent
 
 
-def test_rebuild_skips_a_meta_json_with_an_impossible_parent(tmp_path: Path) -> None:
+@pytest.mark.backends("sqlite")  # rebuild makes an SQLite file from the run folders
+def test_rebuild_skips_a_meta_json_with_an_impossible_parent(
+    backend: Backend, tmp_path: Path
+) -> None:
     """A parent_run_id that is not an earlier run's id is not restored, and said why."""
-    with _open(tmp_path) as service:
+    with _open(backend) as service:
         ctx: RunContext = service.start("run")
         service.finish_success(ctx)
         meta = _meta(service, ctx.run_id)

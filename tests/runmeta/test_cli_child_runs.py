@@ -7,15 +7,13 @@ with children (refused, or with ``--children``), and ``check``'s ``orphan-child`
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from monocycle_nash.runmeta.models import RUN_FIELDS
 from monocycle_nash.runmeta.service import RunSessionService
-from tests.runmeta.cli_support import DB, cli, find_run, read_meta, usage_error
+from tests.runmeta.cli_support import cli, current_backend, find_run, read_meta, usage_error
 
 
 def _sweep(service: RunSessionService) -> None:
@@ -34,9 +32,8 @@ def _sweep(service: RunSessionService) -> None:
 
 
 def _delete_parent_row_by_hand() -> None:
-    """Delete run 1's row as a user of the sqlite3 shell would (foreign keys off)."""
-    with closing(sqlite3.connect(DB, isolation_level=None)) as raw:
-        raw.execute("DELETE FROM runs WHERE run_id = 1")
+    """Delete run 1's row as a user of the sqlite3 shell (or psql) would, foreign keys off."""
+    current_backend().delete_run_row_unchecked(1)
 
 
 # --- list-runs --parent -------------------------------------------------------------------
@@ -153,6 +150,7 @@ def test_list_runs_parent_still_lists_orphans(
     assert [item["run_id"] for item in json.loads(out)] == [4, 3, 2]
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 def test_list_runs_parent_needs_a_positive_id(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

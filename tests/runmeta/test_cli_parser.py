@@ -24,6 +24,7 @@ SUBCOMMAND_NAMES = (
     "reap",
     "check",
     "rebuild",
+    "migrate-db",
     "diff",
     "rerun",
     "ui",
@@ -141,13 +142,14 @@ def test_bad_global_option_values_are_usage_errors(
 @pytest.mark.parametrize(
     ("argv", "db_path", "result_root"),
     [
-        pytest.param(["list-runs"], ".runmeta/run_history.db", "result", id="defaults"),
+        # No --db-path given: None, so that RUNMETA_DATABASE_URL can come before the default.
+        pytest.param(["list-runs"], None, "result", id="defaults"),
         pytest.param(["--db-path", "a.db", "list-runs"], "a.db", "result", id="before"),
         pytest.param(["list-runs", "--db-path", "b.db"], "b.db", "result", id="after"),
         pytest.param(["--db-path", "a.db", "list-runs", "--db-path", "b.db"], "b.db", "result",
                      id="after-wins"),
-        pytest.param(["--result-root=out", "show-run", "--run-id", "1"], ".runmeta/run_history.db",
-                     "out", id="equals-form"),
+        pytest.param(["--result-root=out", "show-run", "--run-id", "1"], None, "out",
+                     id="equals-form"),
         pytest.param(["--db-path", "list-runs", "list-runs"], "list-runs", "result",
                      id="value-looks-like-subcommand"),
         pytest.param(["--result-root", "r", "update-run", "--run-id", "1", "--db-path", "d"],
@@ -155,7 +157,7 @@ def test_bad_global_option_values_are_usage_errors(
     ],
 )  # fmt: skip
 def test_global_options_before_or_after_the_subcommand(
-    argv: list[str], db_path: str, result_root: str
+    argv: list[str], db_path: str | None, result_root: str
 ) -> None:
     """--db-path and --result-root work on either side of the subcommand; the later one wins."""
     args = build_parser().parse_args(argv)

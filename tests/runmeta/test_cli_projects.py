@@ -75,6 +75,7 @@ def test_add_project_refusals_exit_1(
     assert [p.project_id for p in _projects()] == ["main"]
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 def test_add_project_needs_an_id_and_a_path(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -168,6 +169,7 @@ def test_update_project_of_an_unknown_project_is_refused(
     assert (code, out, err) == (1, "", "runmeta: error: project 'ghost' not found\n")
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 def test_update_project_without_a_change_is_a_usage_error(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -229,6 +231,7 @@ def test_list_projects_table_and_json(workspace: Path, capsys: pytest.CaptureFix
     assert (data[1]["project_id"], data[1]["note"]) == ("zeta", "last")
 
 
+@pytest.mark.backends("sqlite")  # a database file that does not exist: SQLite's case
 @pytest.mark.parametrize(
     ("flag", "expected"),
     [pytest.param([], "", id="table"), pytest.param(["--json"], "[]\n", id="json")],

@@ -57,6 +57,8 @@ def _names(folder: Path) -> list[str]:
 # --- item 7: arguments that are not UTF-8 ---------------------------------------------
 
 
+# Refused before any database is opened; the check that nothing changed reads .runmeta/.
+@pytest.mark.backends("sqlite")
 @pytest.mark.parametrize(
     ("argv", "shown"),
     [
@@ -143,6 +145,7 @@ def test_list_runs_answers_bounds_at_the_ends_of_the_calendar(
     assert [run["run_id"] for run in json.loads(out)] == [2, 1]
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 @pytest.mark.parametrize(
     "bound",
     [
@@ -200,6 +203,8 @@ FOREIGN_COMMANDS = [
     pytest.param(["check", "--repair"], id="check-repair"),
     pytest.param(["check", "--integrity"], id="check-integrity"),
     pytest.param(["rebuild", "--move-aside"], id="rebuild"),
+    # The source is refused before the target (no server at that port) is reached.
+    pytest.param(["migrate-db", "--to", "postgresql://nobody@127.0.0.1:9/none"], id="migrate-db"),
     pytest.param(["diff", "1", "2"], id="diff"),
     pytest.param(["rerun", "1"], id="rerun"),
     pytest.param(["ui"], id="ui"),
@@ -214,6 +219,7 @@ def test_every_subcommand_is_tried_on_a_foreign_database() -> None:
     assert tried == {subcommand.name for subcommand in SUBCOMMANDS}
 
 
+@pytest.mark.backends("sqlite")  # another program's SQLite file
 @pytest.mark.parametrize("argv", FOREIGN_COMMANDS)
 def test_another_programs_database_with_our_version_is_refused(
     workspace: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
@@ -442,6 +448,7 @@ def test_show_run_escapes_fields_meta_and_file_names(
     assert "  output/out\\xff.txt" in out
 
 
+@pytest.mark.backends("sqlite")  # a --db-path that is a folder
 def test_error_lines_escape_what_they_quote(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -56,6 +56,7 @@ def _seed_rows(rows: list[tuple[str, str, str | None]]) -> None:
 # --- list-runs ----------------------------------------------------------------------
 
 
+@pytest.mark.backends("sqlite")  # a database file that does not exist: SQLite's case
 @pytest.mark.parametrize(
     ("flag", "expected"),
     [pytest.param([], "", id="table"), pytest.param(["--json"], "[]\n", id="json")],
@@ -172,6 +173,7 @@ def test_list_runs_of_an_unknown_project_is_refused(
     assert err == "runmeta: error: project 'nope' not found\n"
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -194,6 +196,7 @@ def test_list_runs_usage_errors_exit_2(
     assert not DB.exists()
 
 
+@pytest.mark.backends("sqlite")  # a file that is not SQLite
 def test_list_runs_refuses_a_file_that_is_not_a_database(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -208,6 +211,7 @@ def test_list_runs_refuses_a_file_that_is_not_a_database(
     assert path.read_bytes() == b"not a database, just notes\n" * 100
 
 
+@pytest.mark.backends("sqlite")  # SQLite's PRAGMA user_version (PostgreSQL's: tests/postgres)
 def test_list_runs_refuses_a_newer_database(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -461,6 +465,7 @@ def test_update_run_refusals_exit_1_and_change_nothing(
     assert (find_run(1), read_meta(1)) == (row, meta)
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -411,6 +411,7 @@ def test_trouble_is_one_line_and_exit_2(
     assert cli(capsys, "diff", other, str(run_id)) == (2, "", expected + "\n")
 
 
+@pytest.mark.backends("sqlite")  # a database file that does not exist: SQLite's case
 def test_no_database_is_trouble(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Without a database: one line, exit 2, and nothing is created."""
     code, out, err = cli(capsys, "diff", "1", "2")

@@ -18,6 +18,7 @@ from monocycle_nash.runmeta.metrics import MetricCondition, parse_where
 from monocycle_nash.runmeta.repositories import RunsRepository
 from monocycle_nash.runmeta.service import RunSessionService
 
+from .backend_support import Backend
 from .cli_support import cli, get_run, usage_error
 
 
@@ -132,6 +133,8 @@ def test_where_selects_runs_by_their_figures(
     assert _ids(capsys, *argv) == expected
 
 
+# Refused before any database is opened (the injection case is bound: below).
+@pytest.mark.backends("sqlite")
 @pytest.mark.parametrize(
     ("condition", "message"),
     [
@@ -220,13 +223,13 @@ def test_filters_combine(history: RunSessionService, capsys: pytest.CaptureFixtu
 
 
 def test_since_keeps_recent_runs(
-    service: RunSessionService, workspace: Path, capsys: pytest.CaptureFixture[str]
+    service: RunSessionService, backend: Backend, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--since 1h keeps a run made now, not one from February; a huge age keeps both."""
     with service.record("python old.py"):
         pass
     with (
-        RunSessionService.open(workspace, clock=JstClock(), git_probe=lambda: None) as now,
+        backend.open_service(clock=JstClock(), git_probe=lambda: None) as now,
         now.record("python new.py"),
     ):
         pass
@@ -239,6 +242,7 @@ def test_since_keeps_recent_runs(
     assert "is later than --to" in err
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -287,6 +291,7 @@ def test_columns_choose_and_order(
     ]
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 @pytest.mark.parametrize(
     ("columns", "message"),
     [
@@ -358,6 +363,7 @@ def test_json_has_reason_and_metrics(
     assert data[0]["metrics"] == {}
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -374,6 +380,7 @@ def test_format_refusals(
     assert message in err, err
 
 
+@pytest.mark.backends("sqlite")  # a database file that does not exist: SQLite's case
 @pytest.mark.parametrize(
     ("output", "expected"),
     [
@@ -439,6 +446,7 @@ def test_tz_reads_from_and_to_in_that_zone(
     assert _ids(capsys, "--tz", "UTC", "--from", "2026-02-14") == [4, 3, 2, 1]
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 @pytest.mark.parametrize(
     ("argv", "environment", "message"),
     [
@@ -508,6 +516,7 @@ def test_update_run_note_file(
     assert get_run(4).note == expected
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -628,6 +637,7 @@ def test_plans_give_the_same_runs(plans: sqlite3.Connection) -> None:
     assert runs.count_runs(where=parse_where("support_size=3")) == 200
 
 
+@pytest.mark.backends("sqlite")  # the fixture's clock: no database question
 def test_a_pinned_clock_for_the_history(service: RunSessionService) -> None:
     """The history fixture's clock is pinned (so its times above are exact)."""
     assert isinstance(service.clock, FixedClock)

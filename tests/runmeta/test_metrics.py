@@ -33,27 +33,25 @@ from monocycle_nash.runmeta.metrics import checked_metrics, is_metric_key, metri
 from monocycle_nash.runmeta.repair import rebuild_database
 from monocycle_nash.runmeta.repositories import RunsRepository
 from monocycle_nash.runmeta.service import RunSessionService
+from tests.runmeta.backend_support import Backend
 
 T0 = "2026-02-14T19:30:12+09:00"
 
 
 @pytest.fixture
-def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+def conn(backend: Backend) -> Iterator[sqlite3.Connection]:
     """A migrated database holding two runs (ids 1 and 2)."""
-    connection = SQLiteConnectionFactory(tmp_path / "run_history.db").connect()
-    runs = RunsRepository(connection)
-    for command in ("first", "second"):
-        runs.create_running(command, None, "", None, T0, T0, T0)
-    yield connection
-    connection.close()
+    with backend.connect() as connection:
+        runs = RunsRepository(connection)
+        for command in ("first", "second"):
+            runs.create_running(command, None, "", None, T0, T0, T0)
+        yield connection
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[RunSessionService]:
-    """A service in tmp_path with a pinned clock and commit."""
-    with RunSessionService.open(
-        tmp_path, clock=FixedClock(T0, step=1), git_probe=lambda: "abc123"
-    ) as opened:
+def service(backend: Backend) -> Iterator[RunSessionService]:
+    """A service on the backend's database (root tmp_path), with a pinned clock and commit."""
+    with backend.open_service(clock=FixedClock(T0, step=1), git_probe=lambda: "abc123") as opened:
         yield opened
 
 
@@ -158,6 +156,7 @@ def test_values_round_trip_with_their_types(conn: sqlite3.Connection) -> None:
     assert runs.metrics(2) == {}
 
 
+@pytest.mark.backends("sqlite")  # SQLite's storage: typeof() of a column without affinity
 def test_booleans_fill_both_columns(conn: sqlite3.Connection) -> None:
     """A boolean is stored as 0/1 and 'false'/'true'; only booleans have both."""
     RunsRepository(conn).set_metrics(1, {"yes": True, "n": 1, "t": "true"})
@@ -191,6 +190,7 @@ def test_set_metrics_refuses_bad_figures_and_unknown_runs(conn: sqlite3.Connecti
         runs.set_metrics(9, {"a": 1})
 
 
+@pytest.mark.backends("sqlite")  # counted with SQLite's trace callback
 def test_metrics_of_reads_many_runs_in_one_query(conn: sqlite3.Connection) -> None:
     """metrics_of returns {run_id: figures} for the runs that have any, in one SELECT."""
     runs = RunsRepository(conn)
@@ -232,6 +232,7 @@ def test_figures_go_with_their_run(conn: sqlite3.Connection) -> None:
     assert [tuple(row) for row in rows] == [(2, "a")]
 
 
+@pytest.mark.backends("sqlite")  # SQLite's CHECK constraints on a column without affinity
 def test_the_schema_refuses_what_the_encoding_forbids(conn: sqlite3.Connection) -> None:
     """number holds only numbers; a row with both columns must be a boolean."""
     for number, text in (("3", None), (2, "true"), (1, "yes")):
@@ -256,6 +257,7 @@ def _indexes(conn: sqlite3.Connection, table: str) -> dict[str, list[str]]:
     }
 
 
+@pytest.mark.backends("sqlite")  # SQLite's schema (PRAGMA table_info, index_info)
 def test_schema_version_5_has_the_figures_table(conn: sqlite3.Connection) -> None:
     """run_metrics: its columns, primary key, foreign key (CASCADE) and search indexes."""
     assert SCHEMA_VERSION == len(MIGRATIONS) >= 5
@@ -466,6 +468,7 @@ def test_figures_only_meta_json_holds_are_kept_by_rewrites(service: RunSessionSe
     assert _meta(service, run.run_id)["metrics"] == {"support_size": 2}
 
 
+@pytest.mark.backends("sqlite")  # rebuild makes an SQLite file from the run folders
 def test_rebuild_restores_the_figures_from_meta(service: RunSessionService, tmp_path: Path) -> None:
     """rebuild_database fills run_metrics from each meta.json's "metrics"."""
     with service.record("python solve.py") as first:

@@ -1,4 +1,8 @@
-"""Tests of RunsRepository and ProjectsRepository against a real SQLite file."""
+"""Tests of RunsRepository and ProjectsRepository against a real database.
+
+The ``conn`` fixture is a fresh database of each backend (an SQLite file, a PostgreSQL
+database); the tests of SQLite's query plans and damaged pages use SQLite files only.
+"""
 
 from __future__ import annotations
 
@@ -29,17 +33,17 @@ from monocycle_nash.runmeta.repositories import (
     RunBookkeeping,
     RunsRepository,
 )
+from tests.runmeta.backend_support import Backend
 
 T0 = "2026-02-14T19:30:12+09:00"
 T1 = "2026-02-14T19:31:02+09:00"
 
 
 @pytest.fixture
-def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    """A migrated connection to a fresh database file."""
-    connection = SQLiteConnectionFactory(tmp_path / "run_history.db").connect()
-    yield connection
-    connection.close()
+def conn(backend: Backend) -> Iterator[sqlite3.Connection]:
+    """A migrated connection to a fresh database."""
+    with backend.connect() as connection:
+        yield connection
 
 
 def _add_run(
@@ -250,6 +254,7 @@ def test_update_refusals(
 ) -> None:
     """Bad updates raise typed errors and change nothing."""
     existing = _add_run(conn)
+    kwargs = dict(kwargs)  # the parameter's own dict serves every backend's variant
     run_id = int(kwargs.pop("run_id", existing))  # type: ignore[call-overload]
     with pytest.raises(error), transaction(conn):
         RunsRepository(conn).update(run_id, updated_at=T1, **kwargs)  # type: ignore[arg-type]
@@ -350,6 +355,7 @@ def test_list_runs_refuses_bad_filters(populated: sqlite3.Connection) -> None:
         runs.list_runs(limit=-1)
 
 
+@pytest.mark.backends("sqlite")  # SQLite's query plans
 @pytest.mark.parametrize(
     "filters",
     [

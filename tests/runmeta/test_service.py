@@ -1,4 +1,7 @@
-"""Tests of RunSessionService: the run lifecycle on real SQLite files and folders."""
+"""Tests of RunSessionService: the run lifecycle on real folders, on both backends.
+
+Each test that uses the ``backend`` fixture runs on an SQLite file and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import errno
 import json
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,15 +38,15 @@ from monocycle_nash.runmeta.errors import RunFilesLeftError, RunStillRunningErro
 from monocycle_nash.runmeta.models import RUN_FIELDS
 from monocycle_nash.runmeta.process import ProcessIdentity
 from monocycle_nash.runmeta.repositories import RunsRepository
+from tests.runmeta.backend_support import Backend
 
 T0 = "2026-02-14T19:30:12+09:00"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 PROCESS = ProcessIdentity("testhost", 4242, "boot:77", "2026-02-14T19:00:00+09:00")
 
 
-def _open(root: Path) -> RunSessionService:
-    return RunSessionService.open(
-        root,
+def _open(backend: Backend) -> RunSessionService:
+    return backend.open_service(
         clock=FixedClock(T0, 1),
         git_probe=lambda: COMMIT,
         process_identity=lambda: PROCESS,
@@ -52,9 +54,9 @@ def _open(root: Path) -> RunSessionService:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[RunSessionService]:
+def service(backend: Backend) -> Iterator[RunSessionService]:
     """A service on a fresh project root, with pinned clock, commit and process."""
-    with _open(tmp_path) as opened:
+    with _open(backend) as opened:
         yield opened
 
 
@@ -408,13 +410,13 @@ def test_project_changes_reach_meta(service: RunSessionService, tmp_path: Path) 
 
 
 def test_database_failure_at_finish_is_reported_with_repair(
-    service: RunSessionService, monkeypatch: pytest.MonkeyPatch
+    service: RunSessionService, backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """If the row cannot be updated, meta.json says so and the error names update-run."""
     ctx = service.start("cmd")
 
     def broken_finish(*args: object, **kwargs: object) -> RunRecord:
-        raise sqlite3.OperationalError("disk I/O error")
+        raise backend.driver_error("disk I/O error")
 
     monkeypatch.setattr(RunsRepository, "finish_running", broken_finish)
     with pytest.raises(DatabaseWriteError, match="update-run --run-id 1 --status success"):
@@ -635,7 +637,7 @@ def test_a_start_that_fails_before_its_folder_records_why_in_the_row(
 
 
 def test_a_note_edited_while_the_run_starts_reaches_its_first_meta(
-    service: RunSessionService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    service: RunSessionService, backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """update-run between the INSERT and the first meta.json: that meta.json has the new note."""
     source = tmp_path / "game.toml"
@@ -643,7 +645,7 @@ def test_a_note_edited_while_the_run_starts_reaches_its_first_meta(
     snapshot = RunArtifactStore.save_input_snapshot
 
     def edited_meanwhile(store: RunArtifactStore, *args: Any) -> Any:
-        with _open(tmp_path) as other:  # another process's update-run, in effect
+        with _open(backend) as other:  # another process's update-run, in effect
             other.edits.update_run(1, note="edited meanwhile")
         return snapshot(store, *args)
 

@@ -44,6 +44,7 @@ def taken_port() -> Iterator[int]:
         yield holder.getsockname()[1]
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 def test_a_taken_port_is_one_error_line(
     workspace: Path, capsys: pytest.CaptureFixture[str], taken_port: int
 ) -> None:
@@ -57,6 +58,7 @@ def test_a_taken_port_is_one_error_line(
     assert "Traceback" not in err
 
 
+@pytest.mark.backends("sqlite")  # refused before any database is opened
 def test_an_unknown_host_is_one_error_line(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -90,6 +92,7 @@ def test_an_address_that_is_not_loopback_is_warned_about(
     assert out.getvalue().endswith("\nrunmeta ui: stopped\n")
 
 
+@pytest.mark.backends("sqlite")  # a file that is not SQLite
 def test_a_database_of_another_program_is_refused_before_serving(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

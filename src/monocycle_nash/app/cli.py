@@ -23,7 +23,8 @@ INPUT is a game file or a run config (TOML):
               labels = ["R", "P", "S"], or
               characters = [{ label = "A", p = 0.0, v = [2.0, 0.0] }, ...]
   run config  game = "game.toml" (or an inline table), settings = "settings.toml";
-              settings tables (in either file): [runmeta] db_path, result_root;
+              settings tables (in either file): [runmeta] db_path (or
+              database_url, a PostgreSQL server), result_root;
               [analysis_project] project_id, project_path, note; [solver] exact;
               [experiment] and [sweep] (see document/experiments.md)
 Paths in a run config are relative to its folder; paths inside settings tables are

@@ -8,6 +8,7 @@ __all__ = [
     "InputFileError",
     "OutputWriteError",
     "RunConfigError",
+    "SecretInSettingsError",
     "SettingsError",
     "StorageError",
 ]
@@ -27,6 +28,10 @@ class RunConfigError(InputError):
 
 class SettingsError(InputError):
     """A settings table has an unknown key or a value of the wrong type."""
+
+
+class SecretInSettingsError(SettingsError):
+    """A settings file holds a database password: the run keeps no copy of the file."""
 
 
 class StorageError(Exception):

@@ -41,6 +41,7 @@ from monocycle_nash.app.errors import (
     InputFileError,
     OutputWriteError,
     RunConfigError,
+    SecretInSettingsError,
     StorageError,
 )
 from monocycle_nash.app.experiments import run_experiment
@@ -73,7 +74,9 @@ from monocycle_nash.game_files import collector_paused
 from monocycle_nash.runmeta import (
     DEFAULT_DB_PATH,
     DEFAULT_RESULT_ROOT,
+    URL_VARIABLE,
     ArtifactWriteError,
+    DatabaseUrl,
     FirstCommitProbe,
     GitCommitProbe,
     InputFile,
@@ -82,6 +85,7 @@ from monocycle_nash.runmeta import (
     RunNotFoundError,
     RunSessionService,
     RunTerminated,
+    choose_database,
     sigterm_raises,
 )
 from monocycle_nash.text import fit, plural, printable
@@ -173,11 +177,17 @@ def _main_job(arguments: Arguments, command: str, progress: _Progress) -> int:
         input_path = examples_dir() / DEFAULT_RUN_CONFIG
     reading = read_input(input_path, arguments.root, project_id=arguments.project_id)
     try:
-        _check_storage(reading.storage)
+        storage = reading.storage
+        # RUNMETA_DATABASE_URL, then [runmeta] database_url, then the SQLite file.
+        database = choose_database(
+            None, None, default=storage.db_path, settings_url=storage.database_url
+        )
+        _check_storage(storage, database_file=not isinstance(database, DatabaseUrl))
         service = RunSessionService.open(
             arguments.root,
-            db_path=reading.storage.db_path,
-            result_root=reading.storage.result_root,
+            db_path=None if isinstance(database, DatabaseUrl) else database,
+            database_url=database if isinstance(database, DatabaseUrl) else None,
+            result_root=storage.result_root,
             git_probe=_code_commit_probe(arguments.root),
         )
     except (RunMetaError, StorageError) as err:
@@ -192,6 +202,12 @@ def _resumed_input(arguments: Arguments) -> Path:
     database under ``--root``."""
     assert arguments.resume is not None
     storage = StorageLocation.default(arguments.root.resolve())
+    database = choose_database(None, None, default=storage.db_path)
+    if isinstance(database, DatabaseUrl):
+        with RunSessionService.open(
+            arguments.root, database_url=database, result_root=storage.result_root
+        ) as service:
+            return stored_input(service, arguments.resume)
     if not storage.db_path.is_file():
         raise InputError(
             f"--resume {arguments.resume}: there is no database at {storage.db_path}; "
@@ -213,9 +229,13 @@ def _code_commit_probe(root: Path) -> FirstCommitProbe:
     return FirstCommitProbe(GitCommitProbe(Path(__file__).resolve().parent), GitCommitProbe(root))
 
 
-def _check_storage(storage: StorageLocation) -> None:
-    """Refuse, before anything is written, a database or result folder that cannot be used."""
-    for what, path in (("database", storage.db_path), ("result folder", storage.result_root)):
+def _check_storage(storage: StorageLocation, *, database_file: bool = True) -> None:
+    """Refuse, before anything is written, a database or result folder that cannot be used.
+
+    ``database_file``: the database is the SQLite file (not a server) and is checked too.
+    """
+    checked = [("database", storage.db_path)] if database_file else []
+    for what, path in (*checked, ("result folder", storage.result_root)):
         problem = path_problem(path)
         if problem is not None:
             raise StorageError(f"cannot use {what} {fit(str(path), 100, measure=len)}: {problem}")
@@ -256,6 +276,8 @@ def _plan(service: RunSessionService, reading: InputReading) -> _Plan:
     """Decide the run's inputs and project; a problem is kept to fail the run with."""
     run_input = reading.run_input
     problem: InputError | None = reading.error
+    if isinstance(problem, SecretInSettingsError):
+        return _Plan((), None, None, problem)  # no copy of a file holding a password
     unstorable = _unstorable_input(reading.files)
     if unstorable is not None:
         return _Plan((), None, None, problem or unstorable)
@@ -527,13 +549,27 @@ def _details(ctx: RunContext, storage: StorageLocation) -> str:
     """The ``runmeta show-run`` command that finds this run from here."""
     # `uv run` marks its children; they find the runmeta CLI through uv too.
     runmeta = "uv run runmeta" if "UV_RUN_RECURSION_DEPTH" in os.environ else "runmeta"
+    url = _shown_url(storage)
     return details_command(
         ctx.run_id,
         runmeta=runmeta,
-        db_path=storage.db_path,
+        db_path=None if url is not None else storage.db_path,
         result_root=storage.result_root,
         defaults=(DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT),
+        db_url=url,
     )
+
+
+def _shown_url(storage: StorageLocation) -> str | None:
+    """The ``--db-url`` that finds the run's server database from a shell, if it needs one.
+
+    ``None`` on SQLite, and when ``RUNMETA_DATABASE_URL`` names the database (runmeta
+    finds it there too). Else the settings' URL without its password: libpq takes that
+    from ``PGPASSWORD`` or ``~/.pgpass``; a password is never printed.
+    """
+    if os.environ.get(URL_VARIABLE, "").strip() or storage.database_url is None:
+        return None
+    return DatabaseUrl(storage.database_url).public
 
 
 def _write_analyses(

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from monocycle_nash.app.errors import InputError, InputFileError, RunConfigError, SettingsError
+from monocycle_nash.app.errors import (
+    InputError,
+    InputFileError,
+    RunConfigError,
+    SecretInSettingsError,
+    SettingsError,
+)
 from monocycle_nash.app.outputs import PER_STRATEGY_MODES, PerStrategy
 from monocycle_nash.app.sweep_settings import SweepSettings, parse_sweep
 from monocycle_nash.approximation import METHODS as APPROXIMATION_METHODS
@@ -33,7 +39,14 @@ from monocycle_nash.errors import GameError, GameFileError, brief
 from monocycle_nash.experiments import ExperimentSettings, parse_experiment
 from monocycle_nash.game import Game, parse_game, read_toml_file
 from monocycle_nash.game_files import game_file_format, read_game_file
-from monocycle_nash.runmeta import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, InputFile
+from monocycle_nash.runmeta import (
+    DEFAULT_DB_PATH,
+    DEFAULT_RESULT_ROOT,
+    DatabaseUrl,
+    InputFile,
+    is_database_url,
+    public_url,
+)
 from monocycle_nash.solver.errors import SolverSettingError
 from monocycle_nash.solver.matrix_game import check_solver_settings
 from monocycle_nash.toml_writer import dumps
@@ -57,7 +70,7 @@ InputKind = Literal["game", "run_config"]
 
 _GAME_KEYS = frozenset({"matrix", "characters"})
 _SECTIONS: Mapping[str, frozenset[str]] = {
-    "runmeta": frozenset({"db_path", "result_root"}),
+    "runmeta": frozenset({"db_path", "database_url", "result_root"}),
     "analysis_project": frozenset({"project_id", "project_path", "note"}),
     "solver": frozenset({"exact", "method", "tolerance"}),
     "output": frozenset({"per_strategy"}),
@@ -79,10 +92,15 @@ _MERGED_HEADER = "# Merged, resolved input of one monocycle-nash run (itself a v
 
 @dataclass(frozen=True, slots=True)
 class StorageLocation:
-    """Where runs are recorded: the SQLite file and the folder holding ``<run_id>/``."""
+    """Where runs are recorded: the SQLite file and the folder holding ``<run_id>/``.
+
+    ``database_url`` (``[runmeta] database_url``, a PostgreSQL URL, password included)
+    replaces the SQLite file when set; ``RUNMETA_DATABASE_URL`` comes before either.
+    """
 
     db_path: Path
     result_root: Path
+    database_url: str | None = None
 
     @classmethod
     def default(cls, root: Path) -> StorageLocation:
@@ -292,12 +310,15 @@ class _Reader:
             sources["game"] = str(game.path.resolve())
         if settings_path is not None:
             sources["settings"] = str(settings_path.resolve())
+        # A URL is stored without its password: the merged input is a file of the run.
+        database = (
+            {"database_url": public_url(self.storage.database_url)}
+            if self.storage.database_url is not None
+            else {"db_path": str(self.storage.db_path)}
+        )
         merged: dict[str, Any] = {
             "sources": sources,
-            "runmeta": {
-                "db_path": str(self.storage.db_path),
-                "result_root": str(self.storage.result_root),
-            },
+            "runmeta": {**database, "result_root": str(self.storage.result_root)},
         }
         if project is not None:
             merged["analysis_project"] = {"project_id": project.project_id}
@@ -413,11 +434,13 @@ class _Reader:
         return path
 
     def _storage(self, section: _Section) -> StorageLocation:
-        db_path = self._path(section, "db_path")
+        url = _database_url(section, self.path)
+        db_path = None if url is not None else self._path(section, "db_path")
         result_root = self._path(section, "result_root")
         return StorageLocation(
             db_path if db_path is not None else self.storage.db_path,
             result_root if result_root is not None else self.storage.result_root,
+            url,
         )
 
     def _project(self, section: _Section | None) -> ProjectSettings | None:
@@ -538,6 +561,38 @@ def _merge_section(
             values[key] = value
             origin[key] = path
     return _Section(name, values, origin)
+
+
+def _database_url(section: _Section, run_config: Path) -> str | None:
+    """``[runmeta] database_url``: a PostgreSQL URL (its password never shown), or ``None``.
+
+    With ``db_path`` beside it, the one the run config itself gives wins over the
+    settings file's; both in one file are refused.
+    """
+    value = section.values.get("database_url")
+    if value is None:
+        return None
+    where = section.origin["database_url"]
+    if not isinstance(value, str) or not is_database_url(value):
+        shown = repr(public_url(value)) if isinstance(value, str) else brief(value)
+        raise SettingsError(
+            f"{where}: [runmeta] database_url must be a PostgreSQL URL"
+            f" (postgresql://user@host:5432/database), got {shown}"
+        )
+    if DatabaseUrl(value).has_password:
+        # Settings files are inputs: copied, byte for byte, into every run's folder.
+        raise SecretInSettingsError(
+            f"{where}: [runmeta] database_url {public_url(value)!r} holds a password, which"
+            " would be copied into every run folder with this file; give it in PGPASSWORD,"
+            " ~/.pgpass or RUNMETA_DATABASE_URL instead"
+        )
+    if "db_path" in section.values:
+        path_from = section.origin["db_path"]
+        if path_from == where:
+            raise SettingsError(f"{where}: [runmeta] gives both db_path and database_url; keep one")
+        if path_from == run_config:
+            return None  # the run config's db_path over the settings file's URL
+    return value.strip()
 
 
 def _exact(section: _Section) -> bool:

@@ -52,6 +52,7 @@ def details_command(
     result_root: Path | None = None,
     defaults: tuple[Path, Path] | None = None,
     cwd: Path | None = None,
+    db_url: str | None = None,
 ) -> str:
     """Return the ``runmeta show-run`` command that finds run ``run_id`` from ``cwd``.
 
@@ -59,6 +60,7 @@ def details_command(
     are not where ``runmeta`` looks by default (``defaults``, relative to ``cwd``, the
     current folder unless given), so the command never opens, or creates, another
     database. ``runmeta`` is how the user calls the run CLI (``uv run runmeta`` under uv).
+    ``db_url`` (a PostgreSQL URL, already without its password) adds ``--db-url``.
     """
     words = [*runmeta.split(), "show-run", "--run-id", str(run_id)]
     base = (cwd or Path.cwd()).resolve()
@@ -68,6 +70,8 @@ def details_command(
     ):
         if path is not None and (default is None or path.resolve() != (base / default).resolve()):
             words += [option, display_path(path, base)]
+    if db_url is not None:
+        words += ["--db-url", db_url]
     return shlex.join(words)
 
 

@@ -44,6 +44,7 @@ from monocycle_nash.app.sweep_settings import SweepCondition
 from monocycle_nash.experiments import ExperimentSettings
 from monocycle_nash.plot.experiment_chart import SWEEP_FIGURES, sweep_chart
 from monocycle_nash.runmeta import (
+    URL_VARIABLE,
     RunContext,
     RunMetaError,
     RunSessionService,
@@ -205,7 +206,7 @@ def _run_child(
     before = {record.run_id for record in service.runs.list_children(ctx.run_id)}
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errors:
         process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=errors, env=_child_environment()
+            command, stdout=subprocess.DEVNULL, stderr=errors, env=_child_environment(service)
         )
         try:
             process.wait()
@@ -217,12 +218,17 @@ def _run_child(
         _read_back(service, ctx.run_id, before, child, errors.read())
 
 
-def _child_environment() -> dict[str, str]:
+def _child_environment(service: RunSessionService) -> dict[str, str]:
     """This environment, with the folder holding this package first on ``PYTHONPATH``:
     ``python -m monocycle_nash.app`` then finds it even when the sweep itself was
-    started as ``python src/main.py`` outside an installation."""
+    started as ``python src/main.py`` outside an installation. A sweep recorded on a
+    PostgreSQL server hands its URL (password included, which the children's merged
+    input leaves out) to the children in ``RUNMETA_DATABASE_URL``."""
     package_parent = str(Path(monocycle_nash.__file__).resolve().parent.parent)
     environment = dict(os.environ)
+    url = service.database_url
+    if url is not None:
+        environment[URL_VARIABLE] = url.secret
     paths = [package_parent, *filter(None, environment.get("PYTHONPATH", "").split(os.pathsep))]
     environment["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     return environment

@@ -2,8 +2,11 @@
 
 Run it as ``runmeta``, ``python -m monocycle_nash.runmeta`` or
 ``python -m monocycle_nash.runmeta.cli``. Every subcommand accepts ``--db-path``
-(default ``.runmeta/run_history.db``) and ``--result-root`` (default ``result``),
-relative to the current folder, before or after the subcommand's name.
+(default ``.runmeta/run_history.db``) or ``--db-url`` (a PostgreSQL database,
+``postgresql://user@host:5432/db``; the two exclude each other) and ``--result-root``
+(default ``result``), relative to the current folder, before or after the
+subcommand's name. Without either database option, ``RUNMETA_DATABASE_URL`` names the
+database when it is set (see ``backends.py``).
 
 Exit codes: 0 success; 1 a refused request, i.e. any
 :class:`~monocycle_nash.runmeta.errors.RunMetaError` (one ``runmeta: error: ...`` line
@@ -36,6 +39,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from monocycle_nash.runmeta.backends import (
+    URL_VARIABLE,
+    DatabaseUrl,
+    choose_database,
+    connect,
+    is_database_url,
+)
 from monocycle_nash.runmeta.cli_format import (
     DEFAULT_LISTING_COLUMNS,
     LISTING_COLUMNS,
@@ -55,10 +65,11 @@ from monocycle_nash.runmeta.cli_format import (
     terminal_width,
 )
 from monocycle_nash.runmeta.clock import JST, format_timestamp, parse_zone
-from monocycle_nash.runmeta.db import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT, SQLiteConnectionFactory
+from monocycle_nash.runmeta.db import DEFAULT_DB_PATH, DEFAULT_RESULT_ROOT
 from monocycle_nash.runmeta.errors import (
     DatabaseError,
     DatabaseNotFoundError,
+    NotOnServerError,
     RunMetaError,
     RunNotFoundError,
 )
@@ -68,8 +79,7 @@ from monocycle_nash.text import plural, printable
 
 TYPE_CHECKING = False  # not typing's: the listing path does without ``typing`` (2 ms)
 if TYPE_CHECKING:
-    import sqlite3
-
+    from monocycle_nash.runmeta.backends import Connection
     from monocycle_nash.runmeta.clock import DisplayZone
     from monocycle_nash.runmeta.metrics import MetricCondition
     from monocycle_nash.runmeta.service import RunSessionService
@@ -97,31 +107,43 @@ class UsageError(Exception):
 class CommandContext:
     """The database and result folder a subcommand works on, opened on first use.
 
-    ``main`` builds one per call and closes it in ``finally``; handlers never close it.
-    Asking for neither the connection nor the service opens nothing.
+    ``database`` is an SQLite file (a path) or a PostgreSQL database (a
+    :class:`DatabaseUrl`, whose ``str()`` has no password). ``main`` builds one per call
+    and closes it in ``finally``; handlers never close it. Asking for neither the
+    connection nor the service opens nothing.
     """
 
-    __slots__ = ("_connection", "_service", "db_path", "result_root")
+    __slots__ = ("_connection", "_service", "database", "result_root")
 
-    def __init__(self, db_path: Path, result_root: Path) -> None:
+    def __init__(self, database: Path | DatabaseUrl, result_root: Path) -> None:
         """Remember where the database and the run folders are; open nothing yet."""
-        self.db_path = db_path
+        self.database = database
         self.result_root = result_root
-        self._connection: sqlite3.Connection | None = None
+        self._connection: Connection | None = None
         self._service: RunSessionService | None = None
 
-    def connection(self, *, read_only: bool = False) -> sqlite3.Connection:
+    @property
+    def db_path(self) -> Path | DatabaseUrl:
+        """The database (the same as ``database``), as the messages name it."""
+        return self.database
+
+    def database_file(self, operation: str, hint: str) -> Path:
+        """The SQLite file, for ``operation`` that only a file allows; a URL is refused."""
+        if isinstance(self.database, DatabaseUrl):
+            raise NotOnServerError(operation, str(self.database), hint)
+        return self.database
+
+    def connection(self, *, read_only: bool = False) -> Connection:
         """Return a connection to the database, creating and migrating it if needed.
 
         With ``read_only`` nothing is created (:class:`DatabaseNotFoundError` when the
-        file is missing) and the file is opened for reading (see
+        history is missing) and an SQLite file is opened for reading (see
         :meth:`SQLiteConnectionFactory.connect`), so a read-only copy can be listed.
         """
         if self._service is not None:
             return self._service.connection
         if self._connection is None:
-            factory = SQLiteConnectionFactory(self.db_path)
-            self._connection = factory.connect(read_only=read_only)
+            self._connection = connect(self.database, read_only=read_only)
         return self._connection
 
     def service(self, *, read_only: bool = False) -> RunSessionService:
@@ -142,9 +164,13 @@ class CommandContext:
                 connection = self.connection(read_only=True)
                 self._connection = None  # the service owns it from here
                 self._service = RunSessionService(connection, RunArtifactStore(self.result_root))
+            elif isinstance(self.database, DatabaseUrl):
+                self._service = RunSessionService.open(
+                    database_url=self.database, result_root=self.result_root
+                )
             else:
                 self._service = RunSessionService.open(
-                    db_path=self.db_path, result_root=self.result_root
+                    db_path=self.database, result_root=self.result_root
                 )
         return self._service
 
@@ -202,7 +228,7 @@ def _print_json(document: object) -> None:
     _write_out((json.dumps(document, indent=2) + "\n",))
 
 
-def _history(context: CommandContext) -> sqlite3.Connection | None:
+def _history(context: CommandContext) -> Connection | None:
     """The database opened for reading, or ``None`` when there is none yet (said on stderr).
 
     Commands that only read never create a database or a folder: a missing database is
@@ -238,6 +264,16 @@ def _positive_int(text: str) -> int:
 def _database_path(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path is not a database file")
+    if is_database_url(text):
+        raise argparse.ArgumentTypeError("a database URL goes to --db-url, not --db-path")
+    return text
+
+
+def _database_url(text: str) -> str:
+    if not is_database_url(text):
+        raise argparse.ArgumentTypeError(
+            "expected a PostgreSQL URL: postgresql://user@host:5432/database"
+        )
     return text
 
 
@@ -926,8 +962,13 @@ def _check(args: argparse.Namespace, context: CommandContext) -> int:
     if findings:
         rows = ((str(f.run_id), f.kind, f.state, clean(f.detail)) for f in findings)
         _print_lines(format_table(_CHECK_COLUMNS, rows, terminal_width()))
+    elsewhere = (
+        f" ({report.runs_elsewhere} of other hosts, with their folders elsewhere)"
+        if report.runs_elsewhere
+        else ""
+    )
     checked = (
-        f"checked {plural(report.runs_checked, 'run')} and"
+        f"checked {plural(report.runs_checked, 'run')}{elsewhere} and"
         f" {plural(report.folders_checked, 'folder')}"
     )
     problems = report.problems
@@ -953,7 +994,12 @@ def _check_integrity(args: argparse.Namespace, context: CommandContext) -> int:
 
     if args.repair:
         raise UsageError("--integrity only reads the database file; it does not go with --repair")
-    report = check_integrity(context.db_path)
+    path = context.database_file(
+        "check --integrity (SQLite's own checks)",
+        "PostgreSQL checks its own pages (its amcheck extension); runmeta check compares the"
+        " history with the run folders",
+    )
+    report = check_integrity(path)
     code = 0 if report.ok else 1
     if args.json:
         _print_json(report.to_dict())
@@ -981,7 +1027,11 @@ def _rebuild_arguments(parser: argparse.ArgumentParser) -> None:
 def _rebuild(args: argparse.Namespace, context: CommandContext) -> int:
     from monocycle_nash.runmeta.repair import rebuild_database  # noqa: PLC0415 - as _reap
 
-    report = rebuild_database(context.result_root, context.db_path, move_aside=args.move_aside)
+    path = context.database_file(
+        "rebuild",
+        "rebuild into a new file (--db-path) and copy it to the server with runmeta migrate-db",
+    )
+    report = rebuild_database(context.result_root, path, move_aside=args.move_aside)
     for old, new in report.moved:
         print(f"moved {printable(old)} aside to {printable(new)}")
     for run_id, why in report.skipped:
@@ -1011,10 +1061,56 @@ def _check_without_database(
             _print_json(empty)
         return 0
     raise DatabaseError(
-        context.db_path,
+        str(context.db_path),
         f"no run database at {context.db_path}, but {context.result_root} holds"
-        f" {plural(folders, 'run folder')}; give the database with --db-path",
+        f" {plural(folders, 'run folder')}; give the database with"
+        f" {'--db-url' if isinstance(context.database, DatabaseUrl) else '--db-path'}",
     )
+
+
+# --- migrate-db: an SQLite history onto a PostgreSQL server ---------------------------
+
+
+def _migrate_db_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from",
+        dest="source",
+        type=_database_path,
+        metavar="PATH",
+        help=f"the SQLite file to copy (default: --db-path, else {DEFAULT_DB_PATH})",
+    )
+    parser.add_argument(
+        "--to",
+        dest="target",
+        type=_database_url,
+        metavar="URL",
+        help=f"the empty PostgreSQL database to copy into (default: --db-url, else {URL_VARIABLE})",
+    )
+
+
+def _migrate_db(args: argparse.Namespace, context: CommandContext) -> int:
+    from monocycle_nash.runmeta.migrate_db import copy_history  # noqa: PLC0415 - loads psycopg
+
+    source = Path(args.source or args.db_path or DEFAULT_DB_PATH)
+    if args.target is not None:
+        target = DatabaseUrl(args.target)
+    elif isinstance(context.database, DatabaseUrl):
+        target = context.database
+    else:
+        raise UsageError(f"give the database to copy into with --to URL (or {URL_VARIABLE})")
+
+    def copied(table: str, rows: int) -> None:
+        _print_lines([f"{table}: {plural(rows, 'row')} copied"])
+        _flush_out()
+
+    report = copy_history(source, target, progress=copied)
+    for note in report.notes:
+        sys.stderr.write(f"runmeta: warning: {printable(note)}\n")
+    print(
+        f"copied {printable(report.source)} into {printable(report.target)}; the next run id"
+        f" is {report.next_run_id}"
+    )
+    return 0
 
 
 # --- comparing runs: diff and rerun ---------------------------------------------------
@@ -1150,13 +1246,13 @@ def _ui_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _ui(args: argparse.Namespace, context: CommandContext) -> int:
-    from monocycle_nash.runmeta.ui.server import serve, sqlite_connector  # noqa: PLC0415
+    from monocycle_nash.runmeta.ui.server import database_connector, serve  # noqa: PLC0415
 
     if not args.host.strip():
         raise UsageError("--host must not be empty")
     # Each request opens its own connection in its own thread (sqlite3's rule).
     return serve(
-        sqlite_connector(context.db_path),
+        database_connector(context.database),
         context.result_root,
         db_label=str(context.db_path),
         host=args.host,
@@ -1305,6 +1401,18 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "highest one known.",
     ),
     Subcommand(
+        "migrate-db",
+        "copy an SQLite history into an empty PostgreSQL database",
+        _migrate_db_arguments,
+        _migrate_db,
+        "Copy the history of an SQLite file (--from, default --db-path or the default"
+        " file) into an empty PostgreSQL database (--to, default --db-url or"
+        f" {URL_VARIABLE}): its projects, every run with its own id and the runs' figures,"
+        " in one transaction, then the server's next run id continues after the file's"
+        " largest. A target that already holds a run, a project or a figure is refused"
+        " with nothing copied. Run folders are left where they are (the ids are kept).",
+    ),
+    Subcommand(
         "diff",
         "what differs between two runs: inputs, settings, provenance, figures, outputs",
         _diff_arguments,
@@ -1369,12 +1477,24 @@ class HelpFormatter(argparse.HelpFormatter):
 def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     # On the subcommands the defaults are SUPPRESS, so a value given after the
     # subcommand's name overrides one given before it and an absent one changes nothing.
+    # Neither database option has a value by default: main() tells "not given" (then
+    # RUNMETA_DATABASE_URL, then the default file) from given.
     parser.add_argument(
         "--db-path",
         type=_database_path,
-        default=argparse.SUPPRESS if suppress else str(DEFAULT_DB_PATH),
+        default=argparse.SUPPRESS if suppress else None,
         metavar="PATH",
-        help=f"the run database (default: {DEFAULT_DB_PATH})",
+        help=f"the run database, an SQLite file (default: {DEFAULT_DB_PATH}, or the"
+        f" database {URL_VARIABLE} names when it is set)",
+    )
+    parser.add_argument(
+        "--db-url",
+        type=_database_url,
+        default=argparse.SUPPRESS if suppress else None,
+        metavar="URL",
+        help="the run database on a PostgreSQL server, postgresql://user@host:5432/db"
+        " (instead of --db-path; needs the postgres extra). The password is better kept"
+        f" in {URL_VARIABLE}, PGPASSWORD or ~/.pgpass than on a command line",
     )
     parser.add_argument(
         "--result-root",
@@ -1450,8 +1570,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if refusal is not None:
         print(f"runmeta: error: {refusal}; nothing was done", file=sys.stderr)
         return 1
-    context = CommandContext(Path(args.db_path), Path(args.result_root))
     handler: Handler = args.func
+    command_parser: argparse.ArgumentParser = args.command_parser
+    database = choose_database(args.db_path, args.db_url, default=DEFAULT_DB_PATH)
+    context = CommandContext(database, Path(args.result_root))
     try:
         # Listings stream, so a database error can come while rows are printed: it
         # is caught here like any other.
@@ -1459,7 +1581,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         _flush_out()
         return code
     except UsageError as err:
-        command_parser: argparse.ArgumentParser = args.command_parser
         command_parser.error(str(err))  # exits 2
     except _OutputError as err:
         print(f"runmeta: error: {err}", file=sys.stderr)
@@ -1487,9 +1608,11 @@ def _unusable_arguments(args: argparse.Namespace) -> str | None:
     becomes ``'\\udce3\\udc81'``): such a value can be neither stored (SQLite and
     meta.json take UTF-8) nor used as a database path, so it is refused before anything
     is opened. A closed stdout (``runmeta list-runs >&-``) is refused too: the answer
-    could not be given.
+    could not be given. So is a ``RUNMETA_DATABASE_URL`` that is not a URL.
     """
     parser: argparse.ArgumentParser = args.command_parser
+    if args.db_path is not None and args.db_url is not None:
+        parser.error("--db-path and --db-url name two databases; give one")  # exits 2
     options = {action.dest: action.option_strings for action in parser._actions}
     for dest, value in vars(args).items():
         if isinstance(value, str) and not value.isascii():
@@ -1500,6 +1623,10 @@ def _unusable_arguments(args: argparse.Namespace) -> str | None:
                 return f"{name} '{printable(value)}' is not valid UTF-8"
     if sys.stdout is None:
         return "standard output is closed"
+    try:
+        choose_database(args.db_path, args.db_url, default=DEFAULT_DB_PATH)
+    except RunMetaError as err:  # a RUNMETA_DATABASE_URL that is not a URL
+        return printable(str(err))
     return None
 
 

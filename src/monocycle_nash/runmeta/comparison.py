@@ -34,7 +34,7 @@ from monocycle_nash.text import fit, plural, printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import sqlite3
+    from monocycle_nash.runmeta.backends import Connection
 
 __all__ = [
     "DEFAULT_VALUE_LIMIT",
@@ -88,7 +88,7 @@ class RunFolder:
         return self.record.run_id
 
 
-def load_run(connection: sqlite3.Connection, result_root: Path, run_id: int) -> RunFolder:
+def load_run(connection: Connection, result_root: Path, run_id: int) -> RunFolder:
     """Return run ``run_id`` with its folder and meta.json, or refuse in one line.
 
     Raises :class:`~monocycle_nash.runmeta.errors.RunNotFoundError` for an unknown run,

@@ -62,7 +62,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 
 from monocycle_nash.runmeta.errors import (
@@ -84,6 +84,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Final, NoReturn, Self, TypeVar
 
+    from monocycle_nash.runmeta.backends import Connection
+
     _T = TypeVar("_T")
 
 __all__ = [
@@ -95,6 +97,7 @@ __all__ = [
     "MigrationStep",
     "RunDatabaseConnection",
     "SQLiteConnectionFactory",
+    "constraint_of",
     "is_busy",
     "migrate",
     "retry_busy",
@@ -187,7 +190,31 @@ def typed_error(conn: sqlite3.Connection, err: BaseException) -> DatabaseError |
         typed = DatabaseError(path, f"run database {path}: {detail}")
     typed.sqlite_errorcode = code
     typed.sqlite_errorname = name
+    typed.constraint = _CONSTRAINT_KINDS.get(code or 0)
     return typed
+
+
+# Extended result codes of the constraint failures that have a name of their own.
+_CONSTRAINT_KINDS: Final = {
+    787: "foreign_key",  # SQLITE_CONSTRAINT_FOREIGNKEY
+    1555: "unique",  # SQLITE_CONSTRAINT_PRIMARYKEY
+    2067: "unique",  # SQLITE_CONSTRAINT_UNIQUE
+    275: "check",  # SQLITE_CONSTRAINT_CHECK
+    1299: "not_null",  # SQLITE_CONSTRAINT_NOTNULL
+}
+
+
+def constraint_of(err: BaseException) -> str | None:
+    """The kind of constraint ``err`` says was violated (``"foreign_key"``, ``"unique"``...).
+
+    Works on a typed :class:`DatabaseError` of either backend and on a raw
+    ``sqlite3.IntegrityError`` (a plain connection's); ``None`` for anything else.
+    """
+    if isinstance(err, DatabaseError):
+        return err.constraint
+    if isinstance(err, sqlite3.IntegrityError):
+        return _CONSTRAINT_KINDS.get(getattr(err, "sqlite_errorcode", 0) or 0)
+    return None
 
 
 def _one_line(err: sqlite3.Error) -> str:
@@ -467,7 +494,7 @@ SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(conn: Connection) -> Iterator[Connection]:
     """Run the block as one write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT``.
 
     On any exception (``KeyboardInterrupt`` included) the transaction is rolled back
@@ -475,7 +502,20 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     lock that outlasted the busy timeout: :class:`DatabaseLockedError`). Nested use
     becomes a savepoint of the outer transaction. The connection must be in autocommit
     mode (``isolation_level=None``), as :class:`SQLiteConnectionFactory` opens it.
+
+    A connection of another backend (PostgreSQL) runs its own ``write_transaction()``,
+    with the same guarantees (see ``postgres.py``).
     """
+    own: Callable[[], AbstractContextManager[Any]] | None = getattr(conn, "write_transaction", None)
+    if own is not None:
+        with own():
+            yield conn
+        return
+    yield from _sqlite_transaction(conn)  # type: ignore[arg-type]
+
+
+def _sqlite_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """:func:`transaction` on an ``sqlite3.Connection``."""
     if conn.in_transaction:
         conn.execute("SAVEPOINT runmeta_nested")
         try:

@@ -75,14 +75,13 @@ alone is deleted like any run.
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from monocycle_nash.runmeta.artifact_store import (
     RESERVED_FIELDS,
@@ -131,6 +130,9 @@ from monocycle_nash.runmeta.repositories import (
     RunsRepository,
 )
 from monocycle_nash.text import plural, printable
+
+if TYPE_CHECKING:
+    from monocycle_nash.runmeta.backends import Connection
 
 __all__ = [
     "REFS_DIR",
@@ -644,9 +646,7 @@ class RunEditor:
     connection and result folder (``RunSessionService.edits``) or on its own.
     """
 
-    def __init__(
-        self, connection: sqlite3.Connection, store: RunArtifactStore, clock: Clock
-    ) -> None:
+    def __init__(self, connection: Connection, store: RunArtifactStore, clock: Clock) -> None:
         self.connection = connection
         self.store = store
         self.clock = clock

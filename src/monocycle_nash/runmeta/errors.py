@@ -17,7 +17,9 @@ from monocycle_nash.text import plural
 __all__ = [
     "ArtifactWriteError",
     "ChildDeletionStoppedError",
+    "CopyRefusedError",
     "DatabaseAccessError",
+    "DatabaseConnectionLostError",
     "DatabaseCorruptError",
     "DatabaseError",
     "DatabaseFullError",
@@ -26,11 +28,13 @@ __all__ = [
     "DatabaseNotFoundError",
     "DatabaseReadOnlyError",
     "DatabaseWriteError",
+    "DriverMissingError",
     "DuplicateProjectError",
     "ForeignFolderError",
     "ForeignMetaError",
     "InputNotFoundError",
     "InputReadError",
+    "InvalidDatabaseUrlError",
     "InvalidMetricError",
     "InvalidProjectIdError",
     "InvalidProjectPathError",
@@ -39,6 +43,7 @@ __all__ = [
     "MetaCorruptError",
     "MetaNotFoundError",
     "NotADatabaseError",
+    "NotOnServerError",
     "ParentRunNotFoundError",
     "ProjectLinkError",
     "ProjectNotFoundError",
@@ -240,10 +245,17 @@ class DatabaseError(RunMetaError):
     ``sqlite_errorname`` (``None`` when it had none). Problems without a subclass of
     their own are this class itself, with SQLite's message. None of them is an
     ``sqlite3.Error``: callers catch ``DatabaseError``, which another backend can raise too.
+
+    On PostgreSQL (``postgres.py``) ``db_path`` is the database's URL without its
+    password, the driver's error is the ``__cause__`` and ``sqlstate`` its SQLSTATE code.
+    ``constraint`` names a violated constraint's kind on either backend
+    (``"foreign_key"``, ``"unique"``, ``"check"``, ``"not_null"``), else ``None``.
     """
 
     sqlite_errorcode: int | None = None
     sqlite_errorname: str | None = None
+    sqlstate: str | None = None
+    constraint: str | None = None
 
     def __init__(self, db_path: str | Path, message: str) -> None:
         self.db_path = str(db_path)
@@ -308,11 +320,17 @@ class DatabaseCorruptError(DatabaseError):
 class DatabaseReadOnlyError(DatabaseError):
     """The database could be read but not written (file, folder or file system read-only)."""
 
-    def __init__(self, db_path: str | Path, detail: str) -> None:
+    def __init__(
+        self,
+        db_path: str | Path,
+        detail: str,
+        *,
+        hint: str = "make the file and its folder writable",
+    ) -> None:
         super().__init__(
             db_path,
-            f"run database {db_path} is read-only ({detail}); nothing was changed, make the"
-            " file and its folder writable and try again",
+            f"run database {db_path} is read-only ({detail}); nothing was changed, {hint}"
+            " and try again",
         )
 
 
@@ -335,6 +353,59 @@ class DatabaseFullError(DatabaseError):
             db_path,
             f"run database {db_path}: the disk is full ({detail}); free some space and try again",
         )
+
+
+class DatabaseConnectionLostError(DatabaseError):
+    """The connection to a database server broke while it was in use.
+
+    ``unknown_outcome`` is true when it broke during a ``COMMIT``: the change may or may
+    not have been recorded. Otherwise the change in progress was rolled back by the server.
+    """
+
+    def __init__(self, db_path: str | Path, detail: str, *, unknown_outcome: bool = False) -> None:
+        self.unknown_outcome = unknown_outcome
+        outcome = (
+            "the change being committed may or may not have been recorded"
+            if unknown_outcome
+            else "the change in progress was not recorded"
+        )
+        super().__init__(
+            db_path, f"lost the connection to run database {db_path} ({detail}); {outcome}"
+        )
+
+
+class DriverMissingError(DatabaseAccessError):
+    """A PostgreSQL URL was given, but its driver (psycopg, the ``postgres`` extra) is missing."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        super().__init__(
+            db_path,
+            "PostgreSQL needs the psycopg driver, which is not installed: pip install"
+            " 'monocycle-nash[postgres]' (or uv sync --extra postgres)",
+        )
+
+
+class InvalidDatabaseUrlError(RunMetaError):
+    """A database URL that is not a PostgreSQL URL; its password is never shown."""
+
+    def __init__(self, shown: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid database URL {shown}: {reason}")
+
+
+class NotOnServerError(RunMetaError):
+    """An operation on a database file (SQLite's own checks, a rebuild) given a server URL."""
+
+    def __init__(self, operation: str, db_url: str, hint: str) -> None:
+        super().__init__(f"{operation} works on an SQLite database file, not on {db_url}; {hint}")
+
+
+class CopyRefusedError(RunMetaError):
+    """``runmeta migrate-db`` cannot copy into its target (not empty...); nothing was copied."""
+
+    def __init__(self, source: str | Path, target: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"cannot copy {source} into {target}: {reason}; nothing was copied")
 
 
 class DatabaseWriteError(RunMetaError):

@@ -66,6 +66,15 @@ reason and the recording process.
 Runs in progress are not disturbed: a temp file whose writer is alive is not a
 leftover, and a disagreement on a run whose recording process is alive (a run that is
 finishing right now) is skipped.
+
+Runs of other hosts (a history shared through a database server) are judged by what
+can be seen from here. A run whose folder is not here is another machine's business
+(result folders kept per machine): it is counted in ``runs_elsewhere``, never reported
+``missing-folder``. A run whose folder is here (a shared file system) is checked like
+any run, except that its process cannot be asked about: a ``running`` run of another
+host counts as alive (its missing or disagreeing meta.json is left to it), and the
+temp files in its folder are leftovers only once older than :data:`TEMP_FILE_MAX_AGE`
+(their writer's pid means nothing here). ``reap`` leaves other hosts' runs alone.
 """
 
 from __future__ import annotations
@@ -124,9 +133,8 @@ from monocycle_nash.runmeta.service import RunSessionService
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import sqlite3
-
     from monocycle_nash.runmeta.artifact_store import RunArtifactStore
+    from monocycle_nash.runmeta.backends import Connection
     from monocycle_nash.runmeta.clock import Clock
 
 __all__ = [
@@ -426,6 +434,8 @@ class CheckReport:
     runs_checked: int
     folders_checked: int
     findings: tuple[Finding, ...]
+    runs_elsewhere: int = 0
+    """Runs of other hosts whose folder is not here (kept on their own machine)."""
 
     @property
     def problems(self) -> tuple[Finding, ...]:
@@ -439,12 +449,15 @@ class CheckReport:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as a JSON-ready dict."""
-        return {
+        document: dict[str, Any] = {
             "consistent": self.consistent,
             "runs_checked": self.runs_checked,
             "folders_checked": self.folders_checked,
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.runs_elsewhere:  # only a history shared between machines has any
+            document["runs_elsewhere"] = self.runs_elsewhere
+        return document
 
 
 def check_consistency(service: RunSessionService, *, repair: bool = False) -> CheckReport:
@@ -467,7 +480,10 @@ def check_consistency(service: RunSessionService, *, repair: bool = False) -> Ch
     checker.foreign_links()
     findings = sorted(checker.findings, key=lambda f: (f.run_id, FINDING_KINDS.index(f.kind)))
     return CheckReport(
-        runs_checked=len(row_ids), folders_checked=len(on_disk), findings=tuple(findings)
+        runs_checked=len(row_ids),
+        folders_checked=len(on_disk),
+        findings=tuple(findings),
+        runs_elsewhere=checker.elsewhere,
     )
 
 
@@ -478,6 +494,8 @@ class _Checker:
         self.service = service
         self.repair = repair
         self.findings: list[Finding] = []
+        self.host = current_host()
+        self.elsewhere = 0
 
     def add(
         self,
@@ -506,6 +524,9 @@ class _Checker:
             return
         running = record.status == "running"
         if not run_dir.is_dir():
+            if books.host is not None and books.host != self.host:
+                self.elsewhere += 1  # another machine's run: its folder is over there
+                return
             if running and _process_alive(books, None):
                 return  # being started: its folder comes next
             self.add(
@@ -515,7 +536,7 @@ class _Checker:
                 f"(runmeta delete-run --run-id {run_id} removes it if the run is not wanted)",
             )
             return
-        self.temp_files(run_id)
+        self.temp_files(run_id, books.host)
         self.link(record)
         self.meta(record, books)
 
@@ -647,9 +668,12 @@ class _Checker:
                     whose = f"run {run_id} is not in the database"
                 self.add(run_id, "foreign-link", f"{path}: {whose}; left alone")
 
-    def temp_files(self, run_id: int) -> None:
-        """Find (and remove) the temp files that interrupted writes left in a run folder."""
-        for path, why in _leftover_temp_files(self.service, run_id):
+    def temp_files(self, run_id: int, host: str | None = None) -> None:
+        """Find (and remove) the temp files that interrupted writes left in a run folder.
+
+        ``host`` is the run's recording host: another host's writers are judged by age.
+        """
+        for path, why in _leftover_temp_files(self.service, run_id, host):
             detail = f"{path} was left by an interrupted write ({why})"
             self.add(run_id, "temp-file", detail, partial(_remove, path))
 
@@ -667,12 +691,17 @@ class _Checker:
 
 
 def _process_alive(books: RunBookkeeping, meta: Mapping[str, Any] | None) -> bool:
-    """Whether the run's recording process (the row's, else meta.json's) still runs."""
+    """Whether the run's recording process (the row's, else meta.json's) may still run.
+
+    A process of another host cannot be asked: it may, so the run is left to it.
+    """
     process = books.process
     if process is None and meta is not None:
         process = recorded_process(meta)
     if process is None:
         return False
+    if process.host != current_host():
+        return True
     return is_process_alive(process.host, process.pid, process.start_time) == "alive"
 
 
@@ -686,9 +715,16 @@ def _bookkeeping_mismatches(meta: Mapping[str, Any], books: RunBookkeeping) -> l
     return fields
 
 
-def _leftover_temp_files(service: RunSessionService, run_id: int) -> Iterator[tuple[Path, str]]:
-    """The run folder's temp files whose writer is gone or that are too old, with why."""
+def _leftover_temp_files(
+    service: RunSessionService, run_id: int, run_host: str | None = None
+) -> Iterator[tuple[Path, str]]:
+    """The run folder's temp files whose writer is gone or that are too old, with why.
+
+    In the folder of a run of another host (``run_host``), only age counts: the pid in
+    a temp file's name is that host's.
+    """
     host = current_host()
+    other_host = run_host is not None and run_host != host
     now = time.time()
     for path in service.store.leftover_temp_files(run_id):
         try:
@@ -696,7 +732,10 @@ def _leftover_temp_files(service: RunSessionService, run_id: int) -> Iterator[tu
         except OSError:
             continue  # the write just finished
         pid = temp_file_writer(path.name)
-        if pid is None or is_process_alive(host, pid, None) == "dead":
+        if other_host:
+            if age > TEMP_FILE_MAX_AGE:
+                yield path, f"older than {TEMP_FILE_MAX_AGE:.0f} s"
+        elif pid is None or is_process_alive(host, pid, None) == "dead":
             yield path, "its writer is gone"
         elif age > TEMP_FILE_MAX_AGE:
             yield path, f"older than {TEMP_FILE_MAX_AGE:.0f} s"
@@ -765,7 +804,7 @@ def check_integrity(db_path: str | Path) -> IntegrityReport:
     return IntegrityReport(str(path), tuple(problems))
 
 
-def _check_lines(conn: sqlite3.Connection, pragma: str) -> list[str]:
+def _check_lines(conn: Connection, pragma: str) -> list[str]:
     """The problems ``PRAGMA integrity_check`` or ``quick_check`` reports, one per line."""
     lines: list[str] = []
     for (message,) in conn.execute(f"PRAGMA {pragma}").fetchall():

@@ -39,6 +39,7 @@ from datetime import datetime
 from math import isqrt
 
 from monocycle_nash.runmeta.clock import normalize_timestamp
+from monocycle_nash.runmeta.db import constraint_of
 from monocycle_nash.runmeta.errors import (
     DatabaseError,
     DuplicateProjectError,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Final, NamedTuple
 
+    from monocycle_nash.runmeta.backends import Connection, Cursor
     from monocycle_nash.runmeta.metrics import MetricCondition
     from monocycle_nash.runmeta.models import MetricValue
     from monocycle_nash.runmeta.process import ProcessIdentity
@@ -150,12 +152,13 @@ _RETURNING: Final = (
     " (SELECT project_path FROM projects WHERE projects.project_id = runs.project_id),"
     " parent_run_id"
 )
-_HAS_RETURNING: Final = sqlite3.sqlite_version_info >= (3, 35, 0)
-# Extended result codes (``sqlite_errorcode`` of a DatabaseError or a raw sqlite3 error)
-# of the constraint failures that mean an unknown project (or parent run) or a taken
-# project id.
-_FOREIGN_KEY_FAILED: Final = 787  # SQLITE_CONSTRAINT_FOREIGNKEY
-_KEY_TAKEN: Final = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
+_SQLITE_RETURNING: Final = sqlite3.sqlite_version_info >= (3, 35, 0)
+
+
+def _has_returning(conn: Connection) -> bool:
+    """Whether ``conn`` knows ``RETURNING``: SQLite from 3.35, PostgreSQL always."""
+    return _SQLITE_RETURNING or not isinstance(conn, sqlite3.Connection)
+
 
 TimeBound = str | datetime | None
 """A filter bound: a timestamp string with an offset, an aware datetime, or no bound."""
@@ -180,10 +183,11 @@ class RunsRepository:
     descending.
     """
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_returning")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._returning = _has_returning(conn)
 
     def create_running(  # noqa: PLR0917 - the design document's signature
         self,
@@ -208,11 +212,27 @@ class RunsRepository:
         :class:`ProjectNotFoundError` when ``project_id`` is not registered and
         :class:`ParentRunNotFoundError` when ``parent_run_id`` is not a run.
         """
+        # Asked first, not read from a failed INSERT: on PostgreSQL a failed statement
+        # ends what the transaction may still do, and the INSERT would use up an id.
+        if parent_run_id is not None and self.find_by_id(parent_run_id) is None:
+            raise ParentRunNotFoundError(parent_run_id)
+        if (
+            project_id is not None
+            and not self._conn.execute(
+                "SELECT 1 FROM projects WHERE project_id = ?", (project_id,)
+            ).fetchone()
+        ):
+            raise ProjectNotFoundError(project_id)
+        sql = (
+            "INSERT INTO runs (created_at, started_at, ended_at, status, command,"
+            " git_commit, note, project_id, updated_at, host, pid, process_start,"
+            " parent_run_id) VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        if self._returning:
+            sql += " RETURNING run_id"
         try:
             cursor = self._conn.execute(
-                "INSERT INTO runs (created_at, started_at, ended_at, status, command,"
-                " git_commit, note, project_id, updated_at, host, pid, process_start,"
-                " parent_run_id) VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                sql,
                 (
                     created_at,
                     started_at,
@@ -228,17 +248,16 @@ class RunsRepository:
                 ),
             )
         except (DatabaseError, sqlite3.IntegrityError) as err:
-            if getattr(err, "sqlite_errorcode", None) == _FOREIGN_KEY_FAILED:
-                # Two foreign keys: say which one failed.
-                if parent_run_id is not None and self.find_by_id(parent_run_id) is None:
-                    raise ParentRunNotFoundError(parent_run_id) from err
-                if project_id is not None:
-                    raise ProjectNotFoundError(project_id) from err
+            # The parent was there a moment ago: the project is the foreign key that failed.
+            if constraint_of(err) == "foreign_key" and project_id is not None:
+                raise ProjectNotFoundError(project_id) from err
             raise
-        run_id = cursor.lastrowid
+        if self._returning:
+            return int(cursor.fetchone()[0])
+        run_id = cursor.lastrowid  # pragma: no cover - old SQLite only
         if run_id is None:  # pragma: no cover - an INSERT always sets it
             raise RuntimeError("SQLite returned no id for the new run")
-        return run_id
+        return run_id  # pragma: no cover
 
     def finish(
         self,
@@ -270,7 +289,7 @@ class RunsRepository:
         """
         params = (parse_status(status, final=True), ended_at, updated_at, None, reason, run_id)
         sql = _FINISH + " AND status = 'running'"
-        if _HAS_RETURNING:
+        if self._returning:
             rows = self._conn.execute(sql + _RETURNING, params).fetchall()
             return _run_from_row(rows[0]) if rows else None
         cursor = self._conn.execute(sql, params)  # pragma: no cover - old SQLite only
@@ -331,15 +350,12 @@ class RunsRepository:
         try:
             return self._update_returning(run_id, sql, tuple(params))
         except (DatabaseError, sqlite3.IntegrityError) as err:
-            if (
-                project_id is not None
-                and getattr(err, "sqlite_errorcode", None) == _FOREIGN_KEY_FAILED
-            ):
+            if project_id is not None and constraint_of(err) == "foreign_key":
                 raise ProjectNotFoundError(project_id) from err
             raise
 
     def _update_returning(self, run_id: int, sql: str, params: tuple[object, ...]) -> RunRecord:
-        if _HAS_RETURNING:
+        if self._returning:
             rows = self._conn.execute(sql + _RETURNING, params).fetchall()
             if not rows:
                 raise RunNotFoundError(run_id)
@@ -495,7 +511,7 @@ class RunsRepository:
         finally:
             cursor.close()
 
-    def _select_runs(self, select: str, filters: _Filters, limit: int | None) -> sqlite3.Cursor:
+    def _select_runs(self, select: str, filters: _Filters, limit: int | None) -> Cursor:
         """Run the search and return its cursor, whose rows are plain tuples.
 
         The ORDER BY matches the indexes ``(created_at)``, ``(status, created_at)``,
@@ -541,7 +557,7 @@ class RunsRepository:
             if condition.op == "~":
                 continue
             test, params = _metric_test(condition)
-            sql = f"SELECT count(*) FROM (SELECT 1 FROM run_metrics AS m WHERE {test} LIMIT ?)"  # noqa: S608 - fixed fragments
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM run_metrics AS m WHERE {test} LIMIT ?) AS found"  # noqa: S608, E501 - fixed fragments
             count = int(self._conn.execute(sql, [*params, bound + 1]).fetchone()[0])
             if count <= bound and (best is None or count < best[0]):
                 best = (count, index)
@@ -588,7 +604,9 @@ class RunsRepository:
         if replace:
             self._conn.execute("DELETE FROM run_metrics WHERE run_id = ?", (run_id,))
         self._conn.executemany(
-            "INSERT OR REPLACE INTO run_metrics (run_id, key, number, text) VALUES (?, ?, ?, ?)",
+            "INSERT INTO run_metrics (run_id, key, number, text) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (run_id, key) DO UPDATE SET number = excluded.number,"
+            " text = excluded.text",
             [(run_id, key, *_encode_metric(value)) for key, value in metrics.items()],
         )
 
@@ -842,7 +860,7 @@ class ProjectsRepository:
 
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def add(
@@ -864,7 +882,7 @@ class ProjectsRepository:
                 (record.project_id, record.project_path, record.created_at, record.note),
             )
         except (DatabaseError, sqlite3.IntegrityError) as err:
-            if getattr(err, "sqlite_errorcode", None) in _KEY_TAKEN:
+            if constraint_of(err) == "unique":
                 raise DuplicateProjectError(project_id) from err
             raise
         return record

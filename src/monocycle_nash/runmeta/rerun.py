@@ -13,7 +13,9 @@ judges (:func:`judge_rerun`):
    ``ROOT/result``: the command's database and result folder must be laid out so for
    some ROOT, which is passed as ``--root``. Otherwise the rerun is refused before
    anything runs (rewriting the input to move the database would change what is
-   recorded as the run's input).
+   recorded as the run's input). On a PostgreSQL database the main job is given it
+   through ``RUNMETA_DATABASE_URL`` (which comes before the settings), so only the
+   result folder has to match.
 3. The main job runs as ``python -m monocycle_nash.app INPUT --rerun-of ID --note ...``
    in this interpreter, its stdout and stderr passed straight through; the new run
    joins run ID's project, if it has one.
@@ -42,6 +44,7 @@ from monocycle_nash.runmeta.artifact_store import (
     RunArtifactStore,
     read_regular_file,
 )
+from monocycle_nash.runmeta.backends import URL_VARIABLE, DatabaseUrl
 from monocycle_nash.runmeta.clock import JstClock
 from monocycle_nash.runmeta.comparison import (
     DEFAULT_VALUE_LIMIT,
@@ -61,7 +64,7 @@ from monocycle_nash.text import plural
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import sqlite3
+    from monocycle_nash.runmeta.backends import Connection
 
 __all__ = [
     "MAIN_JOB",
@@ -93,12 +96,14 @@ class RerunPlan:
     original: RunFolder
     input_path: Path
     command: tuple[str, ...]
+    database_url: DatabaseUrl | None = None
+    """A PostgreSQL database, handed to the main job in ``RUNMETA_DATABASE_URL``."""
 
 
 def plan_rerun(
     original: RunFolder,
     *,
-    db_path: Path,
+    db_path: Path | DatabaseUrl,
     result_root: Path,
     note: str | None = None,
     note_file: str | None = None,
@@ -120,6 +125,12 @@ def plan_rerun(
     root = _root_of(db_path, result_root)
     if merged:
         _check_merged_input(original, input_path, db_path, result_root, root)
+    elif root is None and isinstance(db_path, DatabaseUrl):
+        raise RerunRefusedError(
+            f"run {run_id} ran a game file, which the main job records in"
+            f" ROOT/{DEFAULT_RESULT_ROOT.as_posix()}, but the result folder {result_root} given"
+            " here is not named so; give --result-root ROOT/result"
+        )
     elif root is None:
         raise RerunRefusedError(
             f"run {run_id} ran a game file, which the main job records in"
@@ -140,7 +151,8 @@ def plan_rerun(
         command += _option("--project-id", original.record.project_id)
     if root is not None:
         command += _option("--root", str(root))
-    return RerunPlan(original, input_path, tuple(command))
+    url = db_path if isinstance(db_path, DatabaseUrl) else None
+    return RerunPlan(original, input_path, tuple(command), url)
 
 
 def _option(name: str, value: str) -> list[str]:
@@ -182,26 +194,33 @@ def _stored_input(original: RunFolder) -> tuple[Path, bool]:
     return path.resolve(), path.name == MERGED_INPUT and path.parent.name == "input"
 
 
-def _root_of(db_path: Path, result_root: Path) -> Path | None:
+def _root_of(db_path: Path | DatabaseUrl, result_root: Path) -> Path | None:
     """The ROOT with ``db_path`` = ROOT/.runmeta/run_history.db and ``result_root`` =
     ROOT/result, or ``None``: first as written (made absolute), then with symbolic links
-    resolved (a result folder that is a link to another disk is still ROOT/result)."""
+    resolved (a result folder that is a link to another disk is still ROOT/result). For
+    a PostgreSQL database only the result folder counts."""
     # os.path.abspath folds ".." without resolving links; Path has no such method.
-    written = (os.path.abspath(db_path), os.path.abspath(result_root))  # noqa: PTH100
+    server = isinstance(db_path, DatabaseUrl)
+    database_path = Path() if isinstance(db_path, DatabaseUrl) else db_path
+    written = (os.path.abspath(database_path), os.path.abspath(result_root))  # noqa: PTH100
     for database, results in (
         (Path(written[0]), Path(written[1])),
-        (db_path.resolve(), result_root.resolve()),
+        (database_path.resolve(), result_root.resolve()),
     ):
         root = results
         for _ in DEFAULT_RESULT_ROOT.parts:
             root = root.parent
-        if root / DEFAULT_RESULT_ROOT == results and root / DEFAULT_DB_PATH == database:
+        if root / DEFAULT_RESULT_ROOT == results and (server or root / DEFAULT_DB_PATH == database):
             return root
     return None
 
 
 def _check_merged_input(
-    original: RunFolder, merged: Path, db_path: Path, result_root: Path, root: Path | None
+    original: RunFolder,
+    merged: Path,
+    db_path: Path | DatabaseUrl,
+    result_root: Path,
+    root: Path | None,
 ) -> None:
     """Refuse a merged input that records runs elsewhere than here, or whose game file
     has changed since the run (the main job would refuse it: a failed run for nothing)."""
@@ -217,11 +236,28 @@ def _check_merged_input(
 
 
 def _check_storage(
-    run_id: int, document: dict[str, Any], db_path: Path, result_root: Path, root: Path | None
+    run_id: int,
+    document: dict[str, Any],
+    db_path: Path | DatabaseUrl,
+    result_root: Path,
+    root: Path | None,
 ) -> None:
     table = document.get("runmeta")
     storage: dict[str, Any] = table if isinstance(table, dict) else {}
     base = root if root is not None else Path.cwd()
+    if isinstance(db_path, DatabaseUrl):
+        # The main job is given the database itself (RUNMETA_DATABASE_URL): only the
+        # result folder the merged input names must be this one.
+        named_root = storage.get("result_root", str(DEFAULT_RESULT_ROOT))
+        if not isinstance(named_root, str) or not named_root:
+            raise RerunRefusedError(f"run {run_id}'s merged input has an unusable [runmeta] table")
+        folder = (base / Path(named_root).expanduser()).resolve()
+        if folder != result_root.resolve():
+            raise RerunRefusedError(
+                f"run {run_id}'s merged input records its run folders in {folder}, not in"
+                f" {result_root} given here; give --result-root {folder} to rerun it there"
+            )
+        return
     wanted = {
         "db_path": storage.get("db_path", str(DEFAULT_DB_PATH)),
         "result_root": storage.get("result_root", str(DEFAULT_RESULT_ROOT)),
@@ -300,7 +336,10 @@ def run_main_job(plan: RerunPlan) -> MainJobExit:
         stream.flush()  # our lines so far come before the main job's
     started = JstClock().timestamp()
     # This interpreter and environment: the main job runs on the code runmeta runs on.
-    process = subprocess.Popen(plan.command)
+    environment = None
+    if plan.database_url is not None:
+        environment = {**os.environ, URL_VARIABLE: plan.database_url.secret}
+    process = subprocess.Popen(plan.command, env=environment)
     try:
         returncode = process.wait()
     except KeyboardInterrupt:
@@ -310,7 +349,7 @@ def run_main_job(plan: RerunPlan) -> MainJobExit:
 
 
 def find_rerun(
-    connection: sqlite3.Connection, result_root: Path, original_id: int, job: MainJobExit
+    connection: Connection, result_root: Path, original_id: int, job: MainJobExit
 ) -> int | None:
     """The id of the run the main job recorded, or ``None`` when it recorded none.
 
@@ -362,7 +401,7 @@ class RerunOutcome:
 
 
 def judge_rerun(
-    connection: sqlite3.Connection,
+    connection: Connection,
     result_root: Path,
     plan: RerunPlan,
     job: MainJobExit,

@@ -24,14 +24,13 @@ meta.json still gets the intended status with a warning, the failure goes to
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from monocycle_nash.runmeta.artifact_store import (
     INPUT_DIR,
@@ -43,12 +42,12 @@ from monocycle_nash.runmeta.artifact_store import (
     InputSnapshotInfo,
     RunArtifactStore,
 )
+from monocycle_nash.runmeta.backends import DatabaseUrl, choose_database, connect
 from monocycle_nash.runmeta.clock import Clock, JstClock
 from monocycle_nash.runmeta.db import (
     DEFAULT_BUSY_TIMEOUT,
     DEFAULT_DB_PATH,
     DEFAULT_RESULT_ROOT,
-    SQLiteConnectionFactory,
     transaction,
 )
 from monocycle_nash.runmeta.edits import RunEditor, link_run, refresh_link, warning_line
@@ -88,6 +87,9 @@ from monocycle_nash.runmeta.repositories import (
     ProjectsRepository,
     RunsRepository,
 )
+
+if TYPE_CHECKING:
+    from monocycle_nash.runmeta.backends import Connection
 
 __all__ = ["RunContext", "RunSessionService"]
 
@@ -184,7 +186,7 @@ class RunSessionService:
 
     def __init__(
         self,
-        connection: sqlite3.Connection,
+        connection: Connection,
         store: RunArtifactStore,
         *,
         clock: Clock | None = None,
@@ -212,6 +214,7 @@ class RunSessionService:
         *,
         db_path: str | Path | None = None,
         result_root: str | Path | None = None,
+        database_url: str | DatabaseUrl | None = None,
         clock: Clock | None = None,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         git_probe: GitStateProbe | Callable[[], str | None] | None = None,
@@ -221,15 +224,20 @@ class RunSessionService:
 
         Defaults: database ``root/.runmeta/run_history.db``, run folders
         ``root/result``; explicit relative paths are relative to the current folder.
+        The database is, first to last: ``db_path`` (an SQLite file) or
+        ``database_url`` (a PostgreSQL URL, ``postgresql://user@host:5432/db``; giving
+        both is a ``ValueError``), the environment variable ``RUNMETA_DATABASE_URL``,
+        the default file. A URL needs the ``postgres`` extra (psycopg); without it,
+        :class:`~monocycle_nash.runmeta.errors.DriverMissingError` says how to install it.
         The git commit recorded, and whether tracked files differ from it, are those of
         the checkout holding ``root``. ``git_probe`` replaces that: an object with a
         ``state()`` method returning a :class:`GitState` (a :class:`GitCommitProbe` of
         another folder), or a callable returning the commit (dirtiness then unknown).
         """
         base = Path(root).absolute()
-        database = Path(db_path) if db_path is not None else base / DEFAULT_DB_PATH
+        database = choose_database(db_path, database_url, default=base / DEFAULT_DB_PATH)
         results = Path(result_root) if result_root is not None else base / DEFAULT_RESULT_ROOT
-        connection = SQLiteConnectionFactory(database, busy_timeout=busy_timeout).connect()
+        connection = connect(database, busy_timeout=busy_timeout)
         return cls(
             connection,
             RunArtifactStore(results),
@@ -238,6 +246,13 @@ class RunSessionService:
             git_probe=git_probe,
             process_identity=process_identity,
         )
+
+    @property
+    def database_url(self) -> DatabaseUrl | None:
+        """The PostgreSQL database of the history (``str()``: without password); ``None``
+        for an SQLite file."""
+        url = getattr(self.connection, "url", None)
+        return url if isinstance(url, DatabaseUrl) else None
 
     def close(self) -> None:
         """Close the database connection."""

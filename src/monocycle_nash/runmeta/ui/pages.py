@@ -9,10 +9,10 @@ pages of one run and of a comparison are in ``run_pages.py``.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from monocycle_nash.runmeta.cli_format import format_duration, format_size
@@ -29,6 +29,9 @@ from monocycle_nash.runmeta.ui.html import (
     text,
 )
 from monocycle_nash.runmeta.ui.queries import RunFilter, project_counts, run_page
+
+if TYPE_CHECKING:
+    from monocycle_nash.runmeta.backends import Connection
 from monocycle_nash.text import plural
 
 __all__ = [
@@ -81,16 +84,14 @@ class Sources:
 
     __slots__ = ("_connect", "_connection", "db_label", "result_root")
 
-    def __init__(
-        self, connect: Callable[[], sqlite3.Connection], result_root: Path, db_label: str
-    ) -> None:
+    def __init__(self, connect: Callable[[], Connection], result_root: Path, db_label: str) -> None:
         """Read through ``connect()`` (called at most once) and below ``result_root``."""
         self._connect = connect
-        self._connection: sqlite3.Connection | None = None
+        self._connection: Connection | None = None
         self.result_root = result_root
         self.db_label = db_label
 
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> Connection:
         """The request's connection; :class:`DatabaseNotFoundError` when there is no database."""
         if self._connection is None:
             self._connection = self._connect()

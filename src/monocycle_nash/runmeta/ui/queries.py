@@ -12,17 +12,19 @@ from growing time windows above R (``from_at``/``to_at``), until one holds a pag
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monocycle_nash.runmeta.metrics import MetricCondition
 from monocycle_nash.runmeta.models import ListedRun, ProjectRecord
 from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
+
+if TYPE_CHECKING:
+    from monocycle_nash.runmeta.backends import Connection
 
 __all__ = ["PAGE_SIZE", "ProjectCount", "RunFilter", "RunPage", "project_counts", "run_page"]
 
@@ -134,7 +136,7 @@ def _has_newer(repository: RunsRepository, run_filter: RunFilter, key: tuple[str
 
 
 def run_page(
-    conn: sqlite3.Connection,
+    conn: Connection,
     run_filter: RunFilter,
     *,
     after: int | None = None,
@@ -180,7 +182,7 @@ class ProjectCount:
     newest: str | None
 
 
-def project_counts(conn: sqlite3.Connection) -> tuple[list[ProjectCount], int]:
+def project_counts(conn: Connection) -> tuple[list[ProjectCount], int]:
     """Return every project (by id) with its run count, and the count of runs without one.
 
     Two indexed reads per project (a count and the newest run).

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 from urllib.parse import parse_qs, unquote
 
+from monocycle_nash.runmeta.backends import DatabaseUrl, postgres_factory
 from monocycle_nash.runmeta.db import SQLiteConnectionFactory
 from monocycle_nash.runmeta.errors import RunMetaError
 from monocycle_nash.runmeta.repositories import RunsRepository
@@ -41,13 +42,14 @@ from monocycle_nash.text import printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import sqlite3
+    from monocycle_nash.runmeta.backends import Connection
 
 __all__ = [
     "FILE_POLICY",
     "PAGE_POLICY",
     "UiError",
     "UiServer",
+    "database_connector",
     "running",
     "serve",
     "sqlite_connector",
@@ -318,7 +320,7 @@ class UiServer(ThreadingHTTPServer):
         self,
         host: str,
         port: int,
-        connect: Callable[[], sqlite3.Connection],
+        connect: Callable[[], Connection],
         result_root: Path,
         *,
         db_label: str,
@@ -387,12 +389,25 @@ def _is_loopback(address: str) -> bool:
         return False
 
 
-def sqlite_connector(db_path: Path) -> Callable[[], sqlite3.Connection]:
+def sqlite_connector(db_path: Path) -> Callable[[], Connection]:
     """Open ``db_path`` read-only, as ``runmeta list-runs`` does, once per call."""
     factory = SQLiteConnectionFactory(db_path)
 
-    def connect() -> sqlite3.Connection:
+    def connect() -> Connection:
         return factory.connect(read_only=True)
+
+    return connect
+
+
+def database_connector(database: Path | DatabaseUrl) -> Callable[[], Connection]:
+    """Open ``database`` (an SQLite file or a PostgreSQL URL) read-only, once per call."""
+    if not isinstance(database, DatabaseUrl):
+        return sqlite_connector(database)
+    factory = postgres_factory(database)
+
+    def connect() -> Connection:
+        connection: Connection = factory.connect(read_only=True)
+        return connection
 
     return connect
 
@@ -424,7 +439,7 @@ def running(
 
 
 def serve(
-    connect: Callable[[], sqlite3.Connection],
+    connect: Callable[[], Connection],
     result_root: Path,
     *,
     db_label: str,
