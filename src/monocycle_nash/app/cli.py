@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from monocycle_nash.app.command_line import PROGRAM
 
-__all__ = ["Arguments", "build_parser", "package_version", "parse_arguments", "read_note_file"]
+__all__ = ["Arguments", "build_parser", "parse_arguments"]
 
 _DESCRIPTION = """\
 Solve a symmetric zero-sum game (a payoff matrix or a monocycle roster) and record the
@@ -51,12 +50,19 @@ class Arguments:
     rerun_of: int | None = None
 
 
-def package_version() -> str:
-    """The installed version of monocycle-nash (``unknown`` outside an installation)."""
-    try:
-        return metadata.version("monocycle-nash")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+class _VersionAction(argparse.Action):
+    """``--version``: print the version and exit. The version is looked up only when
+    asked for (reading the package's metadata at every start would cost the main job
+    its start-up time)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from monocycle_nash.runmeta import package_version  # noqa: PLC0415 - see above
+
+        print(f"{parser.prog} {package_version() or 'unknown'}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="record that this run repeats run RUN_ID on its stored input (runmeta rerun "
         "passes it; meta.json's rerun_of)",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     return parser
 
 
@@ -125,6 +131,8 @@ def parse_arguments(argv: list[str] | None) -> Arguments:
     namespace = parser.parse_args(argv)
     note = namespace.note
     if namespace.note_file is not None:
+        from monocycle_nash.runmeta import read_note_file  # noqa: PLC0415 - only when asked
+
         try:
             note = read_note_file(namespace.note_file)
         except ValueError as err:
@@ -138,21 +146,6 @@ def parse_arguments(argv: list[str] | None) -> Arguments:
         parent=namespace.parent,
         rerun_of=namespace.rerun_of,
     )
-
-
-def read_note_file(path: str) -> str:
-    """The note in ``path`` (``-``: standard input), without one final newline.
-
-    Raise ``ValueError`` (one line) when it cannot be read.
-    """
-    try:
-        if path == "-":
-            text = sys.stdin.read()
-        else:
-            text = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
-    except OSError as err:
-        raise ValueError(f"--note-file {path}: cannot read: {err.strerror or err}") from None
-    return text[:-1] if text.endswith("\n") else text
 
 
 def _run_id(text: str) -> int:

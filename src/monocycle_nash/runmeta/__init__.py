@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         is_database_url,
         public_url,
     )
+    from monocycle_nash.runmeta.cli import read_note_file
     from monocycle_nash.runmeta.clock import Clock, FixedClock, JstClock
     from monocycle_nash.runmeta.db import (
         DEFAULT_DB_PATH,
@@ -102,7 +103,7 @@ if TYPE_CHECKING:
         RunStatus,
     )
     from monocycle_nash.runmeta.process import sigterm_raises
-    from monocycle_nash.runmeta.provenance import Provenance
+    from monocycle_nash.runmeta.provenance import Provenance, package_version
     from monocycle_nash.runmeta.repositories import ProjectsRepository, RunsRepository
     from monocycle_nash.runmeta.service import RunContext, RunSessionService
 
@@ -188,7 +189,8 @@ _EXPORTS: dict[str, str] = {
         "models",
     ),
     "sigterm_raises": "process",
-    "Provenance": "provenance",
+    **dict.fromkeys(("Provenance", "package_version"), "provenance"),
+    "read_note_file": "cli",
     **dict.fromkeys(("ProjectsRepository", "RunsRepository"), "repositories"),
     **dict.fromkeys(("RunContext", "RunSessionService"), "service"),
 }
@@ -269,7 +271,9 @@ __all__ = [
     "SchemaTooNewError",
     "choose_database",
     "is_database_url",
+    "package_version",
     "public_url",
+    "read_note_file",
     "sigterm_raises",
     "transaction",
     "write_file_atomically",
