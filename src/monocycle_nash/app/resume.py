@@ -57,7 +57,10 @@ def earlier_run_dir(service: RunSessionService, run_id: int) -> Path:
 
 def stored_input(service: RunSessionService, run_id: int) -> Path:
     """The input run ``run_id`` stored: its merged input, else its one stored input."""
-    run_dir = earlier_run_dir(service, run_id)
+    return _stored_input_in(earlier_run_dir(service, run_id), run_id)
+
+
+def _stored_input_in(run_dir: Path, run_id: int) -> Path:
     merged = run_dir / "input" / _MERGED_INPUT
     if merged.is_file():
         return merged
@@ -81,7 +84,7 @@ def reused_trials(
     ``[experiment]`` (``workers`` and ``skip_failed_trials`` aside) and the same fixed
     game (the same file by SHA-256, or the same inline table), or none in both."""
     run_dir = earlier_run_dir(service, run_id)
-    config = _stored_config(service, run_id)
+    config = read_toml(_stored_input_in(run_dir, run_id))
     if "sweep" in config:
         raise RunConfigError(
             f"--resume {run_id}: run {run_id} was a sweep and this input is an experiment; "
