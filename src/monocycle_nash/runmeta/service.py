@@ -56,7 +56,6 @@ from monocycle_nash.runmeta.errors import (
     DatabaseError,
     DatabaseWriteError,
     InvalidProjectPathError,
-    ParentRunNotFoundError,
     ProjectLinkError,
     ProjectNotFoundError,
     RunDirExistsError,
@@ -345,8 +344,7 @@ class RunSessionService:
                 with transaction(self.connection):
                     if project_id is not None:
                         project = self.projects.get(project_id)
-                    if parent_run_id is not None and self.runs.find_by_id(parent_run_id) is None:
-                        raise ParentRunNotFoundError(parent_run_id)
+                    # create_running refuses an unknown parent before its INSERT.
                     new_id = self.runs.create_running(
                         command,
                         git_commit,
